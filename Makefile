@@ -1,0 +1,96 @@
+# mbecscope: see README.md.  `make` builds build/mbecscope (and the
+# build/mbectop link), `make run` shows it working, `make test` tests it.
+PREFIX   ?= /usr/local
+BUILD    ?= build
+CC       := gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+Q        := $(if $(V),,@)
+
+CPPFLAGS := -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all
+LDLIBS   := -lbpf -lelf -lz -lncursesw -lmicrohttpd -lm
+
+# Everything under src/ (and the workload VMM in tools/workload) is one
+# library; the CLI's main() is kept out of it so tests can link the rest.
+MAIN_SRC := src/cli/main.c
+LIB_SRCS := $(sort $(filter-out $(MAIN_SRC),$(wildcard src/*/*.c tools/workload/*.c)))
+BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
+SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/gen/%.skel.h,$(BPF_SRCS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+
+OBJS      := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
+
+.PHONY: all run test deps deps-test clean install asan unit bench fuzz \
+	kernel-check kernel-kunit
+all: $(BUILD)/mbecscope $(BUILD)/mbectop
+
+deps:
+	$(Q)tools/deps.sh build
+deps-test: deps
+	$(Q)tools/deps.sh test
+
+# ---- BPF: object -> skeleton header ----------------------------------------
+$(BUILD)/gen/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) vmlinux.h
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+		-Iinclude -Ibpf -I. -c $< -o $@
+	$(Q)llvm-strip -g $@ 2>/dev/null || true
+$(BUILD)/gen/%.skel.h: $(BUILD)/gen/%.bpf.o
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# ---- user space ---------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/asan/obj/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -c $< -o $@
+
+$(BUILD)/libmbecscope.a: $(OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/asan/libmbecscope.a: $(ASAN_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/mbecscope: $(BUILD)/obj/$(MAIN_SRC:.c=.o) $(BUILD)/libmbecscope.a
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/mbectop: $(BUILD)/mbecscope
+	$(Q)ln -sf mbecscope $@
+$(BUILD)/asan/mbecscope: $(BUILD)/asan/obj/$(MAIN_SRC:.c=.o) $(BUILD)/asan/libmbecscope.a
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/asan/mbectop: $(BUILD)/asan/mbecscope
+	$(Q)ln -sf mbecscope $@
+
+$(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libmbecscope.a tests/tap.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(SANFLAGS) -o $@ $< \
+		$(BUILD)/asan/libmbecscope.a $(LDLIBS)
+
+asan: $(BUILD)/asan/mbecscope $(BUILD)/asan/mbectop
+unit: $(UNIT_BINS)
+
+# ---- the two commands of the README ------------------------------------------
+run: deps all
+	$(Q)tools/run-demo.sh $(BUILD)/mbecscope
+
+# Tests run against the ASan+UBSan build; tests/run.sh prints TAP and ends
+# with the line "N passed, N failed".
+test: deps-test all asan unit
+	$(Q)BUILD=$(BUILD) MBECSCOPE=$(BUILD)/asan/mbecscope tests/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BUILD)/mbecscope $(DESTDIR)$(PREFIX)/sbin/mbecscope
+	ln -sf mbecscope $(DESTDIR)$(PREFIX)/sbin/mbectop
+	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbecscope: one binary, bpftool-style subcommands.  Started as `mbectop`
+ * it behaves as `mbecscope top`.
+ */
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+const char *prog_name = "mbecscope";
+int cli_verbose;
+
+static const struct cli_cmd commands[] = {
+	{ "decode", cmd_decode, "KIND VALUE [--layout L] [--json]",
+	  "decode an exit qualification, error code, SPTE, PTE, role or ACC" },
+	{ "model", cmd_model, "--mmu legacy|ept|npt --walk E1,... --access A --mode M",
+	  "ask the reference permission model about one access" },
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s%s%s: ", prog_name, cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: %s COMMAND [ARGS...]\n\n"
+		"Watches the KVM x86 MMU decide execute permissions (MBEC, GMET)\n"
+		"and checks every decision against a reference model.\n\ncommands:\n",
+		prog_name);
+	for (i = 0; i < NR_COMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n'%s COMMAND --help' describes a command; exit status: 0 fine,\n"
+		"1 anomalies found, 2 usage or environment error.\n", prog_name);
+}
+
+static const struct cli_cmd *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+
+	if (!strcmp(basename(argv[0]), "mbectop")) {
+		cmd = find_command("top");
+		if (!cmd)
+			return cli_usage_error(NULL, "this build has no 'top' command");
+		argv[0] = (char *)"top";
+		return cmd->fn(argc, argv);
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_FINE;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return cli_usage_error(NULL, "unknown command '%s'; try '%s --help'",
+				       argv[1], prog_name);
+	return cmd->fn(argc - 1, argv + 1);
+}

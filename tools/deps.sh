@@ -1,0 +1,38 @@
+#!/bin/sh
+# Install the Debian packages a group of make targets needs, when missing.
+# usage: tools/deps.sh GROUP...   (groups: build test kernel)
+# As root it runs apt-get; otherwise it prints the exact line and fails.
+set -eu
+
+pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev pkg-config libmicrohttpd-dev"
+pkgs_test="libclang-rt-14-dev tmux util-linux"
+pkgs_kernel="linux-source-6.12 flex bison bc libssl-dev qemu-system-x86 dwarves cpio kmod xz-utils python3"
+
+want=""
+for g in "$@"; do
+	case "$g" in
+	build) want="$want $pkgs_build" ;;
+	test) want="$want $pkgs_test" ;;
+	kernel) want="$want $pkgs_kernel" ;;
+	*) echo "deps.sh: unknown group '$g' (build, test, kernel)" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "mbecscope: missing Debian packages; run: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has empty package lists; refresh them once when needed.
+if ! apt-get install -y --no-install-recommends $missing; then
+	apt-get update -q
+	apt-get install -y --no-install-recommends $missing
+fi
