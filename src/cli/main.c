@@ -13,14 +13,10 @@
 const char *prog_name = "mbecscope";
 int cli_verbose;
 
+/* One line per subcommand, in the order --help lists them; NULL ends it. */
 static const struct cli_cmd commands[] = {
-	{ "decode", cmd_decode, "KIND VALUE [--layout L] [--json]",
-	  "decode an exit qualification, error code, SPTE, PTE, role or ACC" },
-	{ "model", cmd_model, "--mmu legacy|ept|npt --walk E1,... --access A --mode M",
-	  "ask the reference permission model about one access" },
+	{ NULL, NULL, NULL, NULL },
 };
-
-#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -42,7 +38,7 @@ static void usage(FILE *f)
 		"Watches the KVM x86 MMU decide execute permissions (MBEC, GMET)\n"
 		"and checks every decision against a reference model.\n\ncommands:\n",
 		prog_name);
-	for (i = 0; i < NR_COMMANDS; i++)
+	for (i = 0; commands[i].name; i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n'%s COMMAND --help' describes a command; exit status: 0 fine,\n"
 		"1 anomalies found, 2 usage or environment error.\n", prog_name);
@@ -52,7 +48,7 @@ static const struct cli_cmd *find_command(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < NR_COMMANDS; i++)
+	for (i = 0; commands[i].name; i++)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
