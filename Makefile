@@ -7,7 +7,7 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 Q        := $(if $(V),,@)
 
-CPPFLAGS := -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE
+CPPFLAGS := -Iinclude -Isrc -Itools -I$(BUILD)/gen -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \

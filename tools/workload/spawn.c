@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The workload in a child process, for `check --workload` and friends:
+ * fork now, let the parent attach tracing filtered on the child's pid,
+ * then release the child with one byte on a pipe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "workload/workload.h"
+
+int workload_spawn(const struct workload_opts *o, struct workload_child *c,
+		   char *err, size_t errlen)
+{
+	struct workload_opts co = *o;
+	struct workload_result r;
+	int p[2];
+	pid_t pid;
+
+	c->pid = -1;
+	c->go_fd = -1;
+	if (pipe2(p, O_CLOEXEC)) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		co.go_fd = p[0];
+		co.out = stdout;
+		workload_run(&co, &r);
+		if (r.status && co.go_fd >= 0 && strncmp(r.error, "not started", 11))
+			fprintf(stderr, "workload: %s\n", r.error);
+		fflush(NULL);
+		_exit(r.status);
+	}
+	close(p[0]);
+	c->pid = pid;
+	c->go_fd = p[1];
+	return 0;
+}
+
+int workload_start(struct workload_child *c)
+{
+	char b = 'g';
+	ssize_t n;
+
+	if (c->go_fd < 0)
+		return -1;
+	do
+		n = write(c->go_fd, &b, 1);
+	while (n < 0 && errno == EINTR);
+	close(c->go_fd);
+	c->go_fd = -1;
+	return n == 1 ? 0 : -1;
+}
+
+int workload_wait(struct workload_child *c)
+{
+	int st;
+	pid_t w;
+
+	if (c->go_fd >= 0) {		/* never started: let it go away */
+		close(c->go_fd);
+		c->go_fd = -1;
+	}
+	if (c->pid <= 0)
+		return 2;
+	do
+		w = waitpid(c->pid, &st, 0);
+	while (w < 0 && errno == EINTR);
+	c->pid = -1;
+	if (w < 0)
+		return 2;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 2;
+}
+
+void workload_kill(struct workload_child *c)
+{
+	if (c->pid > 0)
+		kill(c->pid, SIGKILL);
+	workload_wait(c);
+}
