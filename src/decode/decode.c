@@ -401,8 +401,8 @@ static const struct bitdef eq_bits[] = {
 	{ 5, 5, "PROT_EXEC", "executable (AND of EPT bit 2)", 0 },
 	{ 6, 6, "PROT_USER_EXEC", "user-mode execute allowed (AND of EPT bit 10)", 0 },
 	{ 7, 7, "GVA_IS_VALID", "the guest-linear-address field is valid", 0 },
-	{ 8, 8, "GVA_TRANSLATED", "access to the translated address (not a paging "
-		"structure or A/D update)", 0 },
+	{ 8, 8, "GVA_TRANSLATED", "access to the final translated address "
+		"(clear: paging structure)", 0 },
 	{ 9, 9, "GVA_USER", "advanced info: user-mode linear address (guest U bit)", 0 },
 	{ 10, 10, "GVA_WRITABLE", "advanced info: the guest page is writable", 0 },
 	{ 11, 11, "GVA_NX", "advanced info: the guest page is execute-disable", 0 },
