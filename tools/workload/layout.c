@@ -104,6 +104,24 @@ static void add_page(struct builder *b, enum workload_page_kind kind, int vcpu, 
 	};
 }
 
+/*
+ * Where matrix combination @c (u<<4 | w<<3 | nx<<2 | ad) sits in its
+ * vCPU's 4K (or 2M) area.  Each aligned group of 8 slots - the window in
+ * which shadow paging prefetches neighbouring guest entries after a fault,
+ * stopping at the first entry it cannot use (A=0) - holds one W/NX pair:
+ *   U1 A0D0, U0 A1D0, U0 A1D1, U0 A0D0, U1 A1D0, U1 A1D1, U1 A0D1, U0 A0D1
+ * CPL-3 code never faults a U=0 page in, so the fault on U1 A0D0 makes
+ * KVM prefetch the two U=0 pages with A=1 (supervisor SPTEs the checker
+ * can still judge) and then stop at U0 A0D0, leaving the U=1 pages with
+ * A=1 to real faults of their own.
+ */
+static unsigned int matrix_slot(unsigned int c)
+{
+	static const unsigned char pos[8] = { 3, 1, 2, 7, 0, 4, 5, 6 };
+
+	return ((c >> 2) & 3) * 8 + pos[((c >> 4) & 1) * 4 + (c & 3)];
+}
+
 void workload_layout_free(struct workload_layout *l)
 {
 	if (!l)
@@ -162,12 +180,14 @@ struct workload_layout *workload_layout_new(const struct workload_opts *o)
 			uint64_t bits = ((c >> 4) & 1 ? PTE_US : 0) | ((c >> 3) & 1 ? PTE_RW : 0) |
 					((c >> 2) & 1 ? PTE_NX : 0) | ad_bits(c & 3);
 
+			unsigned int slot = matrix_slot(c);
+
 			if (i < 32)
-				add_page(&b, WL_PAGE_MATRIX, v, WL_M4K_GVA(v, c), WL_M4K_GPA(v, c),
-					 WL_4K, bits, pt, "matrix");
+				add_page(&b, WL_PAGE_MATRIX, v, WL_M4K_GVA(v, slot),
+					 WL_M4K_GPA(v, slot), WL_4K, bits, pt, "matrix");
 			else
-				add_page(&b, WL_PAGE_MATRIX, v, WL_M2M_GVA(v, c), WL_M2M_GPA(v, c),
-					 WL_2M, bits, pd_m2, "matrix");
+				add_page(&b, WL_PAGE_MATRIX, v, WL_M2M_GVA(v, slot),
+					 WL_M2M_GPA(v, slot), WL_2M, bits, pd_m2, "matrix");
 		}
 	}
 

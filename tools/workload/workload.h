@@ -180,6 +180,9 @@ struct workload_layout {
  * page i of vCPU v is pages[v * 64 + i] with, for i in 0..63:
  *   size = i < 32 ? 4K : 2M, u = (i >> 4) & 1, w = (i >> 3) & 1,
  *   nx = (i >> 2) & 1, ad = i & 3 (enum workload_ad).
+ * Its GVA and GPA are at a slot of the vCPU's 4K or 2M area chosen so
+ * that KVM's shadow prefetch gives some U=0 pages SPTEs (layout.c says
+ * which and why); use the gva/gpa fields, not arithmetic.
  * Storm pages follow for the storm pattern (the matrix pages are mapped
  * either way), then the system pages.  NULL on bad options or no memory.
  */
