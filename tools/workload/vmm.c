@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/json.h"
 #include "workload/internal.h"
 
 #define WL_MAX_MISMATCH_LINES	16
@@ -1103,13 +1104,18 @@ static int run_storm(struct wl_vm *vm, struct workload_result *r)
 
 /* ---- output ------------------------------------------------------------------ */
 
-static void print_kvm_stats(const struct workload_result *r, FILE *out, bool json)
+static void json_kvm_stats(struct json_writer *jw, const struct workload_result *r)
 {
-	if (json) {
-		fprintf(out, "\"kvm_stats\":{\"pf_fixed\":%lld,\"pf_guest\":%lld,\"pf_taken\":%lld}",
-			r->kvm_pf_fixed, r->kvm_pf_guest, r->kvm_pf_taken);
-		return;
-	}
+	json_key(jw, "kvm_stats");
+	json_obj_begin(jw);
+	json_kv_s64(jw, "pf_fixed", r->kvm_pf_fixed);
+	json_kv_s64(jw, "pf_guest", r->kvm_pf_guest);
+	json_kv_s64(jw, "pf_taken", r->kvm_pf_taken);
+	json_obj_end(jw);
+}
+
+static void print_kvm_stats(const struct workload_result *r, FILE *out)
+{
 	if (r->kvm_pf_fixed < 0)
 		fprintf(out, "kvm stats: not available (no KVM_CAP_BINARY_STATS_FD)\n");
 	else
@@ -1135,42 +1141,68 @@ static void print_matrix(struct wl_vm *vm, const struct workload_result *r, FILE
 	unsigned int v, i, k, size, combo;
 
 	if (vm->o->json) {
-		fprintf(out, "{\"pattern\":\"matrix\",\"vcpus\":%u,\"rounds\":%lu,\"pages\":%lu,"
-			"\"accesses\":%lu,\"succeeded\":%lu,\"faults\":%lu,\"mismatches\":%lu,"
-			"\"self_check\":\"%s\",\"seconds\":%.3f,\"cr3\":\"%#llx\",",
-			l->vcpus, r->rounds, r->pages, r->accesses, r->accesses - r->faults,
-			r->faults, r->mismatches, r->mismatches ? "failed" : "passed", r->seconds,
-			(unsigned long long)l->cr3);
-		print_kvm_stats(r, out, true);
-		fprintf(out, ",\"page_tables\":[");
-		for (i = 0; i < l->nr_tables; i++)
-			fprintf(out, "%s{\"gpa\":\"%#llx\",\"level\":%u}", i ? "," : "",
-				(unsigned long long)l->tables[i].gpa, l->tables[i].level);
-		fprintf(out, "],\"page_list\":[");
+		struct json_writer jw;
+
+		json_init(&jw, out, false);
+		json_obj_begin(&jw);
+		json_kv_str(&jw, "pattern", "matrix");
+		json_kv_u64(&jw, "vcpus", l->vcpus);
+		json_kv_u64(&jw, "rounds", r->rounds);
+		json_kv_u64(&jw, "pages", r->pages);
+		json_kv_u64(&jw, "accesses", r->accesses);
+		json_kv_u64(&jw, "succeeded", r->accesses - r->faults);
+		json_kv_u64(&jw, "faults", r->faults);
+		json_kv_u64(&jw, "mismatches", r->mismatches);
+		json_kv_str(&jw, "self_check", r->mismatches ? "failed" : "passed");
+		json_kv_u64(&jw, "milliseconds", (uint64_t)(r->seconds * 1000 + 0.5));
+		json_kv_hex(&jw, "cr3", l->cr3);
+		json_kvm_stats(&jw, r);
+		json_key(&jw, "page_tables");
+		json_arr_begin(&jw);
+		for (i = 0; i < l->nr_tables; i++) {
+			json_obj_begin(&jw);
+			json_kv_hex(&jw, "gpa", l->tables[i].gpa);
+			json_kv_u64(&jw, "level", l->tables[i].level);
+			json_kv_hex(&jw, "gva_base", l->tables[i].gva_base);
+			json_obj_end(&jw);
+		}
+		json_arr_end(&jw);
+		json_key(&jw, "page_list");
+		json_arr_begin(&jw);
 		for (v = 0; v < l->vcpus; v++) {
 			for (i = 0; i < WORKLOAD_MATRIX_PAGES; i++) {
 				const struct workload_page *p = &l->pages[v * WORKLOAD_MATRIX_PAGES + i];
 
-				fprintf(out, "%s{\"vcpu\":%u,\"gva\":\"%#llx\",\"gpa\":\"%#llx\","
-					"\"size\":%llu,\"u\":%d,\"w\":%d,\"nx\":%d,\"ad\":\"%s\","
-					"\"pte\":\"%#llx\",\"pte_gpa\":\"%#llx\",\"pte_after\":\"%#llx\"",
-					v || i ? "," : "", v, (unsigned long long)p->gva,
-					(unsigned long long)p->gpa, (unsigned long long)p->size,
-					!!(p->pte & PTE_US), !!(p->pte & PTE_RW),
-					!!(p->pte & PTE_NX), workload_ad_name(i & 3),
-					(unsigned long long)p->pte, (unsigned long long)p->pte_gpa,
-					(unsigned long long)vm->pte_after[v][i]);
-				for (k = 0; k < 3; k++)
-					fprintf(out, ",\"%s\":{\"ok\":%lu,\"fault\":%lu}",
-						access_names[k], vm->page_ok[v][i][k],
-						vm->page_fault[v][i][k]);
-				fputc('}', out);
+				json_obj_begin(&jw);
+				json_kv_u64(&jw, "vcpu", v);
+				json_kv_hex(&jw, "gva", p->gva);
+				json_kv_hex(&jw, "gpa", p->gpa);
+				json_kv_u64(&jw, "size", p->size);
+				json_kv_u64(&jw, "u", !!(p->pte & PTE_US));
+				json_kv_u64(&jw, "w", !!(p->pte & PTE_RW));
+				json_kv_u64(&jw, "nx", !!(p->pte & PTE_NX));
+				json_kv_str(&jw, "ad", workload_ad_name(i & 3));
+				json_kv_hex(&jw, "pte", p->pte);
+				json_kv_hex(&jw, "pte_gpa", p->pte_gpa);
+				json_kv_hex(&jw, "pte_after", vm->pte_after[v][i]);
+				for (k = 0; k < 3; k++) {
+					json_key(&jw, access_names[k]);
+					json_obj_begin(&jw);
+					json_kv_u64(&jw, "ok", vm->page_ok[v][i][k]);
+					json_kv_u64(&jw, "fault", vm->page_fault[v][i][k]);
+					json_obj_end(&jw);
+				}
+				json_obj_end(&jw);
 			}
 		}
-		fprintf(out, "],\"mismatch_list\":[");
+		json_arr_end(&jw);
+		json_key(&jw, "mismatch_list");
+		json_arr_begin(&jw);
 		for (i = 0; i < vm->nr_mismatch_lines; i++)
-			fprintf(out, "%s\"%s\"", i ? "," : "", vm->mismatch[i]);
-		fprintf(out, "]}\n");
+			json_str(&jw, vm->mismatch[i]);
+		json_arr_end(&jw);
+		json_obj_end(&jw);
+		json_finish(&jw);
 		fflush(out);
 		return;
 	}
@@ -1204,7 +1236,7 @@ static void print_matrix(struct wl_vm *vm, const struct workload_result *r, FILE
 				combo >> 2 & 1, combo >> 1 & 1, combo & 1, n, c[0], c[1], c[2]);
 		}
 	}
-	print_kvm_stats(r, out, false);
+	print_kvm_stats(r, out);
 	if (r->mismatches) {
 		fprintf(out, "self-check: FAILED, %lu mismatches ('!' above):\n",
 			r->mismatches);
@@ -1223,15 +1255,25 @@ static void print_storm(struct wl_vm *vm, const struct workload_result *r, FILE 
 	unsigned int i;
 
 	if (vm->o->json) {
-		fprintf(out, "{\"pattern\":\"storm\",\"vcpus\":%u,\"pages_per_vcpu\":%u,"
-			"\"seconds\":%.3f,\"passes\":%lu,\"faults\":%lu,\"faults_per_s\":%.0f,",
-			vm->nr_vcpus, WORKLOAD_STORM_PAGES, r->seconds,
-			r->faults / WORKLOAD_STORM_PAGES, r->faults, r->faults_per_s);
-		print_kvm_stats(r, out, true);
-		fprintf(out, ",\"per_second\":[");
+		struct json_writer jw;
+
+		json_init(&jw, out, false);
+		json_obj_begin(&jw);
+		json_kv_str(&jw, "pattern", "storm");
+		json_kv_u64(&jw, "vcpus", vm->nr_vcpus);
+		json_kv_u64(&jw, "pages_per_vcpu", WORKLOAD_STORM_PAGES);
+		json_kv_u64(&jw, "milliseconds", (uint64_t)(r->seconds * 1000 + 0.5));
+		json_kv_u64(&jw, "passes", r->faults / WORKLOAD_STORM_PAGES);
+		json_kv_u64(&jw, "faults", r->faults);
+		json_kv_u64(&jw, "faults_per_s", (uint64_t)(r->faults_per_s + 0.5));
+		json_kvm_stats(&jw, r);
+		json_key(&jw, "per_second");
+		json_arr_begin(&jw);
 		for (i = 0; i < nr_rates; i++)
-			fprintf(out, "%s%.0f", i ? "," : "", rates[i]);
-		fprintf(out, "]}\n");
+			json_u64(&jw, (uint64_t)(rates[i] + 0.5));
+		json_arr_end(&jw);
+		json_obj_end(&jw);
+		json_finish(&jw);
 		fflush(out);
 		return;
 	}
@@ -1239,7 +1281,7 @@ static void print_storm(struct wl_vm *vm, const struct workload_result *r, FILE 
 		"%lu passes)\n", r->faults, r->seconds, r->faults_per_s, vm->nr_vcpus,
 		vm->nr_vcpus == 1 ? "" : "s", WORKLOAD_STORM_PAGES,
 		r->faults / WORKLOAD_STORM_PAGES);
-	print_kvm_stats(r, out, false);
+	print_kvm_stats(r, out);
 	fflush(out);
 }
 
