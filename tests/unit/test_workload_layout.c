@@ -53,7 +53,7 @@ static int check_layout(unsigned int vcpus, enum workload_pattern pat)
 	struct workload_opts o;
 	struct workload_layout *l;
 	unsigned int i, j, bad_walk = 0, bad_bits = 0, overlap = 0, bad_pool = 0, nmatrix = 0;
-	unsigned int nstorm = 0;
+	unsigned int nstorm = 0, nfault = 0, npref = 0;
 	unsigned char seen[WORKLOAD_MAX_VCPUS][64] = { { 0 } };
 
 	workload_opts_init(&o);
@@ -97,6 +97,8 @@ static int check_layout(unsigned int vcpus, enum workload_pattern pat)
 			    p->size != (idx < 32 ? 0x1000u : 0x200000u) || p->gva == p->gpa)
 				bad_bits++;
 			seen[p->vcpu][idx]++;
+			nfault += workload_page_faulted_in(p);
+			npref += workload_page_prefetchable(p);
 		} else if (p->kind == WL_PAGE_STORM) {
 			nstorm++;
 			if (!workload_write_ok(p->pte) || p->size != 0x1000)
@@ -110,6 +112,8 @@ static int check_layout(unsigned int vcpus, enum workload_pattern pat)
 	ok(nmatrix == 64 * vcpus, "%u vCPUs: 64 matrix pages per vCPU (%u)", vcpus, nmatrix);
 	ok(nstorm == (pat == WORKLOAD_STORM ? WORKLOAD_STORM_PAGES * vcpus : 0),
 	   "%u vCPUs: storm pages only for the storm (%u)", vcpus, nstorm);
+	ok(nfault == 32 * vcpus && npref == 8 * vcpus,
+	   "%u vCPUs: 32 pages per vCPU faulted in, 8 prefetchable (%u, %u)", vcpus, nfault, npref);
 	ok(!bad_walk, "%u vCPUs: every page walks from CR3 to its GPA and leaf (%u bad)", vcpus,
 	   bad_walk);
 	ok(!bad_bits, "%u vCPUs: matrix bits follow the documented index (%u bad)", vcpus,

@@ -597,7 +597,7 @@ static int resume_user(struct wl_vcpu *c, struct kvm_regs *r, uint64_t rip, uint
 	user_segments(&s);
 	r->rip = rip;
 	r->rsp = rsp;
-	r->rflags = (rflags & 0x3f7fd7) | 2;	/* keep arithmetic flags, IF etc. */
+	r->rflags = (rflags & 0x3d7fd7) | 2;	/* the user flags, never VM */
 	if (ioctl(c->fd, KVM_SET_SREGS, &s) || ioctl(c->fd, KVM_SET_REGS, r))
 		return -1;
 	return 0;
@@ -809,6 +809,9 @@ static void *vcpu_thread(void *arg)
 			else if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
 				vcpu_fail(c, 2, "KVM internal error, suberror %u, rip %#llx",
 					  run->internal.suberror, (unsigned long long)r.rip);
+			else if (run->exit_reason == KVM_EXIT_SHUTDOWN)
+				vcpu_fail(c, 1, "the guest shut down (triple fault) at rip %#llx",
+					  (unsigned long long)r.rip);
 			else
 				vcpu_fail(c, 1, "unexpected exit reason %u at rip %#llx",
 					  run->exit_reason, (unsigned long long)r.rip);

@@ -208,6 +208,23 @@ static inline bool workload_fetch_ok(uint64_t pte)
 	return workload_read_ok(pte) && !(pte & PTE_NX);
 }
 
+/*
+ * Which matrix pages a checker should expect SPTEs for.  A page some
+ * CPL-3 access may use (U=1) gets one by a real fault on any KVM (shadow,
+ * EPT, NPT).  A page no access may use (U=0) is never faulted in; on a
+ * shadow-paging KVM a 4K one with A=1 can still get a supervisor SPTE by
+ * prefetch next to a faulting neighbour (the layout arranges for that).
+ */
+static inline bool workload_page_faulted_in(const struct workload_page *p)
+{
+	return workload_read_ok(p->pte);
+}
+
+static inline bool workload_page_prefetchable(const struct workload_page *p)
+{
+	return !workload_read_ok(p->pte) && p->level == 1 && (p->pte & PTE_A);
+}
+
 const char *workload_pattern_name(enum workload_pattern p);
 const char *workload_ad_name(enum workload_ad ad);
 
