@@ -102,6 +102,7 @@ struct mbec_mode {
  *		as a write): the EPT exit qualification then reports both
  *		read and write.  Not allowed with FETCH.  Ignored for LEGACY.
  *  no_linear:	EPT: the access has no guest-linear address (bit 7 clear).
+ *		Not allowed with FETCH or paging_structure.
  *  gva_writable, gva_nx: EPT: what the guest paging entries said, for the
  *		advanced-information bits 10 and 11.
  */
@@ -151,7 +152,7 @@ struct mbec_outcome {
 /*
  * Walk @n entries (top-down, see above) for @acc in @mode.  Returns 0 and
  * fills @out, or -EINVAL for an impossible input (bad levels, FETCH with
- * implicit or paging_structure, too few entries, 32-bit paging with an
+ * implicit, paging_structure or no_linear, too few entries, 32-bit paging with an
  * entry above bit 31, bad PAE PDPTE).
  *
  * Legacy #PF error code: P (0 for not present), W, U (CPL 3 and not
@@ -249,7 +250,7 @@ static inline bool mbec_flavour_is_tdp(enum mbec_flavour fl)
 
 /*
  * Whether KVM of @layout can run @fl with @mode at all: classic has no
- * MBEC and no GMET; KVM forces MBEC off without advanced EPT-violation
+ * MBEC and no GMET and offers L1 no advanced EPT-violation info; KVM forces MBEC off without advanced EPT-violation
  * information; EPT flavours need mmu EPT, NPT ones NPT, shadow legacy
  * LEGACY.  Layer 2 answers are only claimed for supported combinations.
  */

@@ -40,6 +40,17 @@ static bool is_large(uint64_t pte, int level)
 	return (level == 2 || level == 3) && (pte & PTE_PS);
 }
 
+/*
+ * The address bits below a large page's size must be 0: bits 20:low of a
+ * 2M leaf, 29:low of a 1G leaf (low = 13 for legacy/NPT, where bit 12 is
+ * PAT; 12 for EPT).  32-bit paging's 4M pages use them for PSE-36 and are
+ * not checked.
+ */
+static uint64_t large_rsvd(int level, int low)
+{
+	return level == 2 ? MBEC_GENMASK(20, low) : MBEC_GENMASK(29, low);
+}
+
 /* ---- legacy paging ---------------------------------------------------- */
 
 static int legacy_walk(const struct mbec_mode *m, const uint64_t *e, int n,
@@ -107,6 +118,11 @@ static int legacy_walk(const struct mbec_mode *m, const uint64_t *e, int n,
 			break;
 	}
 	out->prot = PTE_P | (rw ? PTE_RW : 0) | (us ? PTE_US : 0) | (nx ? PTE_NX : 0);
+	if (m->levels >= 3 && level > 1 && (e[i] & large_rsvd(level, 13))) {
+		out->error_code = ec | PFERR_PRESENT | PFERR_RSVD;
+		set_result(out, MBEC_RES_PAGE_FAULT, level, i + 1);
+		return 0;
+	}
 
 	/*
 	 * SDM 4.6.1.  A page is a user-mode page when every entry has U/S=1;
@@ -185,6 +201,11 @@ static int npt_walk(const struct mbec_mode *m, const uint64_t *e, int n,
 			break;
 	}
 	out->prot = PTE_P | (rw ? PTE_RW : 0) | (us ? PTE_US : 0) | (nx ? PTE_NX : 0);
+	if (level > 1 && (e[i] & large_rsvd(level, 13))) {
+		out->error_code = info | NPF_P | NPF_RSV;
+		set_result(out, MBEC_RES_NPF, level, i + 1);
+		return 0;
+	}
 
 	if (!m->gmet) {
 		fault = !us || (write && !rw) || (fetch && nx);
@@ -224,6 +245,8 @@ static bool ept_misconfigured(const struct mbec_mode *m, uint64_t pte, int level
 	if (!leaf && (pte & (EPTE_MT_MASK | EPTE_IPAT)))
 		return true;
 	if (leaf && (mt == 2 || mt == 3 || mt == 7))
+		return true;
+	if (leaf && level > 1 && (pte & large_rsvd(level, 12)))
 		return true;
 	return false;
 }
@@ -328,7 +351,12 @@ int mbec_arch_walk(const struct mbec_mode *mode, const uint64_t *entries, int n,
 		return -EINVAL;
 	if ((unsigned int)acc->op >= MBEC_OP_NR)
 		return -EINVAL;
-	if (acc->op == MBEC_OP_FETCH && (acc->implicit || acc->paging_structure))
+	/* Fetches are explicit, final, and always have a linear address. */
+	if (acc->op == MBEC_OP_FETCH &&
+	    (acc->implicit || acc->paging_structure || acc->no_linear))
+		return -EINVAL;
+	/* Guest paging structures are always reached through a linear address. */
+	if (acc->paging_structure && acc->no_linear)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	switch (mode->mmu) {
