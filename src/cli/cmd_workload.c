@@ -76,8 +76,8 @@ int cmd_workload(int argc, char **argv)
 			errno = 0;
 			v = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || v < 1 || v > WORKLOAD_MAX_VCPUS)
-				return cli_usage_error("workload", "--vcpus wants a number from 1 to "
-						       "%d, not '%s'", WORKLOAD_MAX_VCPUS, optarg);
+				return cli_usage_error("workload", "--vcpus wants a number from 1 to %d, not '%s'",
+						       WORKLOAD_MAX_VCPUS, optarg);
 			o.vcpus = (unsigned int)v;
 			break;
 		}
@@ -86,8 +86,8 @@ int cmd_workload(int argc, char **argv)
 			o.duration = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !isfinite(o.duration) ||
 			    o.duration <= 0 || o.duration > 86400)
-				return cli_usage_error("workload", "--duration wants seconds, more "
-						       "than 0 and at most 86400, not '%s'", optarg);
+				return cli_usage_error("workload", "--duration wants seconds, more than 0 and at most 86400, not '%s'",
+						       optarg);
 			break;
 		case 'p':
 			if (!strcmp(optarg, "matrix"))
@@ -95,8 +95,8 @@ int cmd_workload(int argc, char **argv)
 			else if (!strcmp(optarg, "storm"))
 				o.pattern = WORKLOAD_STORM;
 			else
-				return cli_usage_error("workload", "--pattern is matrix or storm, "
-						       "not '%s'", optarg);
+				return cli_usage_error("workload", "--pattern is matrix or storm, not '%s'",
+						       optarg);
 			break;
 		case 'j':
 			o.json = true;
@@ -111,16 +111,16 @@ int cmd_workload(int argc, char **argv)
 			usage(stdout);
 			return EXIT_FINE;
 		case ':':
-			return cli_usage_error("workload", "%s needs a value; try '%s workload "
-					       "--help'", argv[optind - 1], prog_name);
+			return cli_usage_error("workload", "%s needs a value; try '%s workload --help'",
+					       argv[optind - 1], prog_name);
 		default:
-			return cli_usage_error("workload", "unknown option '%s'; try '%s workload "
-					       "--help'", argv[optind - 1], prog_name);
+			return cli_usage_error("workload", "unknown option '%s'; try '%s workload --help'",
+					       argv[optind - 1], prog_name);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("workload", "unexpected argument '%s'; try '%s workload "
-				       "--help'", argv[optind], prog_name);
+		return cli_usage_error("workload", "unexpected argument '%s'; try '%s workload --help'",
+				       argv[optind], prog_name);
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

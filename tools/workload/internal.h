@@ -60,7 +60,8 @@
 #define WL_DATA_OFFSET		0x800
 
 /* Inside the per-vCPU CPL-3 data page. */
-#define WL_UDATA_RESULTS	0x000	/* one byte per matrix page: bit 0 read, 1 write, 2 fetch */
+/* one byte per matrix page: bit 0 read, 1 write, 2 fetch succeeded */
+#define WL_UDATA_RESULTS	0x000
 #define WL_UDATA_PAGELIST	0x100	/* u64 GVA per matrix page */
 
 #define WL_RES_READ		1

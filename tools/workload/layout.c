@@ -196,9 +196,9 @@ struct workload_layout *workload_layout_new(const struct workload_opts *o)
 		for (v = 0; v < n; v++) {
 			pt = link_table(&b, pd_s, 2, WL_STORM_GVA(v, 0));
 			for (i = 0; i < WORKLOAD_STORM_PAGES; i++)
-				add_page(&b, WL_PAGE_STORM, v, WL_STORM_GVA(v, i), WL_STORM_GPA(v, i),
-					 WL_4K, PTE_RW | PTE_US | PTE_NX | PTE_A | PTE_D, pt,
-					 "storm");
+				add_page(&b, WL_PAGE_STORM, v, WL_STORM_GVA(v, i),
+					 WL_STORM_GPA(v, i), WL_4K,
+					 PTE_RW | PTE_US | PTE_NX | PTE_A | PTE_D, pt, "storm");
 		}
 	}
 

@@ -125,11 +125,9 @@ static int open_kvm(char *err, size_t len)
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
-		set_err(err, len, "/dev/kvm is missing: enable virtualization (VT-x/AMD-V) and "
-			"load KVM (modprobe kvm_intel or kvm_amd)");
+		set_err(err, len, "/dev/kvm is missing: enable virtualization (VT-x/AMD-V) and load KVM (modprobe kvm_intel or kvm_amd)");
 	else if (errno == EACCES || errno == EPERM)
-		set_err(err, len, "cannot open /dev/kvm: permission denied; run as root or as a "
-			"member of the group owning /dev/kvm (usually kvm)");
+		set_err(err, len, "cannot open /dev/kvm: permission denied; run as root or as a member of the group owning /dev/kvm (usually kvm)");
 	else
 		set_err(err, len, "cannot open /dev/kvm: %s", strerror(errno));
 	return -1;
@@ -146,8 +144,8 @@ static int check_api(int kvm_fd, char *err, size_t len)
 	size_t i;
 
 	if (v != KVM_API_VERSION) {
-		set_err(err, len, "KVM API version %d is not supported (need %d): kernel too old "
-			"or too new", v, KVM_API_VERSION);
+		set_err(err, len, "KVM API version %d is not supported (need %d): kernel too old or too new",
+			v, KVM_API_VERSION);
 		return -1;
 	}
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -638,9 +636,8 @@ static int matrix_fault(struct wl_vcpu *c, const struct wl_frame *f, uint64_t cr
 	want_err = PFERR_PRESENT | PFERR_USER | (kind == 1 ? PFERR_WRITE : 0) |
 		   (kind == 2 ? PFERR_FETCH : 0);
 	if (cr2 != want_cr2 || f->err != want_err)
-		mismatch(vm, "vCPU %u %s page gva %#llx pte %#llx: %s #PF with cr2 %#llx error "
-			 "code %#llx, expected cr2 %#llx error code %#llx", c->id,
-			 pages[i].size == WL_2M ? "2M" : "4K", (unsigned long long)pages[i].gva,
+		mismatch(vm, "vCPU %u %s page gva %#llx pte %#llx: %s #PF with cr2 %#llx error code %#llx, expected cr2 %#llx error code %#llx",
+			 c->id, pages[i].size == WL_2M ? "2M" : "4K", (unsigned long long)pages[i].gva,
 			 (unsigned long long)pages[i].pte, access_names[kind],
 			 (unsigned long long)cr2, (unsigned long long)f->err,
 			 (unsigned long long)want_cr2, (unsigned long long)want_err);
@@ -675,8 +672,7 @@ static void matrix_verify(struct wl_vcpu *c)
 			vm->page_fault[c->id][i][k] += !!(flt & (1 << k));
 		}
 		if (got > 7 || got != want || (flt | got) != 7 || (flt & got)) {
-			mismatch(vm, "vCPU %u %s page gva %#llx pte %#llx (U%d W%d NX%d): succeeded "
-				 "%s%s%s faulted %s%s%s; expected success exactly for %s%s%s",
+			mismatch(vm, "vCPU %u %s page gva %#llx pte %#llx (U%d W%d NX%d): succeeded %s%s%s faulted %s%s%s; expected success exactly for %s%s%s",
 				 c->id, p->size == WL_2M ? "2M" : "4K", (unsigned long long)p->gva,
 				 (unsigned long long)p->pte, !!(p->pte & PTE_US),
 				 !!(p->pte & PTE_RW), !!(p->pte & PTE_NX),
@@ -689,9 +685,8 @@ static void matrix_verify(struct wl_vcpu *c)
 		if ((got && !(pte & PTE_A)) || ((got & WL_RES_WRITE) && !(pte & PTE_D)) ||
 		    (!(got & WL_RES_WRITE) && (pte & PTE_D) != (p->pte & PTE_D)) ||
 		    (pte & ~(PTE_A | PTE_D)) != (p->pte & ~(PTE_A | PTE_D)))
-			mismatch(vm, "vCPU %u page gva %#llx: guest entry %#llx after the round "
-				 "(was %#llx; accesses that succeeded: %s%s%s)", c->id,
-				 (unsigned long long)p->gva, (unsigned long long)pte,
+			mismatch(vm, "vCPU %u page gva %#llx: guest entry %#llx after the round (was %#llx; accesses that succeeded: %s%s%s)",
+				 c->id, (unsigned long long)p->gva, (unsigned long long)pte,
 				 (unsigned long long)p->pte, got & 1 ? "r" : "-",
 				 got & 2 ? "w" : "-", got & 4 ? "x" : "-");
 		if ((got & WL_RES_WRITE) && vm->ram[p->gpa + WL_DATA_OFFSET] != (uint8_t)i)
@@ -727,8 +722,8 @@ static int handle_exception(struct wl_vcpu *c, unsigned int vec)
 		return -1;
 	}
 	if ((f.cs & 3) != 3) {
-		vcpu_fail(c, 1, "exception %u raised at CPL %llu, rip %#llx (error code %#llx, "
-			  "cr2 %#llx)", vec, (unsigned long long)(f.cs & 3),
+		vcpu_fail(c, 1, "exception %u raised at CPL %llu, rip %#llx (error code %#llx, cr2 %#llx)",
+			  vec, (unsigned long long)(f.cs & 3),
 			  (unsigned long long)f.rip, (unsigned long long)f.err,
 			  (unsigned long long)s.cr2);
 		return -1;
@@ -757,8 +752,8 @@ static int handle_exception(struct wl_vcpu *c, unsigned int vec)
 			goto set_fail;
 		return 1;
 	}
-	vcpu_fail(c, 1, "unexpected exception %u at rip %#llx (error code %#llx, cr2 %#llx, "
-		  "rax %#llx)", vec, (unsigned long long)f.rip, (unsigned long long)f.err,
+	vcpu_fail(c, 1, "unexpected exception %u at rip %#llx (error code %#llx, cr2 %#llx, rax %#llx)",
+		  vec, (unsigned long long)f.rip, (unsigned long long)f.err,
 		  (unsigned long long)s.cr2, (unsigned long long)r.rax);
 	return -1;
 set_fail:
@@ -1040,8 +1035,8 @@ static int run_storm(struct wl_vm *vm, struct workload_result *r)
 		}
 	}
 	if (!o->quiet && !o->json) {
-		fprintf(out, "storm: %u vCPU%s, %u pages each, zapped (MADV_DONTNEED) after every "
-			"pass, %.1f s\n", vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s",
+		fprintf(out, "storm: %u vCPU%s, %u pages each, zapped (MADV_DONTNEED) after every pass, %.1f s\n",
+			vm->nr_vcpus, vm->nr_vcpus == 1 ? "" : "s",
 			WORKLOAD_STORM_PAGES, dur);
 		fflush(out);
 	}
@@ -1068,7 +1063,8 @@ static int run_storm(struct wl_vm *vm, struct workload_result *r)
 		if (t >= next - 1e-3 || t >= end) {
 			now = storm_passes(vm);
 			if (t - tick > 0.05 && nr_rates < max_rates) {
-				rates[nr_rates] = (now - last) * (double)WORKLOAD_STORM_PAGES / (t - tick);
+				rates[nr_rates] = (now - last) * (double)WORKLOAD_STORM_PAGES /
+						  (t - tick);
 				if (!o->quiet && !o->json) {
 					fprintf(out, "%6.1fs  %12.0f faults/s\n", t - t0,
 						rates[nr_rates]);
@@ -1174,7 +1170,8 @@ static void print_matrix(struct wl_vm *vm, const struct workload_result *r, FILE
 		json_arr_begin(&jw);
 		for (v = 0; v < l->vcpus; v++) {
 			for (i = 0; i < WORKLOAD_MATRIX_PAGES; i++) {
-				const struct workload_page *p = &l->pages[v * WORKLOAD_MATRIX_PAGES + i];
+				const struct workload_page *p =
+					&l->pages[v * WORKLOAD_MATRIX_PAGES + i];
 
 				json_obj_begin(&jw);
 				json_kv_u64(&jw, "vcpu", v);
@@ -1209,9 +1206,8 @@ static void print_matrix(struct wl_vm *vm, const struct workload_result *r, FILE
 		fflush(out);
 		return;
 	}
-	fprintf(out, "matrix: %u vCPU%s, %lu round%s, %lu pages (8 U/W/NX x 4 A/D x 4K,2M per "
-		"vCPU), %lu accesses: %lu succeeded, %lu faulted (#PF)\n", l->vcpus,
-		l->vcpus == 1 ? "" : "s", r->rounds, r->rounds == 1 ? "" : "s", r->pages,
+	fprintf(out, "matrix: %u vCPU%s, %lu round%s, %lu pages (8 U/W/NX x 4 A/D x 4K,2M per vCPU), %lu accesses: %lu succeeded, %lu faulted (#PF)\n",
+		l->vcpus, l->vcpus == 1 ? "" : "s", r->rounds, r->rounds == 1 ? "" : "s", r->pages,
 		r->accesses, r->accesses - r->faults, r->faults);
 	fprintf(out, "size  U W NX  pages  read      write     fetch\n");
 	for (size = 0; size < 2; size++) {
@@ -1246,8 +1242,7 @@ static void print_matrix(struct wl_vm *vm, const struct workload_result *r, FILE
 		for (i = 0; i < vm->nr_mismatch_lines; i++)
 			fprintf(out, "  %s\n", vm->mismatch[i]);
 	} else {
-		fprintf(out, "self-check: passed (each access did what the guest's U/W/NX bits "
-			"dictate at CPL 3; error codes, CR2 and A/D updates as expected)\n");
+		fprintf(out, "self-check: passed (each access did what the guest's U/W/NX bits dictate at CPL 3; error codes, CR2 and A/D updates as expected)\n");
 	}
 	fflush(out);
 }
@@ -1280,8 +1275,8 @@ static void print_storm(struct wl_vm *vm, const struct workload_result *r, FILE 
 		fflush(out);
 		return;
 	}
-	fprintf(out, "storm: %lu faults in %.2f s: %.0f faults/s (%u vCPU%s x %u pages per pass, "
-		"%lu passes)\n", r->faults, r->seconds, r->faults_per_s, vm->nr_vcpus,
+	fprintf(out, "storm: %lu faults in %.2f s: %.0f faults/s (%u vCPU%s x %u pages per pass, %lu passes)\n",
+		r->faults, r->seconds, r->faults_per_s, vm->nr_vcpus,
 		vm->nr_vcpus == 1 ? "" : "s", WORKLOAD_STORM_PAGES,
 		r->faults / WORKLOAD_STORM_PAGES);
 	print_kvm_stats(r, out);

@@ -70,7 +70,8 @@ struct workload_result {
 	unsigned long rounds;		/* matrix rounds completed */
 	unsigned long pages;		/* pages per round, all vCPUs */
 	unsigned long accesses;		/* guest accesses attempted, all rounds */
-	unsigned long faults;		/* matrix: guest #PFs; storm: accesses that needed an SPTE fault */
+	/* matrix: guest #PFs; storm: accesses that needed an SPTE fault */
+	unsigned long faults;
 	unsigned long mismatches;	/* matrix: self-check failures */
 	double seconds;			/* wall time of the guest run */
 	double faults_per_s;		/* storm: over the whole run */
@@ -134,7 +135,7 @@ struct workload_page {
 	uint64_t gva;
 	uint64_t gpa;
 	uint64_t size;		/* 4096 or 2 MiB */
-	uint64_t pte;		/* guest leaf entry as the VMM writes it (PTE_* bits, PS for 2M) */
+	uint64_t pte;		/* leaf entry as written (PTE_* bits, PS for 2M) */
 	uint64_t pte_gpa;	/* GPA of that leaf entry (in a PT for 4K, a PD for 2M) */
 	unsigned int level;	/* 1: PTE (4K), 2: PDE (2M) */
 	const char *what;	/* "matrix", "storm", "gdt", "idt", "handlers", ... */
