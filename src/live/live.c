@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live capture (see live.h).  The order of the checks is the order in
+ * which a user can fix things: privileges, BTF, KVM, tracepoints.
+ *
+ * Each tracepoint's prototype is read from BTF (the btf_trace_<name>
+ * typedef) before anything is loaded: a prototype that differs from the
+ * one bpf/mbecscope.bpf.c reads would make the program read garbage, so
+ * such a program is not loaded and the user gets a note instead.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "live/live.h"
+#include "mbecscope.skel.h"
+
+struct tp_desc {
+	const char *tp;		/* tracepoint */
+	const char *prog;	/* program name without the "_r" of the raw_tp twin */
+	int nparams;		/* TP_PROTO arguments + the leading void *data */
+	unsigned int ptr_mask;	/* which parameters (bit i = param i) are pointers */
+	bool required;
+};
+
+static const struct tp_desc tps[MBEC_LIVE_NR_TP] = {
+	{ "kvm_mmu_pagetable_walk", "mbecs_walk", 3, 0x1, true },
+	{ "kvm_mmu_paging_element", "mbecs_pelem", 3, 0x1, true },
+	{ "kvm_mmu_walker_error", "mbecs_walkerr", 2, 0x1, false },
+	{ "kvm_mmu_spte_requested", "mbecs_sptereq", 2, 0x3, true },
+	{ "kvm_mmu_set_spte", "mbecs_setspte", 4, 0x9, true },
+	{ "kvm_page_fault", "mbecs_pf", 4, 0x3, true },
+	{ "kvm_exit", "mbecs_exit", 3, 0x3, false },
+	{ "kvm_entry", "mbecs_entry", 3, 0x3, false },
+	{ "kvm_mmu_get_page", "mbecs_getpage", 3, 0x3, false },
+	{ "kvm_tdp_mmu_spte_changed", "mbecs_tdpchg", 6, 0x1, false },
+	{ "fast_page_fault", "mbecs_fastpf", 6, 0xf, false },
+	{ "kvm_nested_vmexit_inject", "mbecs_nestinj", 7, 0x1, false },
+};
+
+struct mbec_live {
+	struct mbecscope_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[MBEC_LIVE_NR_TP];
+	struct mbec_live_attach state[MBEC_LIVE_NR_TP];
+	int (*on_event)(void *ctx, const void *rec, size_t len);
+	void *ctx;
+	int ncpus;
+};
+
+static bool libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (!libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* The func_proto behind typedef btf_trace_<tp>, or NULL. */
+static const struct btf_type *tp_proto(const struct btf *btf, const char *tp)
+{
+	char name[96];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return NULL;
+	t = btf__type_by_id(btf, id);
+	t = btf__type_by_id(btf, t->type);		/* pointer */
+	if (!t || !btf_is_ptr(t))
+		return NULL;
+	t = btf__type_by_id(btf, t->type);		/* func_proto */
+	return t && btf_is_func_proto(t) ? t : NULL;
+}
+
+static bool param_is_ptr(const struct btf *btf, const struct btf_param *p)
+{
+	const struct btf_type *t = btf__type_by_id(btf, p->type);
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t && btf_is_ptr(t);
+}
+
+/*
+ * Compare a prototype with what the program reads: 0 when it matches,
+ * 1 for kvm_mmu_spte_requested with the extra ACC argument of mbec
+ * kernels, -1 (and a note) otherwise.
+ */
+static int check_proto(const struct btf *btf, const struct btf_type *fp, const struct tp_desc *d,
+		       char *note, size_t notelen)
+{
+	const struct btf_param *p = btf_params(fp);
+	int n = btf_vlen(fp), i;
+	int extra = 0;
+
+	if (!strcmp(d->tp, "kvm_mmu_spte_requested") && n == d->nparams + 1)
+		extra = 1;
+	if (n != d->nparams + extra) {
+		snprintf(note, notelen, "prototype differs: %d arguments, this build reads %d",
+			 n - 1, d->nparams - 1);
+		return -1;
+	}
+	for (i = 0; i < d->nparams; i++) {
+		if (((d->ptr_mask >> i) & 1) != param_is_ptr(btf, &p[i])) {
+			snprintf(note, notelen, "prototype differs: argument %d is %sa pointer",
+				 i, param_is_ptr(btf, &p[i]) ? "" : "not ");
+			return -1;
+		}
+	}
+	return extra;
+}
+
+static int on_ringbuf(void *ctx, void *data, size_t len)
+{
+	struct mbec_live *l = ctx;
+
+	if (!l->on_event)
+		return 0;
+	return l->on_event(l->ctx, data, len);
+}
+
+static struct bpf_program *find_prog(struct mbecscope_bpf *skel, const char *name, bool raw)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s%s", name, raw ? "_r" : "");
+	return bpf_object__find_program_by_name(skel->obj, buf);
+}
+
+/* Open and load with one flavour of program; enabled[i] says which tracepoints. */
+static int load_skel(struct mbec_live *l, const struct mbec_live_opts *opts, const bool *enabled,
+		     bool acc_arg, bool raw)
+{
+	struct bpf_program *prog;
+	int i, err;
+
+	l->skel = mbecscope_bpf__open();
+	if (!l->skel)
+		return -errno;
+	l->skel->rodata->targ_tgid = opts->pid > 0 ? (__u32)opts->pid : 0;
+	l->skel->rodata->spte_req_acc_arg = acc_arg;
+	if (opts->ringbuf_bytes)
+		bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
+	bpf_object__for_each_program(prog, l->skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (i = 0; i < MBEC_LIVE_NR_TP; i++) {
+		if (!enabled[i])
+			continue;
+		prog = find_prog(l->skel, tps[i].prog, raw);
+		if (prog)
+			bpf_program__set_autoload(prog, true);
+	}
+	err = mbecscope_bpf__load(l->skel);
+	if (err) {
+		mbecscope_bpf__destroy(l->skel);
+		l->skel = NULL;
+	}
+	return err;
+}
+
+int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
+		   char *err, size_t errlen)
+{
+	struct btf *vmlinux = NULL, *kvm_btf = NULL;
+	bool enabled[MBEC_LIVE_NR_TP] = { false };
+	bool acc_arg = false, raw = false;
+	struct mbec_live *l;
+	int i, ret, nattached = 0;
+
+	*out = NULL;
+	libbpf_verbose = opts->verbose;
+	libbpf_set_print(libbpf_print);
+
+	if (geteuid() != 0)
+		return fail(err, errlen, -EPERM,
+			    "must run as root: loading BPF programs on KVM tracepoints needs "
+			    "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (try sudo)");
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return fail(err, errlen, -ENOENT,
+			    "no BTF: /sys/kernel/btf/vmlinux is missing; boot a kernel built "
+			    "with CONFIG_DEBUG_INFO_BTF=y");
+	if (access("/sys/module/kvm", F_OK))
+		return fail(err, errlen, -ENODEV,
+			    "no KVM in this kernel: load it (modprobe kvm_intel or kvm_amd) "
+			    "or boot a kernel with CONFIG_KVM");
+	if (opts->need_kvm_dev) {
+		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+		if (fd < 0)
+			return fail(err, errlen, -ENODEV,
+				    "cannot open /dev/kvm (%s): the built-in workload needs KVM; "
+				    "enable virtualization or load kvm_intel/kvm_amd",
+				    strerror(errno));
+		close(fd);
+	}
+
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return fail(err, errlen, -ENOENT,
+			    "cannot read BTF from /sys/kernel/btf/vmlinux (%s)", strerror(errno));
+	/* KVM built as a module has its own split BTF. */
+	if (!access("/sys/kernel/btf/kvm", R_OK))
+		kvm_btf = btf__load_module_btf("kvm", vmlinux);
+
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		btf__free(kvm_btf);
+		btf__free(vmlinux);
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	l->on_event = opts->on_event;
+	l->ctx = opts->ctx;
+	for (i = 0; i < MBEC_LIVE_NR_TP; i++) {
+		const struct btf *btf = kvm_btf ? kvm_btf : vmlinux;
+		const struct btf_type *fp = tp_proto(btf, tps[i].tp);
+		char *note = l->state[i].note;
+		size_t notelen = sizeof(l->state[i].note);
+
+		l->state[i].tracepoint = tps[i].tp;
+		l->state[i].how = "no";
+		l->state[i].required = tps[i].required;
+		if (!fp) {
+			snprintf(note, notelen, "no such tracepoint in this kernel");
+		} else {
+			ret = check_proto(btf, fp, &tps[i], note, notelen);
+			if (ret >= 0) {
+				enabled[i] = true;
+				if (ret == 1)
+					acc_arg = true;
+			}
+		}
+		if (!enabled[i] && tps[i].required) {
+			ret = fail(err, errlen, -ENOENT,
+				   "tracepoint %s: %s; this kernel's KVM cannot be checked "
+				   "(see the README, section 'Kernels')", tps[i].tp, note);
+			btf__free(kvm_btf);
+			btf__free(vmlinux);
+			free(l);
+			return ret;
+		}
+	}
+	btf__free(kvm_btf);
+	btf__free(vmlinux);
+
+	ret = load_skel(l, opts, enabled, acc_arg, false);
+	if (ret) {
+		raw = true;
+		ret = load_skel(l, opts, enabled, acc_arg, true);
+	}
+	if (ret) {
+		ret = fail(err, errlen, ret,
+			   "loading the BPF programs failed (%s); run with -v for the verifier log",
+			   strerror(-ret));
+		free(l);
+		return ret;
+	}
+
+	for (i = 0; i < MBEC_LIVE_NR_TP; i++) {
+		struct bpf_program *prog;
+
+		if (!enabled[i])
+			continue;
+		prog = find_prog(l->skel, tps[i].prog, raw);
+		if (raw)
+			l->links[i] = bpf_program__attach_raw_tracepoint(prog, tps[i].tp);
+		else
+			l->links[i] = bpf_program__attach(prog);
+		if (!l->links[i]) {
+			snprintf(l->state[i].note, sizeof(l->state[i].note), "attach failed: %s",
+				 strerror(errno));
+			if (tps[i].required) {
+				ret = fail(err, errlen, -errno, "tracepoint %s: %s",
+					   tps[i].tp, l->state[i].note);
+				mbec_live_close(l);
+				return ret;
+			}
+			continue;
+		}
+		l->state[i].how = raw ? "raw_tp" : "tp_btf";
+		l->state[i].note[0] = 0;
+		nattached++;
+	}
+
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_ringbuf, l, NULL);
+	if (!l->rb) {
+		ret = fail(err, errlen, -errno, "cannot map the BPF ring buffer (%s)",
+			   strerror(errno));
+		mbec_live_close(l);
+		return ret;
+	}
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		ret = fail(err, errlen, -EINVAL, "cannot count the possible CPUs");
+		mbec_live_close(l);
+		return ret;
+	}
+	(void)nattached;
+	*out = l;
+	return 0;
+}
+
+int mbec_live_poll(struct mbec_live *l, int timeout_ms)
+{
+	return ring_buffer__poll(l->rb, timeout_ms);
+}
+
+int mbec_live_counters(struct mbec_live *l, struct mbec_counter out[MBEC_EV_MAX])
+{
+	struct mbec_counter *percpu;
+	__u32 key;
+	int cpu, fd = bpf_map__fd(l->skel->maps.counters);
+
+	memset(out, 0, sizeof(*out) * MBEC_EV_MAX);
+	percpu = calloc(l->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (key = 0; key < MBEC_EV_MAX; key++) {
+		if (bpf_map_lookup_elem(fd, &key, percpu))
+			continue;
+		for (cpu = 0; cpu < l->ncpus; cpu++) {
+			out[key].seen += percpu[cpu].seen;
+			out[key].emitted += percpu[cpu].emitted;
+			out[key].dropped += percpu[cpu].dropped;
+			out[key].skipped += percpu[cpu].skipped;
+		}
+	}
+	free(percpu);
+	return 0;
+}
+
+const struct mbec_live_attach *mbec_live_attach_state(const struct mbec_live *l)
+{
+	return l->state;
+}
+
+void mbec_live_close(struct mbec_live *l)
+{
+	int i;
+
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	for (i = 0; i < MBEC_LIVE_NR_TP; i++)
+		bpf_link__destroy(l->links[i]);
+	mbecscope_bpf__destroy(l->skel);
+	free(l);
+}

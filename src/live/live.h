@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Live capture: check the environment, load bpf/mbecscope.bpf.c, attach
+ * each of its programs (tp_btf, falling back to raw_tp), and drain the
+ * ring buffer record by record into a callback.  Closing (or the process
+ * dying) detaches everything: nothing is pinned.
+ */
+#ifndef MBEC_LIVE_H
+#define MBEC_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mbec_events.h"
+
+struct mbec_live;
+
+struct mbec_live_opts {
+	pid_t pid;		/* only this VMM process (0: all) */
+	bool verbose;		/* libbpf diagnostics on stderr */
+	bool need_kvm_dev;	/* fail unless /dev/kvm can be opened (--workload) */
+	size_t ringbuf_bytes;	/* 0: the default (8 MiB); a power of two */
+	/* Called for every record drained; a non-zero return stops the drain. */
+	int (*on_event)(void *ctx, const void *rec, size_t len);
+	void *ctx;
+};
+
+/* Per tracepoint: how (or whether) it is attached, and why not. */
+struct mbec_live_attach {
+	const char *tracepoint;
+	const char *how;	/* "tp_btf", "raw_tp" or "no" */
+	char note[160];		/* why not; "" when attached */
+	bool required;
+};
+
+#define MBEC_LIVE_NR_TP	12
+
+/*
+ * Check the environment and attach.  On failure returns a negative errno
+ * and writes one line (what is wrong and how to fix it) into err; the
+ * caller exits 2.
+ */
+int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
+		   char *err, size_t errlen);
+
+/*
+ * Drain what is in the ring buffer, waiting up to timeout_ms for the first
+ * record.  Returns the number of records handed to on_event, or a negative
+ * errno (-EINTR when a signal arrived).
+ */
+int mbec_live_poll(struct mbec_live *l, int timeout_ms);
+
+/* Sum of the per-CPU counters, indexed by enum mbec_event_type. */
+int mbec_live_counters(struct mbec_live *l, struct mbec_counter out[MBEC_EV_MAX]);
+
+/* Attach state of every tracepoint (MBEC_LIVE_NR_TP entries). */
+const struct mbec_live_attach *mbec_live_attach_state(const struct mbec_live *l);
+
+/* Detach, unload and free; NULL is fine. */
+void mbec_live_close(struct mbec_live *l);
+
+#endif /* MBEC_LIVE_H */
