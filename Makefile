@@ -43,6 +43,9 @@ $(BUILD)/gen/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) vm
 	$(Q)llvm-strip -g $@ 2>/dev/null || true
 $(BUILD)/gen/%.skel.h: $(BUILD)/gen/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+# Keep the objects and skeletons: as make intermediates they would be deleted
+# and rebuilt (with every user-space object after them) on each make.
+.SECONDARY: $(SKELS) $(SKELS:.skel.h=.bpf.o)
 
 # ---- user space ---------------------------------------------------------------
 $(BUILD)/obj/%.o: %.c | $(SKELS)
