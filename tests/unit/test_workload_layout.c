@@ -124,6 +124,9 @@ static int check_layout(unsigned int vcpus, enum workload_pattern pat)
 	for (i = 0, j = 0; i < l->nr_tables; i++)
 		if (l->tables[i].gpa < l->pt_gpa || l->tables[i].gpa >= l->pt_gpa + l->pt_size)
 			j++;
+	ok((l->cr0 & X86_CR0_PG) && (l->cr0 & X86_CR0_WP) && (l->cr4 & X86_CR4_PAE) &&
+	   !(l->cr4 & (X86_CR4_LA57 | X86_CR4_SMEP | X86_CR4_SMAP)) && (l->efer & X86_EFER_NXE),
+	   "%u vCPUs: 4-level paging with WP and NXE, no SMEP/SMAP", vcpus);
 	ok(!j && l->tables[0].gpa == l->cr3 && l->tables[0].level == 4,
 	   "%u vCPUs: the tables are in the pool, the first is the PML4", vcpus);
 	workload_layout_free(l);

@@ -55,6 +55,17 @@
 				 (uint64_t)(j) * WL_2M)
 #define WL_STORM_GVA(v, i)	(0x3000000000ULL + (uint64_t)(v) * WL_2M + (uint64_t)(i) * WL_4K)
 
+/*
+ * Control registers: long mode with PAE paging, WP, NXE; no SMEP/SMAP/PKE
+ * (they do not apply to CPL-3 accesses, and leaving them off keeps the
+ * walk the same on every host).
+ */
+#define WL_CR0			0x80050033ULL	/* PG AM WP NE ET MP PE */
+/* PAE, OSFXSR, OSXMMEXCPT */
+#define WL_CR4			(X86_CR4_PAE | MBEC_BIT(9) | MBEC_BIT(10))
+/* LME, LMA, NXE */
+#define WL_EFER			(MBEC_BIT(8) | MBEC_BIT(10) | X86_EFER_NXE)
+
 /* Inside every matrix page: a `ret` at the start, the data byte further on. */
 #define WL_STUB_OFFSET		0
 #define WL_DATA_OFFSET		0x800

@@ -163,6 +163,9 @@ struct workload_layout *workload_layout_new(const struct workload_opts *o)
 	l->pt_gpa = WL_PT_POOL_GPA;
 	l->pt_size = WL_PT_POOL_SIZE;
 	l->ram_size = WL_RAM_SIZE(n);
+	l->cr0 = WL_CR0;
+	l->cr4 = WL_CR4;
+	l->efer = WL_EFER;
 	l->stub_offset = WL_STUB_OFFSET;
 	l->data_offset = WL_DATA_OFFSET;
 

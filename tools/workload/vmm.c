@@ -318,10 +318,10 @@ static int setup_sregs(struct wl_vcpu *c, char *err, size_t len)
 	s.gdt.limit = WL_GDT_ENTRIES(c->vm->nr_vcpus) * 8 - 1;
 	s.idt.base = WL_IDT_GPA;
 	s.idt.limit = 32 * 16 - 1;
-	s.cr0 = 0x80050033;		/* PG | AM | WP | NE | ET | MP | PE */
+	s.cr0 = c->vm->l->cr0;
 	s.cr3 = c->vm->l->cr3;
-	s.cr4 = X86_CR4_PAE | (1 << 9) | (1 << 10);	/* PAE | OSFXSR | OSXMMEXCPT */
-	s.efer = (1 << 8) | (1 << 10) | X86_EFER_NXE;	/* LME | LMA | NXE */
+	s.cr4 = c->vm->l->cr4;
+	s.efer = c->vm->l->efer;
 	if (ioctl(c->fd, KVM_SET_SREGS, &s)) {
 		set_err(err, len, "KVM_SET_SREGS (long mode, CPL 3): %s", strerror(errno));
 		return -1;

@@ -157,7 +157,8 @@ struct workload_entry {
 struct workload_layout {
 	unsigned int vcpus;
 	enum workload_pattern pattern;
-	uint64_t cr3;			/* GPA of the PML4 */
+	uint64_t cr3;			/* GPA of the PML4 (4-level paging, no LA57) */
+	uint64_t cr0, cr4, efer;	/* the guest's control registers while it runs */
 	uint64_t pt_gpa, pt_size;	/* the pool all paging structures come from */
 	uint64_t ram_size;		/* guest RAM is GPA [0, ram_size) */
 	/* the offsets the guest touches inside each matrix page */
