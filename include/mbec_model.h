@@ -250,9 +250,10 @@ static inline bool mbec_flavour_is_tdp(enum mbec_flavour fl)
 
 /*
  * Whether KVM of @layout can run @fl with @mode at all: classic has no
- * MBEC and no GMET and offers L1 no advanced EPT-violation info; KVM forces MBEC off without advanced EPT-violation
- * information; EPT flavours need mmu EPT, NPT ones NPT, shadow legacy
- * LEGACY.  Layer 2 answers are only claimed for supported combinations.
+ * MBEC and no GMET and offers L1 no advanced EPT-violation info; KVM
+ * forces MBEC off without advanced EPT-violation information; EPT
+ * flavours need mmu EPT, NPT ones NPT, shadow legacy LEGACY.  Layer 2
+ * answers are only claimed for supported combinations.
  */
 bool mbec_kvm_supported(enum mbec_layout layout, enum mbec_flavour fl,
 			const struct mbec_mode *mode);
@@ -302,8 +303,10 @@ unsigned int mbec_kvm_fault_acc(enum mbec_layout layout, enum mbec_flavour fl,
  * The permission bits (and only those: no PFN, no software bits) of the
  * leaf SPTE KVM may install for @acc: the most it may grant.  KVM may
  * grant less (write-protection, access tracking), never more.
- *	legacy/NPT SPTE: P always; RW if WRITE; US if USER; NX if not EXEC.
- *	EPT, classic:	R if USER, W if WRITE, X if EXEC.
+ *	legacy/NPT SPTE: P (classic always, mbec if READ); RW if WRITE; US
+ *			if USER; NX if not EXEC (KVM may always use NX).
+ *	EPT, classic:	R if USER, W if WRITE, X if EXEC; R also when
+ *			!mode->execonly (KVM's present mask is then R).
  *	EPT, mbec:	R if READ, W if WRITE, XS if EXEC, XU if USER_EXEC;
  *			TDP EPT ties XU to XS (both follow EXEC); without MBEC
  *			XU is not honoured by hardware.
