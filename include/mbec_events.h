@@ -214,7 +214,10 @@ struct mbec_ev_fast_page_fault {
 	mbec_u32 pad;
 };
 
-/* kvm_nested_vmexit_inject(u32 exit_code, u64 info1, u64 info2, u32 int_info, u32 int_info_err, u32 isa). */
+/*
+ * kvm_nested_vmexit_inject(u32 exit_code, u64 info1, u64 info2, u32 int_info,
+ *			    u32 int_info_err, u32 isa).
+ */
 struct mbec_ev_nested_inject {
 	struct mbec_event_hdr hdr;
 	mbec_u64 exit_info1;	/* the exit qualification injected into L1 */

@@ -29,6 +29,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Subcommands, each in src/cli/cmd_<name>.c. */
+int cmd_check(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_workload(int argc, char **argv);
 

@@ -15,6 +15,8 @@ int cli_verbose;
 
 /* One line per subcommand, in the order --help lists them; NULL ends it. */
 static const struct cli_cmd commands[] = {
+	{ "check", cmd_check, "[--workload] [--duration S] [--pid PID] [--json] [-v]",
+	  "attach to KVM, check every SPTE and exit against the model, summarize" },
 	{ "decode", cmd_decode, "KIND VALUE [--layout L] [--json]",
 	  "decode an exit qualification, error code, SPTE, PTE, role or ACC" },
 	{ "workload", cmd_workload, "[--pattern matrix|storm] [--vcpus N] [--duration S] [--json]",

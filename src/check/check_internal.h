@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Inside the check engine: shared by check.c, rules.c and report.c. */
+#ifndef MBEC_CHECK_INTERNAL_H
+#define MBEC_CHECK_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check/check.h"
+#include "correlate/correlate.h"
+#include "decode/decode.h"
+
+#define MBEC_CHECK_KEEP_MAX	16
+
+struct u64map {
+	uint64_t *keys;
+	void *vals;
+	size_t vsize, cap, n;
+};
+
+void *u64map_get(const struct u64map *m, uint64_t key);
+/* The value for key, created zeroed when new; NULL on ENOMEM or key 0. */
+void *u64map_put(struct u64map *m, uint64_t key);
+void u64map_free(struct u64map *m);
+
+/* A shadow page as kvm_mmu_get_page showed it. */
+struct sp_info {
+	struct mbec_ev_get_page ev;
+	bool role_verified;	/* role.access matched a traced walk */
+};
+
+/* Per vCPU thread: the last fault, for the repeat rule. */
+struct repeat {
+	uint32_t tid;
+	uint64_t addr, error_code;
+	unsigned int count;
+	bool reported;
+};
+
+struct mbec_check {
+	struct mbec_check_opts opts;
+	unsigned int keep, repeat_limit;
+	struct mbec_correlate *corr;
+	struct mbec_check_summary sum;
+	struct u64map sps;		/* sp->spt -> struct sp_info */
+	struct u64map wp_gfns;		/* (pid, gfn) of shadowed guest tables -> count */
+	struct u64map guest_ptes;	/* (pid, entry gpa) -> uint64_t pte */
+	struct repeat *repeats;
+	size_t nrepeats;
+	struct mbec_anomaly kept[MBEC_AN_NR][MBEC_CHECK_KEEP_MAX];
+	unsigned int nkept[MBEC_AN_NR];
+	void (*on_anomaly)(void *ctx, const struct mbec_anomaly *a);
+	void *on_anomaly_ctx;
+	void (*on_spte)(void *ctx, const struct mbec_ev_set_spte *s, enum mbec_coverage cov);
+	void *on_spte_ctx;
+};
+
+static inline uint64_t wp_key(uint32_t pid, uint64_t gfn_or_gpa)
+{
+	/* Never 0 (the map's empty key): the pid goes on top. */
+	return ((uint64_t)pid << 44) ^ gfn_or_gpa ^ (1ULL << 63);
+}
+
+struct evbuf {
+	char buf[MBEC_EVIDENCE_LEN];
+	size_t len;
+};
+
+void ev_add(struct evbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void ck_anomaly(struct mbec_check *e, enum mbec_anomaly_class cls, const char *rule,
+		const struct mbec_event_hdr *h, const char *evidence, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* "0x... (NAME|...)" through src/decode; ept selects the SPTE format. */
+const char *ck_decode(const struct mbec_check *e, enum decode_kind kind, uint64_t v, bool ept,
+		      char *buf, size_t len);
+/* ACC letters ("wux" / "rwux" style). */
+const char *ck_acc(const struct mbec_check *e, unsigned int acc, char *buf);
+
+/* rules.c */
+void ck_on_txn(void *ctx, const struct mbec_txn *t);
+void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed *c);
+void ck_nested_inject(struct mbec_check *e, const struct mbec_ev_nested_inject *n);
+void ck_guest_pte(struct mbec_check *e, const struct mbec_ev_guest_pte *g);
+void ck_role_expect(struct mbec_check *e, struct sp_info *sp);
+
+#endif /* MBEC_CHECK_INTERNAL_H */

@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbecscope check: attach to KVM's MMU tracepoints, feed every record to
+ * the check engine (src/correlate + src/check), print a summary.  With
+ * --workload the built-in guest runs in a child process that waits until
+ * the BPF programs are attached and filtered on its pid.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check/check.h"
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "live/btf_layout.h"
+#include "live/live.h"
+#include "workload/workload.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s check [--workload] [--duration S] [--pid PID] [--layout L] [--json] [-v]\n"
+		"\n"
+		"Attach to KVM's MMU tracepoints, check every SPTE, exit and role KVM\n"
+		"produces against the reference model, and print a summary.\n"
+		"\n"
+		"  --workload      run the built-in guest (the U/W/NX x A/D matrix) and\n"
+		"                  check only its events; ends when the guest is done\n"
+		"  --duration S    stop after S seconds (with --workload: repeat the\n"
+		"                  matrix for S seconds); default: until SIGINT/SIGTERM,\n"
+		"                  or one matrix round with --workload\n"
+		"  --pid PID       check only the VMM process PID\n"
+		"  --layout L      KVM ABI for decoding: classic, mbec or auto (from BTF)\n"
+		"  --json          print the summary as one JSON document\n"
+		"  -v, --verbose   libbpf diagnostics, and the evidence of every anomaly kept\n"
+		"\n"
+		"Exit status: 0 no anomaly, 1 anomalies found, 2 usage or environment error\n"
+		"(not root, no BTF, no KVM, a tracepoint missing).\n", prog_name);
+}
+
+/* Per matrix page of the workload: did KVM install an SPTE for it? */
+struct page_seen {
+	unsigned long sptes, checked, walks, walk_errors;
+};
+
+struct check_run {
+	struct mbec_check *engine;
+	struct workload_layout *layout;
+	struct page_seen *pages;
+	uint32_t pid;
+};
+
+static int page_of_gpa(const struct workload_layout *l, uint64_t gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->nr_pages; i++)
+		if (l->pages[i].kind == WL_PAGE_MATRIX && gpa >= l->pages[i].gpa &&
+		    gpa < l->pages[i].gpa + l->pages[i].size)
+			return (int)i;
+	return -1;
+}
+
+static int page_of_gva(const struct workload_layout *l, uint64_t gva)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->nr_pages; i++)
+		if (l->pages[i].kind == WL_PAGE_MATRIX && gva >= l->pages[i].gva &&
+		    gva < l->pages[i].gva + l->pages[i].size)
+			return (int)i;
+	return -1;
+}
+
+static void on_spte(void *ctx, const struct mbec_ev_set_spte *s, enum mbec_coverage cov)
+{
+	struct check_run *run = ctx;
+	int p;
+
+	if (!run->layout)
+		return;
+	p = page_of_gpa(run->layout, s->gfn << 12);
+	if (p < 0)
+		return;
+	run->pages[p].sptes++;
+	if (cov != MBEC_COV_NONE)
+		run->pages[p].checked++;
+}
+
+static int on_record(void *ctx, const void *rec, size_t len)
+{
+	struct check_run *run = ctx;
+	const struct mbec_event_hdr *h = rec;
+	static uint64_t last_walk_gva;
+	int p;
+
+	if (run->layout && len >= sizeof(*h)) {
+		if (h->type == MBEC_EV_PAGETABLE_WALK && len >= sizeof(struct mbec_ev_walk)) {
+			last_walk_gva = ((const struct mbec_ev_walk *)rec)->addr;
+			p = page_of_gva(run->layout, last_walk_gva);
+			if (p >= 0)
+				run->pages[p].walks++;
+		} else if (h->type == MBEC_EV_WALKER_ERROR) {
+			p = page_of_gva(run->layout, last_walk_gva);
+			if (p >= 0)
+				run->pages[p].walk_errors++;
+		}
+	}
+	mbec_check_feed(run->engine, rec, len);
+	return 0;
+}
+
+/* Entries of the workload's page tables as GUEST_PTE records (prefetch checks). */
+static void feed_guest_ptes(struct check_run *run)
+{
+	struct mbec_ev_guest_pte g;
+	unsigned int i;
+
+	for (i = 0; i < run->layout->nr_entries; i++) {
+		memset(&g, 0, sizeof(g));
+		g.hdr.type = MBEC_EV_GUEST_PTE;
+		g.hdr.size = sizeof(g);
+		g.hdr.pid = run->pid;
+		g.hdr.vcpu_id = MBEC_VCPU_UNKNOWN;
+		g.entry_gpa = run->layout->entries[i].gpa;
+		g.pte = run->layout->entries[i].value;
+		g.level = (int)run->layout->entries[i].level;
+		mbec_check_feed(run->engine, &g, sizeof(g));
+	}
+}
+
+static bool sysfs_yes(const char *path)
+{
+	char buf[8] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Workload pages without a checked SPTE, grouped by why (text or JSON). */
+static unsigned int report_pages(const struct check_run *run, FILE *f, struct json_writer *jw)
+{
+	unsigned int i, with = 0, total = 0, missing = 0;
+
+	for (i = 0; i < run->layout->nr_pages; i++) {
+		if (run->layout->pages[i].kind != WL_PAGE_MATRIX)
+			continue;
+		total++;
+		if (run->pages[i].checked)
+			with++;
+	}
+	if (jw) {
+		json_key(jw, "workload_pages");
+		json_obj_begin(jw);
+		json_kv_u64(jw, "matrix", total);
+		json_kv_u64(jw, "with_checked_spte", with);
+		json_key(jw, "without");
+		json_arr_begin(jw);
+	} else {
+		fprintf(f, "workload matrix pages with a checked SPTE: %u of %u\n", with, total);
+	}
+	for (i = 0; i < run->layout->nr_pages; i++) {
+		const struct workload_page *p = &run->layout->pages[i];
+		const struct page_seen *s = &run->pages[i];
+		const char *why;
+
+		if (p->kind != WL_PAGE_MATRIX || s->checked)
+			continue;
+		missing++;
+		if (s->sptes)
+			why = "SPTEs seen but none could be checked";
+		else if (!workload_page_faulted_in(p) && !workload_page_prefetchable(p))
+			why = p->level > 1 ? "U=0 2M page: CPL-3 accesses fault in the guest walk and "
+					     "KVM never prefetches large pages" :
+					     "U=0 page with A=0: CPL-3 accesses fault in the guest walk "
+					     "and KVM does not prefetch unaccessed entries";
+		else if (!workload_page_faulted_in(p))
+			why = "U=0 page: only a prefetch can map it, and none did";
+		else if (s->walk_errors)
+			why = "every guest walk faulted (guest #PF)";
+		else if (!s->walks)
+			why = "no traced walk or SPTE: the page was never touched while attached";
+		else
+			why = "walked but KVM installed no SPTE";
+		if (jw) {
+			json_obj_begin(jw);
+			json_kv_hex(jw, "gva", p->gva);
+			json_kv_hex(jw, "gpa", p->gpa);
+			json_kv_hex(jw, "pte", p->pte);
+			json_kv_str(jw, "why", why);
+			json_obj_end(jw);
+		} else if (missing <= 8) {
+			fprintf(f, "  gva 0x%llx pte 0x%llx (%s): %s\n",
+				(unsigned long long)p->gva, (unsigned long long)p->pte,
+				p->size > 4096 ? "2M" : "4K", why);
+		}
+	}
+	if (jw) {
+		json_arr_end(jw);
+		json_obj_end(jw);
+	} else if (missing > 8) {
+		fprintf(f, "  ... and %u more\n", missing - 8);
+	}
+	return missing;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "workload", no_argument, NULL, 'w' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "layout", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		/* tests only: shrink the model (negative control) / the repeat limit */
+		{ "perturb-model", required_argument, NULL, 'P' },
+		{ "repeat-limit", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mbec_check_opts copts = { 0 };
+	struct mbec_live_opts lopts = { 0 };
+	struct mbec_counter kernel[MBEC_EV_MAX];
+	struct mbec_live_attach attach[MBEC_LIVE_NR_TP];
+	struct workload_child child = { .pid = -1, .go_fd = -1 };
+	struct check_run run = { 0 };
+	struct role_layout rl;
+	struct mbec_live *live = NULL;
+	const char *layout_arg = "auto";
+	bool workload = false, json = false, have_rl = false;
+	double duration = 0, t0;
+	int c, ret, wl_status = -1, rc;
+	long pid = 0;
+	char err[320], *end;
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t dropped_seen = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":hvj", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			workload = true;
+			break;
+		case 'd':
+			errno = 0;
+			duration = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(duration) || duration <= 0 ||
+			    duration > 86400)
+				return cli_usage_error("check", "--duration wants seconds, more than 0 "
+						       "and at most 86400, not '%s'", optarg);
+			break;
+		case 'p':
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || pid <= 0 || pid > 0x3fffffff)
+				return cli_usage_error("check", "--pid wants a process id, not '%s'",
+						       optarg);
+			break;
+		case 'l':
+			if (strcmp(optarg, "classic") && strcmp(optarg, "mbec") &&
+			    strcmp(optarg, "auto"))
+				return cli_usage_error("check", "--layout is classic, mbec or auto, "
+						       "not '%s'", optarg);
+			layout_arg = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'v':
+			cli_verbose++;
+			break;
+		case 'P':
+			if (!strcmp(optarg, "ro"))
+				copts.perturb |= MBEC_PERTURB_RO;
+			else if (!strcmp(optarg, "nx"))
+				copts.perturb |= MBEC_PERTURB_NX;
+			else
+				return cli_usage_error("check", "--perturb-model is ro or nx, not '%s'",
+						       optarg);
+			break;
+		case 'R':
+			copts.repeat_limit = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !copts.repeat_limit)
+				return cli_usage_error("check", "--repeat-limit wants a count, not "
+						       "'%s'", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_FINE;
+		case ':':
+			return cli_usage_error("check", "%s needs a value; try '%s check --help'",
+					       argv[optind - 1], prog_name);
+		default:
+			return cli_usage_error("check", "unknown option '%s'; try '%s check --help'",
+					       argv[optind - 1], prog_name);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("check", "unexpected argument '%s'; try '%s check --help'",
+				       argv[optind], prog_name);
+	if (workload && pid)
+		return cli_usage_error("check", "--workload and --pid exclude each other: the "
+				       "workload's pid is the filter");
+
+	/* The ABI layout: from BTF unless the user says. */
+	if (!strcmp(layout_arg, "auto")) {
+		if (role_layout_from_btf(NULL, &rl, err, sizeof(err)))
+			return cli_usage_error("check", "%s", err);
+		have_rl = true;
+		copts.layout = rl.abi;
+		copts.role = &rl;
+	} else {
+		copts.layout = !strcmp(layout_arg, "mbec") ? MBEC_LAYOUT_MBEC : MBEC_LAYOUT_CLASSIC;
+	}
+	copts.spte_ept = sysfs_yes("/sys/module/kvm_intel/parameters/ept");
+	copts.mbec = copts.layout == MBEC_LAYOUT_MBEC &&
+		     (sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
+		      sysfs_yes("/sys/module/kvm_amd/parameters/gmet"));
+
+	if (workload) {
+		struct workload_opts wo;
+
+		workload_opts_init(&wo);
+		wo.quiet = true;
+		wo.duration = duration;
+		if (geteuid() == 0 && workload_probe(err, sizeof(err)))
+			return cli_usage_error("check", "%s", err);
+		run.layout = workload_layout_new(&wo);
+		if (!run.layout)
+			return cli_usage_error("check", "cannot lay out the workload (out of memory)");
+		run.pages = calloc(run.layout->nr_pages, sizeof(*run.pages));
+		if (!run.pages) {
+			workload_layout_free(run.layout);
+			return cli_usage_error("check", "out of memory");
+		}
+		if (geteuid() == 0 && workload_spawn(&wo, &child, err, sizeof(err))) {
+			free(run.pages);
+			workload_layout_free(run.layout);
+			return cli_usage_error("check", "%s", err);
+		}
+		pid = child.pid;
+		/* The workload's guest runs 4-level paging with CR0.WP and EFER.NXE (vmm.c). */
+		copts.expect_mode_valid = true;
+		copts.expect_mode.mmu = MBEC_MMU_LEGACY;
+		copts.expect_mode.levels = 4;
+		copts.expect_mode.cr0_wp = true;
+		copts.expect_mode.efer_nx = true;
+	}
+
+	lopts.pid = (pid_t)pid;
+	lopts.verbose = cli_verbose > 0;
+	lopts.need_kvm_dev = workload;
+	lopts.on_event = on_record;
+	lopts.ctx = &run;
+	ret = mbec_live_open(&live, &lopts, err, sizeof(err));
+	if (ret) {
+		if (child.pid > 0)
+			workload_kill(&child);
+		free(run.pages);
+		workload_layout_free(run.layout);
+		return cli_usage_error("check", "%s", err);
+	}
+
+	run.pid = (uint32_t)pid;
+	run.engine = mbec_check_new(&copts);
+	if (!run.engine) {
+		mbec_live_close(live);
+		if (child.pid > 0)
+			workload_kill(&child);
+		free(run.pages);
+		workload_layout_free(run.layout);
+		return cli_usage_error("check", "out of memory");
+	}
+	mbec_check_on_spte(run.engine, on_spte, &run);
+	if (run.layout)
+		feed_guest_ptes(&run);
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (child.pid > 0 && workload_start(&child)) {
+		mbec_check_free(run.engine);
+		mbec_live_close(live);
+		workload_kill(&child);
+		free(run.pages);
+		workload_layout_free(run.layout);
+		return cli_usage_error("check", "cannot start the workload");
+	}
+
+	t0 = now_s();
+	while (!stop_requested) {
+		ret = mbec_live_poll(live, 100);
+		if (ret < 0 && ret != -EINTR)
+			break;
+		/* Drops mark the transactions open at the time as incomplete. */
+		if (!mbec_live_counters(live, kernel)) {
+			uint64_t d = 0;
+			int i;
+
+			for (i = 0; i < MBEC_EV_MAX; i++)
+				d += kernel[i].dropped;
+			if (d > dropped_seen) {
+				struct mbec_ev_lost l = { .hdr = { .type = MBEC_EV_LOST,
+								   .size = sizeof(l) } };
+
+				l.count = d - dropped_seen;
+				l.hdr.vcpu_id = MBEC_VCPU_UNKNOWN;
+				mbec_check_feed(run.engine, &l, sizeof(l));
+				dropped_seen = d;
+			}
+		}
+		if (child.pid > 0) {
+			int st;
+
+			if (waitpid(child.pid, &st, WNOHANG) == child.pid) {
+				wl_status = WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+				child.pid = -1;
+				break;
+			}
+		} else if (duration > 0 && now_s() - t0 >= duration) {
+			break;
+		}
+	}
+	/* What is still in the ring buffer. */
+	while (mbec_live_poll(live, 0) > 0)
+		;
+	mbec_live_counters(live, kernel);
+	memcpy(attach, mbec_live_attach_state(live), sizeof(attach));
+	if (child.pid > 0) {
+		workload_kill(&child);
+		wl_status = -1;
+	}
+	mbec_live_close(live);
+	mbec_check_finish(run.engine);
+
+	if (json) {
+		struct json_writer jw;
+		const struct mbec_live_attach *at = attach;
+
+		json_init(&jw, stdout, false);
+		json_obj_begin(&jw);
+		json_kv_str(&jw, "layout", mbec_layout_name(copts.layout));
+		if (pid)
+			json_kv_u64(&jw, "pid", (uint64_t)pid);
+		else
+			json_kv_str(&jw, "pid", NULL);
+		mbec_check_json_body(run.engine, kernel, &jw);
+		json_key(&jw, "attach");
+		json_arr_begin(&jw);
+		for (c = 0; c < MBEC_LIVE_NR_TP; c++) {
+			json_obj_begin(&jw);
+			json_kv_str(&jw, "tracepoint", at[c].tracepoint);
+			json_kv_str(&jw, "how", at[c].how);
+			json_kv_str(&jw, "note", at[c].note[0] ? at[c].note : NULL);
+			json_obj_end(&jw);
+		}
+		json_arr_end(&jw);
+		if (run.layout)
+			report_pages(&run, stdout, &jw);
+		if (wl_status >= 0)
+			json_kv_s64(&jw, "workload_status", wl_status);
+		json_obj_end(&jw);
+		json_finish(&jw);
+	} else {
+		const struct mbec_live_attach *at = attach;
+
+		if (workload)
+			printf("mbecscope check: built-in workload (pid %ld), ", pid);
+		else if (pid)
+			printf("mbecscope check: VMM pid %ld, ", pid);
+		else
+			printf("mbecscope check: every VM, ");
+		printf("KVM layout %s%s, %s SPTEs\n", mbec_layout_name(copts.layout),
+		       have_rl ? " (from BTF)" : "", copts.spte_ept ? "EPT" : "legacy/NPT");
+		for (c = 0; c < MBEC_LIVE_NR_TP; c++)
+			if (at[c].note[0])
+				printf("not attached: %s (%s)\n", at[c].tracepoint, at[c].note);
+		mbec_check_print(run.engine, kernel, stdout, cli_verbose > 0);
+		if (run.layout)
+			report_pages(&run, stdout, NULL);
+		if (wl_status > 0)
+			printf("workload: exited with status %d%s\n", wl_status,
+			       wl_status == 1 ? " (its own self-check failed)" : "");
+	}
+
+	rc = mbec_check_summary(run.engine)->anomalies_total ? EXIT_ANOMALY : EXIT_FINE;
+	if (wl_status == 2)
+		rc = EXIT_USAGE;
+	else if (wl_status == 1)
+		rc = EXIT_ANOMALY;
+	mbec_check_free(run.engine);
+	free(run.pages);
+	workload_layout_free(run.layout);
+	return rc;
+}

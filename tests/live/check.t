@@ -1,0 +1,127 @@
+#!/bin/bash
+# mbecscope check, live: the built-in workload checked end to end (every
+# matrix page accounted for, no anomaly), the negative control (a model
+# perturbed to forbid W or X must see escalations in the same live data),
+# environment errors (not root, no BTF), and that kill -9 leaves none of
+# our BPF programs loaded.
+set -u
+M=${MBECSCOPE:-build/asan/mbecscope}
+tmp=$(mktemp -d)
+bg=
+cleanup() {
+	[ -n "$bg" ] && kill -9 "$bg" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+lines() { wc -l <"$1" | tr -d ' '; }
+# jnum KEY FILE: the first number after "KEY": in a JSON document
+jnum() { grep -o "\"$1\":[0-9]*" "$2" | head -1 | cut -d: -f2; }
+
+"$M" check --help >"$tmp/out" 2>&1
+ok $? "check --help exits 0"
+grep -q -- "--workload" "$tmp/out"
+ok $? "--help lists --workload"
+
+"$M" check --bogus >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && [ ! -s "$tmp/out" ]; echo $?) \
+	"an unknown option: exit 2 and one line (rc=$rc)"
+"$M" check --workload --pid 1 >/dev/null 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 2 ] && grep -q "exclude" "$tmp/err"; echo $?) "--workload with --pid: exit 2"
+"$M" check --duration -1 >/dev/null 2>"$tmp/err"
+ok $([ $? -eq 2 ]; echo $?) "a negative --duration: exit 2"
+
+# Unprivileged: exit 2 with one clear line, whoever runs the test.
+if [ "$(id -u)" = 0 ]; then
+	setpriv --reuid 65534 --regid 65534 --clear-groups "$M" check --duration 1 \
+		>"$tmp/out" 2>"$tmp/err"
+else
+	"$M" check --duration 1 >"$tmp/out" 2>"$tmp/err"
+fi
+rc=$?
+ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "root" "$tmp/err" &&
+	[ ! -s "$tmp/out" ]; echo $?) "unprivileged: exit 2, one line naming root (rc=$rc)"
+
+MBECSCOPE_KERNEL_BTF=/nonexistent "$M" check --duration 1 >/dev/null 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -qi "btf" "$tmp/err"; echo $?) \
+	"no BTF: exit 2 and one line (rc=$rc)"
+
+if [ "$(id -u)" != 0 ] || [ ! -c /dev/kvm ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
+	why="needs root, /dev/kvm and BTF"
+	for t in "workload checked" "negative control ro" "negative control nx" "kill -9"; do
+		skip "$t" "$why"
+	done
+	echo "1..$n"
+	exit 0
+fi
+
+# ---- the workload, checked ---------------------------------------------------
+"$M" check --workload >"$tmp/text" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 0 ]; echo $?) "check --workload exits 0 (rc=$rc)"
+[ $rc -eq 0 ] || sed 's/^/# /' "$tmp/err" "$tmp/text" | head -40
+grep -q "^anomalies: 0$" "$tmp/text"
+ok $? "no anomaly in the workload"
+full=$(sed -n 's/^SPTEs checked: [0-9]* (full \([0-9]*\),.*/\1/p' "$tmp/text")
+ok $([ "${full:-0}" -gt 0 ]; echo $?) "SPTEs checked fully (${full:-none})"
+
+"$M" check --workload --json >"$tmp/json" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 0 ] && [ "$(lines "$tmp/json")" = 1 ]; echo $?) "--json: one document, exit 0"
+for k in sptes_checked transactions anomalies lost_events workload_pages attach; do
+	grep -q "\"$k\":" "$tmp/json"
+	ok $? "JSON has \"$k\""
+done
+total=$(jnum matrix "$tmp/json")
+with=$(jnum with_checked_spte "$tmp/json")
+# Each page without a checked SPTE must be a U=0 page, with the reason.
+without=$(grep -o '"why":"[^"]*"' "$tmp/json" | wc -l)
+u0=$(grep -o '"why":"U=0[^"]*"' "$tmp/json" | wc -l)
+ok $([ -n "$total" ] && [ "$total" -gt 0 ] && [ $((with + without)) -eq "$total" ]; echo $?) \
+	"every matrix page accounted for ($with of $total with a checked SPTE, $without without)"
+ok $([ "$without" -eq "$u0" ]; echo $?) "only U=0 pages lack an SPTE, each with its reason ($u0)"
+ok $([ "$(jnum lost_events "$tmp/json")" = 0 ]; echo $?) "no event lost"
+
+# ---- negative control: the same live data, a model that forbids more ---------
+for p in ro nx; do
+	"$M" check --workload --perturb-model $p --json >"$tmp/p$p" 2>"$tmp/err"
+	rc=$?
+	t=$(grep -o '"anomalies":{"total":[0-9]*' "$tmp/p$p" | grep -o '[0-9]*$')
+	esc=$(grep -o '"anomalies":{[^}]*' "$tmp/p$p" | grep -o '"escalation":[0-9]*' | cut -d: -f2)
+	ok $([ $rc -eq 1 ] && [ "${esc:-0}" -gt 0 ] && [ "$esc" = "$t" ]; echo $?) \
+		"--perturb-model $p: exit 1, escalations only ($esc of $t)"
+done
+
+# ---- kill -9 leaves none of our programs loaded ------------------------------
+"$M" check --duration 60 >/dev/null 2>&1 &
+bg=$!
+ids=
+for _ in $(seq 1 100); do
+	ids=$(cat /proc/$bg/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
+	[ "$(echo "$ids" | grep -c .)" -ge 5 ] && break
+	sleep 0.1
+done
+ok $([ -n "$ids" ]; echo $?) "a running check holds its programs ($(echo $ids | wc -w))"
+names=$(for i in $ids; do bpftool prog show id "$i" 2>/dev/null | sed -n 's/.* name \([^ ]*\) .*/\1/p'; done)
+ok $([ -n "$names" ] && ! echo "$names" | grep -qv '^mbecs_'; echo $?) \
+	"they are named with the mbecs_ prefix"
+kill -9 $bg
+wait $bg 2>/dev/null
+bg=
+left=
+for _ in $(seq 1 50); do
+	left=
+	for i in $ids; do
+		bpftool prog show id "$i" >/dev/null 2>&1 && left="$left $i"
+	done
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+ok $([ -z "$left" ]; echo $?) "after kill -9 none of its programs stays loaded${left:+ (left:$left)}"
+
+echo "1..$n"
