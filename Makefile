@@ -87,6 +87,17 @@ run: deps all
 test: deps-test all asan unit
 	$(Q)BUILD=$(BUILD) MBECSCOPE=$(BUILD)/asan/mbecscope tests/run.sh
 
+# ---- the kernel series (kernel/README.md) -------------------------------------
+# kernel-check: every patch of kernel/series applied in turn to Debian's
+# linux-source-6.12 with git am, arch/x86/kvm built (W=1), checkpatch run.
+# kernel-kunit: the KVM MMU KUnit suite, booted under QEMU (TCG).
+kernel-check:
+	$(Q)tools/deps.sh kernel
+	$(Q)BUILD=$(BUILD) kernel/scripts/check.sh
+kernel-kunit:
+	$(Q)tools/deps.sh kernel
+	$(Q)BUILD=$(BUILD) kernel/scripts/kunit.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(BUILD)/mbecscope $(DESTDIR)$(PREFIX)/sbin/mbecscope

@@ -1,0 +1,134 @@
+#!/bin/bash
+# Apply the MBEC/GMET series to a pristine Debian 6.12 tree with `git am`
+# and build arch/x86/kvm (KVM, KVM_INTEL, KVM_AMD built in, W=1).
+#
+#   check.sh          every patch in turn: apply, build, checkpatch
+#   check.sh --quick  the whole series applied, one build (make test)
+#
+# Prints TAP.  Exit 0 when everything passed, 1 when a patch failed to
+# apply, a build failed or warned, or checkpatch complained beyond
+# kernel/checkpatch.allow; 2 when the tree cannot be had (with the reason).
+set -u
+. "$(dirname "$0")/lib.sh"
+
+quick=0
+case "${1:-}" in
+--quick) quick=1 ;;
+"") ;;
+-h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+*) kdie "usage: check.sh [--quick]" ;;
+esac
+
+ksrc_available || exit 2
+mkdir -p "$KDIR"
+exec 9>"$KDIR/check.lock"
+flock 9
+ktree_prepare
+kconfig_prepare
+
+mapfile -t patches < <(kseries)
+[ ${#patches[@]} -gt 0 ] || kdie "kernel/series lists no patches"
+for p in "${patches[@]}"; do
+	[ -f "$p" ] || kdie "kernel/series names $p, which does not exist"
+done
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+nplan=$(( quick ? 2 : 3 * ${#patches[@]} + 1 ))
+echo "1..$nplan"
+knote "tree: $KTREE (Linux $(kversion), Debian $KSRC_PKG $(kpkg_version))"
+
+ktree_reset
+start=$SECONDS
+log=$KDIR/build.log
+
+# Build arch/x86/kvm with W=1; any warning or error fails the step (the
+# pristine 6.12 tree builds it without a single W=1 warning).
+# Compiler diagnostics only (make's own "make[1]: warning: jobserver ..." lines
+# are not about the code).
+kdiag() { grep -E '(warning|error):' "$log" | grep -vE '^make(\[[0-9]+\])?: '; }
+kbuild() {
+	kmake W=1 prepare >"$log" 2>&1 &&
+		kmake W=1 arch/x86/kvm/ >>"$log" 2>&1 &&
+		! kdiag >/dev/null
+}
+kbuild_fail() {
+	kdiag | head -20 | sed 's/^/#   /'
+	tail -n 5 "$log" | sed 's/^/#   /'
+}
+
+# checkpatch: a finding fails unless kernel/checkpatch.allow has a line
+# "PATCH-FILE TYPE" for it (each such line says why in a comment).
+kcheckpatch() {
+	local p=$1 name out bad=0 type
+	name=$(basename "$p")
+	out=$("$KTREE/scripts/checkpatch.pl" --no-tree --show-types --terse "$p" 2>&1)
+	while read -r line; do
+		type=$(sed -nE 's/.*: (ERROR|WARNING|CHECK):([A-Z0-9_]+):.*/\1 \2/p' <<<"$line")
+		[ -n "$type" ] || continue
+		case "$type" in
+		CHECK\ *) continue ;;
+		esac
+		if grep -qE "^$name ${type#* }( |$)" "$KTOP/kernel/checkpatch.allow" 2>/dev/null; then
+			echo "#   allowed: $line"
+			continue
+		fi
+		echo "#   $line"
+		bad=1
+	done <<<"$out"
+	return $bad
+}
+
+if [ $quick = 1 ]; then
+	if git -C "$KTREE" "${GIT_IDENT[@]}" am -q "${patches[@]}" >"$KDIR/am.log" 2>&1; then
+		ok "series applies to Linux $(kversion) (${#patches[@]} patches)"
+		if kbuild; then
+			ok "arch/x86/kvm builds with the series (W=1, no warnings)"
+		else
+			notok "arch/x86/kvm builds with the series (W=1, no warnings)"
+			kbuild_fail
+		fi
+	else
+		notok "series applies to Linux $(kversion)"
+		sed 's/^/#   /' "$KDIR/am.log" | head -20
+		git -C "$KTREE" am --abort >/dev/null 2>&1
+		n=$((n + 1)); echo "ok $n - arch/x86/kvm builds with the series # SKIP series does not apply"
+	fi
+	knote "quick check took $((SECONDS - start))s"
+	exit $((failed > 0))
+fi
+
+if kbuild; then
+	ok "pristine Linux $(kversion) builds arch/x86/kvm (W=1, no warnings)"
+else
+	notok "pristine Linux $(kversion) builds arch/x86/kvm (W=1, no warnings)"
+	kbuild_fail
+fi
+i=0
+for p in "${patches[@]}"; do
+	i=$((i + 1))
+	name=$(basename "$p")
+	t0=$SECONDS
+	if git -C "$KTREE" "${GIT_IDENT[@]}" am -q "$p" >"$KDIR/am.log" 2>&1; then
+		ok "$i/${#patches[@]} applies: $name"
+		if kbuild; then
+			ok "$i/${#patches[@]} builds arch/x86/kvm with W=1 ($((SECONDS - t0))s)"
+		else
+			notok "$i/${#patches[@]} builds arch/x86/kvm with W=1"
+			kbuild_fail
+		fi
+	else
+		notok "$i/${#patches[@]} applies: $name"
+		sed 's/^/#   /' "$KDIR/am.log" | head -20
+		git -C "$KTREE" am --abort >/dev/null 2>&1
+		n=$((n + 1)); echo "ok $n - $i/${#patches[@]} builds # SKIP patch does not apply"
+	fi
+	if kcheckpatch "$p"; then
+		ok "$i/${#patches[@]} checkpatch clean: $name"
+	else
+		notok "$i/${#patches[@]} checkpatch clean: $name"
+	fi
+done
+knote "kernel-check took $((SECONDS - start))s"
+exit $((failed > 0))
