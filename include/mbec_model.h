@@ -384,7 +384,14 @@ uint64_t mbec_kvm_exit_qual_to_pfec(enum mbec_layout layout, bool mbec, uint64_t
  * The role flags KVM gives the shadow pages of @fl in @mode (spec 4):
  * meaningful per layout: classic has smep_andnot_wp, mbec has cr4_smep
  * (CR4.SMEP for shadow legacy, MBEC for EPT roots, GMET for NPT roots).
- * Fields that KVM leaves 0 are 0.  access is the root role's ACC.
+ * Fields that KVM leaves 0 are 0.  access is the root role's ACC (a
+ * shadow page below the root has the walk's pt_access instead).
+ *	shadow legacy:	efer_nx forced 1, cr0_wp = CR0.WP, *_andnot_wp =
+ *			CR4 bit && !WP (mbec: cr4_smep = CR4.SMEP);
+ *	shadow NPT:	classic from L1's EFER/CR4 with CR0 = PG only
+ *			(cr0_wp 0); mbec cr0_wp 1, no SMAP, cr4_smep = GMET (?);
+ *	shadow EPT:	guest_mode only (mbec: cr4_smep = nested MBEC) (?);
+ *	TDP:		direct, cr0_wp 1, efer_nx 1 (mbec: cr4_smep = MBEC/GMET).
  */
 struct mbec_role_flags {
 	bool direct;
