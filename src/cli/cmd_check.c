@@ -34,20 +34,24 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s check [--workload] [--duration S] [--pid PID] [--layout L] [--json] [-v]\n"
+		"usage: %s check [--workload [--pattern matrix|storm] [--vcpus N]] [--duration S]\n"
+		"                 [--pid PID] [--layout L] [--json] [-v]\n"
 		"\n"
 		"Attach to KVM's MMU tracepoints, check every SPTE, exit and role KVM\n"
 		"produces against the reference model, and print a summary.\n"
 		"\n"
 		"  --workload      run the built-in guest (the U/W/NX x A/D matrix) and\n"
 		"                  check only its events; ends when the guest is done\n"
+		"  --pattern P     the workload's pattern: matrix (default) or storm\n"
+		"  --vcpus N       the workload's vCPUs (default 1)\n"
 		"  --duration S    stop after S seconds (with --workload: repeat the\n"
 		"                  matrix for S seconds); default: until SIGINT/SIGTERM,\n"
 		"                  or one matrix round with --workload\n"
 		"  --pid PID       check only the VMM process PID\n"
 		"  --layout L      KVM ABI for decoding: classic, mbec or auto (from BTF)\n"
 		"  --json          print the summary as one JSON document\n"
-		"  -v, --verbose   libbpf diagnostics, and the evidence of every anomaly kept\n"
+		"  -v, --verbose   libbpf warnings and the evidence of every anomaly kept;\n"
+		"                  -vv adds libbpf's debug log (relocations, verifier)\n"
 		"\n"
 		"Exit status: 0 no anomaly, 1 anomalies found, 2 usage or environment error\n"
 		"(not root, no BTF, no KVM, a tracepoint missing).\n", prog_name);
@@ -236,6 +240,8 @@ int cmd_check(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
 		{ "workload", no_argument, NULL, 'w' },
+		{ "pattern", required_argument, NULL, 'a' },
+		{ "vcpus", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "layout", required_argument, NULL, 'l' },
@@ -256,7 +262,8 @@ int cmd_check(int argc, char **argv)
 	struct role_layout rl;
 	struct mbec_live *live = NULL;
 	const char *layout_arg = "auto";
-	bool workload = false, json = false, have_rl = false;
+	bool workload = false, json = false, have_rl = false, storm = false;
+	unsigned long vcpus = 1;
 	double duration = 0, t0;
 	int c, ret, wl_status = -1, rc;
 	long pid = 0;
@@ -270,6 +277,19 @@ int cmd_check(int argc, char **argv)
 		switch (c) {
 		case 'w':
 			workload = true;
+			break;
+		case 'a':
+			if (strcmp(optarg, "matrix") && strcmp(optarg, "storm"))
+				return cli_usage_error("check", "--pattern is matrix or storm, not '%s'",
+						       optarg);
+			storm = !strcmp(optarg, "storm");
+			break;
+		case 'n':
+			errno = 0;
+			vcpus = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || vcpus < 1 || vcpus > WORKLOAD_MAX_VCPUS)
+				return cli_usage_error("check", "--vcpus wants a number from 1 to %d, "
+						       "not '%s'", WORKLOAD_MAX_VCPUS, optarg);
 			break;
 		case 'd':
 			errno = 0;
@@ -331,6 +351,9 @@ int cmd_check(int argc, char **argv)
 	if (workload && pid)
 		return cli_usage_error("check", "--workload and --pid exclude each other: the "
 				       "workload's pid is the filter");
+	if (!workload && (storm || vcpus != 1))
+		return cli_usage_error("check", "--pattern and --vcpus describe the workload: "
+				       "add --workload");
 
 	/* The ABI layout: from BTF unless the user says. */
 	if (!strcmp(layout_arg, "auto")) {
@@ -353,6 +376,8 @@ int cmd_check(int argc, char **argv)
 		workload_opts_init(&wo);
 		wo.quiet = true;
 		wo.duration = duration;
+		wo.vcpus = (unsigned int)vcpus;
+		wo.pattern = storm ? WORKLOAD_STORM : WORKLOAD_MATRIX;
 		if (geteuid() == 0 && workload_probe(err, sizeof(err)))
 			return cli_usage_error("check", "%s", err);
 		run.layout = workload_layout_new(&wo);
@@ -369,16 +394,18 @@ int cmd_check(int argc, char **argv)
 			return cli_usage_error("check", "%s", err);
 		}
 		pid = child.pid;
-		/* The workload's guest runs 4-level paging with CR0.WP and EFER.NXE (vmm.c). */
+		/* The guest's registers: the mode its shadow pages' roles must match. */
 		copts.expect_mode_valid = true;
 		copts.expect_mode.mmu = MBEC_MMU_LEGACY;
-		copts.expect_mode.levels = 4;
-		copts.expect_mode.cr0_wp = true;
-		copts.expect_mode.efer_nx = true;
+		copts.expect_mode.levels = (run.layout->cr4 & X86_CR4_LA57) ? 5 : 4;
+		copts.expect_mode.cr0_wp = run.layout->cr0 & X86_CR0_WP;
+		copts.expect_mode.cr4_smep = run.layout->cr4 & X86_CR4_SMEP;
+		copts.expect_mode.cr4_smap = run.layout->cr4 & X86_CR4_SMAP;
+		copts.expect_mode.efer_nx = run.layout->efer & X86_EFER_NXE;
 	}
 
 	lopts.pid = (pid_t)pid;
-	lopts.verbose = cli_verbose > 0;
+	lopts.verbose = cli_verbose;
 	lopts.need_kvm_dev = workload;
 	lopts.on_event = on_record;
 	lopts.ctx = &run;
@@ -486,7 +513,7 @@ int cmd_check(int argc, char **argv)
 			json_obj_end(&jw);
 		}
 		json_arr_end(&jw);
-		if (run.layout)
+		if (run.layout && !storm)
 			report_pages(&run, stdout, &jw);
 		if (wl_status >= 0)
 			json_kv_s64(&jw, "workload_status", wl_status);
@@ -507,7 +534,7 @@ int cmd_check(int argc, char **argv)
 			if (at[c].note[0])
 				printf("not attached: %s (%s)\n", at[c].tracepoint, at[c].note);
 		mbec_check_print(run.engine, kernel, stdout, cli_verbose > 0);
-		if (run.layout)
+		if (run.layout && !storm)
 			report_pages(&run, stdout, NULL);
 		if (wl_status > 0)
 			printf("workload: exited with status %d%s\n", wl_status,

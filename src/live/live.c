@@ -56,12 +56,12 @@ struct mbec_live {
 	int ncpus;
 };
 
-static bool libbpf_verbose;
+static int libbpf_verbose;
 
+/* -v: libbpf's warnings and notes; -vv: its debug log (relocations, verifier). */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level;
-	if (!libbpf_verbose)
+	if (!libbpf_verbose || (level == LIBBPF_DEBUG && libbpf_verbose < 2))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }

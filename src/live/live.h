@@ -19,7 +19,7 @@ struct mbec_live;
 
 struct mbec_live_opts {
 	pid_t pid;		/* only this VMM process (0: all) */
-	bool verbose;		/* libbpf diagnostics on stderr */
+	int verbose;		/* libbpf on stderr: 1 warnings, 2 also debug */
 	bool need_kvm_dev;	/* fail unless /dev/kvm can be opened (--workload) */
 	size_t ringbuf_bytes;	/* 0: the default (8 MiB); a power of two */
 	/* Called for every record drained; a non-zero return stops the drain. */
