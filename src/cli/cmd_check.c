@@ -169,10 +169,33 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Workload pages without a checked SPTE, grouped by why (text or JSON). */
-static unsigned int report_pages(const struct check_run *run, FILE *f, struct json_writer *jw)
+static const char *page_why(const struct workload_page *p, const struct page_seen *s)
 {
-	unsigned int i, with = 0, total = 0, missing = 0;
+	if (s->sptes)
+		return "SPTEs seen but none could be checked";
+	if (!workload_page_faulted_in(p) && !workload_page_prefetchable(p))
+		return p->level > 1 ? "U=0 2M page: CPL-3 accesses fault in the guest walk and "
+				      "KVM never prefetches large pages" :
+				      "U=0 page with A=0: CPL-3 accesses fault in the guest walk "
+				      "and KVM does not prefetch unaccessed entries";
+	if (!workload_page_faulted_in(p))
+		return "U=0 page: only a prefetch can map it, and none did";
+	if (s->walk_errors)
+		return "every guest walk faulted (guest #PF)";
+	if (!s->walks)
+		return "no traced walk or SPTE: the page was never touched while attached";
+	return "walked but KVM installed no SPTE";
+}
+
+/*
+ * Workload pages without a checked SPTE, grouped by why (text; each page
+ * with -v) or listed (JSON).  Returns how many there are.
+ */
+static unsigned int report_pages(const struct check_run *run, FILE *f, struct json_writer *jw,
+				 bool verbose)
+{
+	const char *whys[8];
+	unsigned int nwhy[8], i, j, nw = 0, with = 0, total = 0, missing = 0;
 
 	for (i = 0; i < run->layout->nr_pages; i++) {
 		if (run->layout->pages[i].kind != WL_PAGE_MATRIX)
@@ -193,27 +216,20 @@ static unsigned int report_pages(const struct check_run *run, FILE *f, struct js
 	}
 	for (i = 0; i < run->layout->nr_pages; i++) {
 		const struct workload_page *p = &run->layout->pages[i];
-		const struct page_seen *s = &run->pages[i];
 		const char *why;
 
-		if (p->kind != WL_PAGE_MATRIX || s->checked)
+		if (p->kind != WL_PAGE_MATRIX || run->pages[i].checked)
 			continue;
 		missing++;
-		if (s->sptes)
-			why = "SPTEs seen but none could be checked";
-		else if (!workload_page_faulted_in(p) && !workload_page_prefetchable(p))
-			why = p->level > 1 ? "U=0 2M page: CPL-3 accesses fault in the guest walk and "
-					     "KVM never prefetches large pages" :
-					     "U=0 page with A=0: CPL-3 accesses fault in the guest walk "
-					     "and KVM does not prefetch unaccessed entries";
-		else if (!workload_page_faulted_in(p))
-			why = "U=0 page: only a prefetch can map it, and none did";
-		else if (s->walk_errors)
-			why = "every guest walk faulted (guest #PF)";
-		else if (!s->walks)
-			why = "no traced walk or SPTE: the page was never touched while attached";
-		else
-			why = "walked but KVM installed no SPTE";
+		why = page_why(p, &run->pages[i]);
+		for (j = 0; j < nw && whys[j] != why; j++)
+			;
+		if (j == nw && nw < 8) {
+			whys[nw] = why;
+			nwhy[nw++] = 0;
+		}
+		if (j < nw)
+			nwhy[j]++;
 		if (jw) {
 			json_obj_begin(jw);
 			json_kv_hex(jw, "gva", p->gva);
@@ -221,7 +237,7 @@ static unsigned int report_pages(const struct check_run *run, FILE *f, struct js
 			json_kv_hex(jw, "pte", p->pte);
 			json_kv_str(jw, "why", why);
 			json_obj_end(jw);
-		} else if (missing <= 8) {
+		} else if (verbose) {
 			fprintf(f, "  gva 0x%llx pte 0x%llx (%s): %s\n",
 				(unsigned long long)p->gva, (unsigned long long)p->pte,
 				p->size > 4096 ? "2M" : "4K", why);
@@ -230,8 +246,9 @@ static unsigned int report_pages(const struct check_run *run, FILE *f, struct js
 	if (jw) {
 		json_arr_end(jw);
 		json_obj_end(jw);
-	} else if (missing > 8) {
-		fprintf(f, "  ... and %u more\n", missing - 8);
+	} else if (!verbose) {
+		for (j = 0; j < nw; j++)
+			fprintf(f, "  %3u without: %s\n", nwhy[j], whys[j]);
 	}
 	return missing;
 }
@@ -514,7 +531,7 @@ int cmd_check(int argc, char **argv)
 		}
 		json_arr_end(&jw);
 		if (run.layout && !storm)
-			report_pages(&run, stdout, &jw);
+			report_pages(&run, stdout, &jw, false);
 		if (wl_status >= 0)
 			json_kv_s64(&jw, "workload_status", wl_status);
 		json_obj_end(&jw);
@@ -535,7 +552,7 @@ int cmd_check(int argc, char **argv)
 				printf("not attached: %s (%s)\n", at[c].tracepoint, at[c].note);
 		mbec_check_print(run.engine, kernel, stdout, cli_verbose > 0);
 		if (run.layout && !storm)
-			report_pages(&run, stdout, NULL);
+			report_pages(&run, stdout, NULL, cli_verbose > 0);
 		if (wl_status > 0)
 			printf("workload: exited with status %d%s\n", wl_status,
 			       wl_status == 1 ? " (its own self-check failed)" : "");

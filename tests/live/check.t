@@ -53,7 +53,8 @@ ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -qi "btf" "$tmp/err"
 
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/kvm ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
 	why="needs root, /dev/kvm and BTF"
-	for t in "workload checked" "negative control ro" "negative control nx" "kill -9"; do
+	for t in "workload checked" "negative control ro" "negative control nx" "SIGINT" \
+		"SIGTERM" "kill -9"; do
 		skip "$t" "$why"
 	done
 	echo "1..$n"
@@ -95,6 +96,44 @@ for p in ro nx; do
 	esc=$(grep -o '"anomalies":{[^}]*' "$tmp/p$p" | grep -o '"escalation":[0-9]*' | cut -d: -f2)
 	ok $([ $rc -eq 1 ] && [ "${esc:-0}" -gt 0 ] && [ "$esc" = "$t" ]; echo $?) \
 		"--perturb-model $p: exit 1, escalations only ($esc of $t)"
+done
+
+# ---- SIGINT / SIGTERM: detach, print the summary, exit 0 ---------------------
+# waitprogs PID: the BPF program ids PID holds (once it holds at least 5)
+waitprogs() {
+	local ids=
+	for _ in $(seq 1 100); do
+		ids=$(cat /proc/$1/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
+		[ "$(echo "$ids" | grep -c .)" -ge 5 ] && break
+		sleep 0.1
+	done
+	echo $ids
+}
+# gone IDS...: none of these programs is loaded any more (waits a little)
+gone() {
+	local left
+	for _ in $(seq 1 50); do
+		left=
+		for i in "$@"; do
+			bpftool prog show id "$i" >/dev/null 2>&1 && left="$left $i"
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "# still loaded:$left"
+	return 1
+}
+for sig in INT TERM; do
+	# Filtered on this shell, which runs no VM: nothing but the detach to see.
+	"$M" check --pid $$ >"$tmp/sig" 2>&1 &
+	bg=$!
+	ids=$(waitprogs $bg)
+	kill -$sig $bg
+	wait $bg
+	rc=$?
+	bg=
+	ok $([ $rc -eq 0 ] && [ -n "$ids" ] && grep -q "^lost events: 0" "$tmp/sig" && gone $ids;
+		echo $?) "SIG$sig: summary printed, exit 0, programs detached (rc=$rc)"
 done
 
 # ---- kill -9 leaves none of our programs loaded ------------------------------
