@@ -30,13 +30,13 @@ usage_case "missing value" --vcpus
 check "--help exits 0 and names the patterns" grep -q "pattern matrix|storm" "$tmp/out"
 
 if [ "$(id -u)" != 0 ]; then
-	for i in 1 2 3 4 5 6 7 8 9 10; do echo "ok $((n + i)) # SKIP not root"; done
-	echo "1..$((n + 10))"
+	for i in $(seq 12); do echo "ok $((n + i)) # SKIP not root"; done
+	echo "1..$((n + 12))"
 	exit 0
 fi
 if [ ! -c /dev/kvm ]; then
-	for i in 1 2 3 4 5 6 7 8 9 10; do echo "ok $((n + i)) # SKIP no /dev/kvm"; done
-	echo "1..$((n + 10))"
+	for i in $(seq 12); do echo "ok $((n + i)) # SKIP no /dev/kvm"; done
+	echo "1..$((n + 12))"
 	exit 0
 fi
 
@@ -49,6 +49,24 @@ if command -v setpriv >/dev/null && [ "$(stat -c %a /dev/kvm)" = 600 ]; then
 	ok $? "unprivileged -> exit 2 and one line naming /dev/kvm (rc=$rc: $(cat "$tmp/err"))"
 else
 	n=$((n + 1)); echo "ok $n # SKIP /dev/kvm is not root-only or no setpriv"
+fi
+
+# No /dev/kvm, or something else in its place: exit 2 and one line saying so
+# (a private mount namespace hides the real one).
+if command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+	unshare -m sh -c 'mount -t tmpfs none /dev && exec "$0" workload' "$M" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && [ ! -s "$tmp/out" ] &&
+		grep -q "/dev/kvm is missing" "$tmp/err"
+	ok $? "no /dev/kvm -> exit 2 and one line (rc=$rc: $(cat "$tmp/err"))"
+	unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$0" workload' "$M" \
+		>"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "not a KVM device" "$tmp/err"
+	ok $? "/dev/kvm not a KVM device -> exit 2 and one line (rc=$rc: $(cat "$tmp/err"))"
+else
+	n=$((n + 1)); echo "ok $n # SKIP cannot unshare a mount namespace"
+	n=$((n + 1)); echo "ok $n # SKIP cannot unshare a mount namespace"
 fi
 
 # Matrix, 1 and 2 vCPUs: exit 0, self-check passed, JSON with 64 pages per vCPU.

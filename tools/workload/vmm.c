@@ -143,6 +143,11 @@ static int check_api(int kvm_fd, char *err, size_t len)
 	int v = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
 	size_t i;
 
+	if (v < 0) {
+		set_err(err, len, "/dev/kvm does not answer KVM_GET_API_VERSION (%s): it is not a KVM device",
+			strerror(errno));
+		return -1;
+	}
 	if (v != KVM_API_VERSION) {
 		set_err(err, len, "KVM API version %d is not supported (need %d): kernel too old or too new",
 			v, KVM_API_VERSION);
