@@ -44,19 +44,23 @@ python3 - "$tmp/json" "$tmp/trace" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
 real, pref, user = set(), set(), set()
-prev = None
+# Events of the vCPU threads interleave in the trace: follow each thread
+# (TASK-PID) on its own.  A set_spte is a real fault's when the same
+# thread's previous event was spte_requested for the same gfn.
+prev = {}
 for line in open(sys.argv[2]):
-    m = re.search(r'(kvm_mmu_\w+): (.*)', line)
+    m = re.search(r'-(\d+)\s+\[\d+\].*?(kvm_mmu_\w+): (.*)', line)
     if not m:
         continue
-    name, args = m.groups()
+    tid, name, args = m.groups()
+    g = re.search(r'gfn ([0-9a-f]+)', args)
+    gfn = int(g.group(1), 16) if g else None
     if name == 'kvm_mmu_set_spte':
-        gfn = int(re.search(r'gfn ([0-9a-f]+)', args).group(1), 16)
         perm = re.search(r'\(([^)]*)\)', args).group(1)
-        (real if prev == 'kvm_mmu_spte_requested' else pref).add(gfn)
+        (real if prev.get(tid) == ('kvm_mmu_spte_requested', gfn) else pref).add(gfn)
         if perm.endswith('u'):
             user.add(gfn)
-    prev = name
+    prev[tid] = (name, gfn)
 n = 1
 def ok(cond, what):
     global n
