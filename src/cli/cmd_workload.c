@@ -33,7 +33,7 @@ static void usage(FILE *f)
 		"  --duration S      storm: run S seconds (default %.0f); matrix: repeat rounds\n"
 		"                    for S seconds (default: one round)\n"
 		"  --json            print one JSON document\n"
-		"  -v                accepted for symmetry (no BPF here)\n"
+		"  -v                print every guest #PF the VMM handled on stderr\n"
 		"\n"
 		"Needs read/write access to /dev/kvm.  Exit: 0 self-check passed, 1 an access\n"
 		"did not do what the guest's page tables say, 2 usage or environment error.\n",
@@ -106,6 +106,7 @@ int cmd_workload(int argc, char **argv)
 			break;
 		case 'v':
 			cli_verbose++;
+			o.verbose = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -30,13 +30,13 @@ usage_case "missing value" --vcpus
 check "--help exits 0 and names the patterns" grep -q "pattern matrix|storm" "$tmp/out"
 
 if [ "$(id -u)" != 0 ]; then
-	for i in $(seq 12); do echo "ok $((n + i)) # SKIP not root"; done
-	echo "1..$((n + 12))"
+	for i in $(seq 13); do echo "ok $((n + i)) # SKIP not root"; done
+	echo "1..$((n + 13))"
 	exit 0
 fi
 if [ ! -c /dev/kvm ]; then
-	for i in $(seq 12); do echo "ok $((n + i)) # SKIP no /dev/kvm"; done
-	echo "1..$((n + 12))"
+	for i in $(seq 13); do echo "ok $((n + i)) # SKIP no /dev/kvm"; done
+	echo "1..$((n + 13))"
 	exit 0
 fi
 
@@ -97,6 +97,13 @@ assert d["faults"] == 128 * v and d["accesses"] == 192 * v
 PY
 	ok $? "matrix, $v vCPU: --json parses, 64 pages per vCPU, outcomes as the bits say (rc=$rc)"
 done
+
+# -v: one stderr line per guest #PF, as many as the summary counts.
+"$M" workload -v >"$tmp/txt" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] && [ "$(grep -c '^workload: vCPU 0 #PF ' "$tmp/err")" -eq 128 ] &&
+	grep -q "128 faulted" "$tmp/txt"
+ok $? "-v prints each of the 128 guest #PFs on stderr (rc=$rc)"
 
 # The self-check must fire when the entries in guest memory differ from
 # what it expects.

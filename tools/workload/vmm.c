@@ -651,6 +651,12 @@ static int matrix_fault(struct wl_vcpu *c, const struct wl_frame *f, uint64_t cr
 			 (unsigned long long)pages[i].gva, access_names[kind]);
 	c->faulted[i] |= 1 << kind;
 	c->faults++;
+	if (vm->o->verbose)
+		fprintf(stderr, "workload: vCPU %u #PF %s %s page gva %#llx gpa %#llx pte %#llx: cr2 %#llx error code %#llx\n",
+			c->id, access_names[kind], pages[i].size == WL_2M ? "2M" : "4K",
+			(unsigned long long)pages[i].gva, (unsigned long long)pages[i].gpa,
+			(unsigned long long)pages[i].pte, (unsigned long long)cr2,
+			(unsigned long long)f->err);
 	return 0;
 }
 

@@ -46,6 +46,7 @@ struct workload_opts {
 	double duration;
 	bool json;		/* print one JSON document instead of text */
 	bool quiet;		/* print nothing; the result is still filled in */
+	bool verbose;		/* matrix: one line on stderr per guest #PF handled */
 	FILE *out;		/* where results go; NULL means stdout */
 	/*
 	 * >= 0: before touching /dev/kvm, read one byte from this fd; EOF or
