@@ -16,10 +16,13 @@
  *     bitmask entry is reported as a disagreement.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "mbec_model.h"
 #include "tap.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const layout_name[] = { "classic", "mbec" };
 /* Set while mutants run: their disagreements are the point, not news. */
@@ -57,37 +60,30 @@ static void bad_case(struct tally *t, const char *what, const struct mbec_mode *
  */
 static int accesses(enum mbec_mmu mmu, bool full, struct mbec_access *out)
 {
-	int n = 0, op, user, x, y, g;
+	int n = 0, i;
 
-	for (op = 0; op < MBEC_OP_NR; op++)
-		for (user = 0; user < 2; user++)
-			for (x = 0; x < 2; x++)
-				for (y = 0; y < 2; y++)
-					for (g = 0; g < 2; g++) {
-						struct mbec_access a = { .op = op, .user = user };
+	/* i = op * 16 + user * 8 + x * 4 + y * 2 + g, each flag's meaning per mmu. */
+	for (i = 0; i < MBEC_OP_NR * 16; i++) {
+		struct mbec_access a = { .op = i / 16, .user = i & 8 };
+		bool x = i & 4, y = i & 2, g = i & 1;
 
-						if (mmu == MBEC_MMU_LEGACY) {
-							if (y || g)
-								continue;
-							a.implicit = x;
-						} else if (mmu == MBEC_MMU_NPT) {
-							if (y || g)
-								continue;
-							a.paging_structure = x;
-						} else {
-							if (!full && (y || g))
-								continue;
-							a.paging_structure = x;
-							a.no_linear = y;
-							a.gva_writable = a.gva_nx = g;
-						}
-						if (op == MBEC_OP_FETCH &&
-						    (a.implicit || a.paging_structure || a.no_linear))
-							continue;
-						if (a.paging_structure && (a.no_linear || g))
-							continue;
-						out[n++] = a;
-					}
+		if (mmu != MBEC_MMU_EPT && (y || g))
+			continue;
+		if (mmu == MBEC_MMU_EPT && !full && (y || g))
+			continue;
+		if (mmu == MBEC_MMU_LEGACY) {
+			a.implicit = x;
+		} else {
+			a.paging_structure = x;
+			a.no_linear = y;
+			a.gva_writable = a.gva_nx = g;
+		}
+		if (a.op == MBEC_OP_FETCH && (a.implicit || a.paging_structure || a.no_linear))
+			continue;
+		if (a.paging_structure && (a.no_linear || g))
+			continue;
+		out[n++] = a;
+	}
 	return n;
 }
 
@@ -241,7 +237,8 @@ static void sweep(enum mbec_layout layout, enum mbec_flavour fl, int levels, int
 				}
 				t->cases++;
 				if (r == DISAGREE)
-					bad_case(t, mbec_flavour_name(fl), &m, e, nent, &acc[ai], why);
+					bad_case(t, mbec_flavour_name(fl), &m, e, nent,
+						 &acc[ai], why);
 			}
 		}
 	}
@@ -321,6 +318,34 @@ static void test_guest_walks(void)
  * fetches whenever EFER.NX is set, while the SDM sets I/D only with SMEP
  * or with PAE-or-longer paging and NXE.  Everything else must agree.
  */
+struct tally32 {
+	long cases, bad, id_only;
+};
+
+static void compare_32bit(enum mbec_layout l, const struct mbec_mode *m, const uint64_t *e,
+			  const struct mbec_access *a, struct tally32 *t)
+{
+	struct mbec_outcome o;
+	struct mbec_kvm_walk_out k;
+	struct mbec_kvm_fault f;
+
+	mbec_kvm_fault_for_access(l, MBEC_FL_SHADOW_LEGACY, m, a, &f);
+	if (mbec_arch_walk(m, e, 2, a, &o) ||
+	    mbec_kvm_walk(l, MBEC_FL_SHADOW_LEGACY, m, e, 2, &f, &k)) {
+		t->bad++;
+		return;
+	}
+	t->cases++;
+	if (mbec_outcome_faults(&o) != k.fault || o.level != k.level)
+		t->bad++;
+	else if (o.error_code == k.error_code)
+		return;
+	else if ((o.error_code ^ k.error_code) == PFERR_FETCH && m->efer_nx && !m->cr4_smep)
+		t->id_only++;
+	else
+		t->bad++;
+}
+
 static void test_legacy_32bit(void)
 {
 	static const uint64_t bits[4] = { PTE_P, PTE_RW, PTE_US, PTE_PS };
@@ -328,9 +353,9 @@ static void test_legacy_32bit(void)
 	int na = accesses(MBEC_MMU_LEGACY, true, acc), l;
 
 	for (l = 0; l < 2; l++) {
-		long cases = 0, bad = 0, id_only = 0;
-		int mi, ai;
+		struct tally32 t = { 0 };
 		unsigned int c;
+		int mi, ai, b;
 
 		for (mi = 0; mi < 32; mi++) {
 			struct mbec_mode m;
@@ -338,44 +363,21 @@ static void test_legacy_32bit(void)
 			mode_of(MBEC_MMU_LEGACY, 2, mi, &m);
 			for (c = 0; c < 256; c++) {
 				uint64_t e[2] = { 0, 0 };
-				int b;
 
+				/* A 4M page or a PDE + PTE pair; PTEs have no PS. */
 				for (b = 0; b < 4; b++) {
-					if (c & (1u << b))
-						e[0] |= bits[b];
-					if (c & (16u << b))
-						e[1] |= bits[b] & ~PTE_PS;
+					e[0] |= (c & (1u << b)) ? bits[b] : 0;
+					e[1] |= (c & (16u << b)) ? bits[b] & ~PTE_PS : 0;
 				}
-				for (ai = 0; ai < na; ai++) {
-					struct mbec_outcome o;
-					struct mbec_kvm_walk_out k;
-					struct mbec_kvm_fault f;
-
-					mbec_kvm_fault_for_access(l, MBEC_FL_SHADOW_LEGACY, &m,
-								  &acc[ai], &f);
-					if (mbec_arch_walk(&m, e, 2, &acc[ai], &o) ||
-					    mbec_kvm_walk(l, MBEC_FL_SHADOW_LEGACY, &m, e, 2, &f, &k)) {
-						bad++;
-						continue;
-					}
-					cases++;
-					if (mbec_outcome_faults(&o) != k.fault || o.level != k.level) {
-						bad++;
-					} else if (o.error_code != k.error_code) {
-						if ((o.error_code ^ k.error_code) == PFERR_FETCH &&
-						    m.efer_nx && !m.cr4_smep)
-							id_only++;
-						else
-							bad++;
-					}
-				}
+				for (ai = 0; ai < na; ai++)
+					compare_32bit(l, &m, e, &acc[ai], &t);
 			}
 		}
-		diag("shadow-legacy/%s 32-bit paging: %ld cases, %ld differ only in KVM's I/D "
-		     "with EFER.NX (known)", layout_name[l], cases, id_only);
-		ok(cases > 10000 && bad == 0 && id_only > 0,
+		diag("shadow-legacy/%s 32-bit: %ld cases, %ld only in I/D (KVM with EFER.NX)",
+		     layout_name[l], t.cases, t.id_only);
+		ok(t.cases > 10000 && t.bad == 0 && t.id_only > 0,
 		   "shadow-legacy/%s 32-bit: agreement up to the known I/D difference (%ld bad)",
-		   layout_name[l], bad);
+		   layout_name[l], t.bad);
 	}
 }
 
@@ -440,6 +442,91 @@ static bool acc_realizable(enum mbec_layout layout, enum mbec_flavour fl,
 	}
 }
 
+struct spte_tally {
+	long cases, bad, esc, accs;
+};
+
+static void spte_bad(struct spte_tally *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->bad++ >= 4)
+		return;
+	fputs("#   ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+}
+
+/*
+ * Guest CR0.WP=0: KVM lets a supervisor write to a read-only page through
+ * by changing the ACC it installs (mbec_kvm_fault_acc).  The SPTE for that
+ * ACC must then let the write pass on hardware.
+ */
+static bool wp0_write_passes(enum mbec_layout l, enum mbec_flavour fl, const struct mbec_mode *m,
+			     const struct mbec_mode *hw, unsigned int a, uint64_t pfec,
+			     const struct mbec_access *acc)
+{
+	uint64_t upper = PTE_P | PTE_RW | PTE_US;
+	uint64_t e[4] = { upper, upper, upper, 0 };
+	struct mbec_outcome o;
+
+	if (fl != MBEC_FL_SHADOW_LEGACY || acc->op != MBEC_OP_WRITE || m->cr0_wp ||
+	    (pfec & PFERR_USER))
+		return false;
+	e[3] = mbec_kvm_acc_to_spte(l, fl, m, mbec_kvm_fault_acc(l, fl, m, a, pfec));
+	return !mbec_arch_walk(hw, e, 4, acc, &o) && !mbec_outcome_faults(&o);
+}
+
+/* One ACC value: its SPTE on hardware against KVM's bitmask, for every access. */
+static void spte_check_acc(enum mbec_layout l, enum mbec_flavour fl, const struct mbec_mode *m,
+			   const struct mbec_mode *hw, const uint16_t *perm, unsigned int a,
+			   const struct mbec_access *acc, int na, struct spte_tally *t)
+{
+	enum mbec_mmu mmu = mbec_flavour_guest_mmu(fl);
+	uint64_t upper = mmu == MBEC_MMU_EPT ? EPTE_RWX | EPTE_XU : PTE_P | PTE_RW | PTE_US;
+	uint64_t e[4] = { upper, upper, upper, 0 };
+	int ai;
+
+	t->accs++;
+	e[3] = mbec_kvm_acc_to_spte(l, fl, m, a);
+	if (mbec_kvm_acc_escalation(l, fl, m, a, e[3]) && t->esc++ < 4)
+		diag("  escalation %s/%s acc %x spte %llx", mbec_flavour_name(fl), layout_name[l],
+		     a, (unsigned long long)e[3]);
+	for (ai = 0; ai < na; ai++) {
+		struct mbec_kvm_fault f;
+		struct mbec_outcome o;
+		uint64_t pfec;
+		bool kf;
+
+		if (acc[ai].paging_structure || acc[ai].no_linear)
+			continue;
+		t->cases++;
+		if (mbec_arch_walk(hw, e, 4, &acc[ai], &o)) {
+			spte_bad(t, "spte %s/%s acc %x: layer 1 refused the walk",
+				 mbec_flavour_name(fl), layout_name[l], a);
+			continue;
+		}
+		if (o.result == MBEC_RES_EPT_MISCONFIG) {
+			spte_bad(t, "spte %s/%s acc %x spte %llx is misconfigured",
+				 mbec_flavour_name(fl), layout_name[l], a,
+				 (unsigned long long)e[3]);
+			continue;
+		}
+		mbec_kvm_fault_for_access(l, fl, m, &acc[ai], &f);
+		pfec = pfec_of(l, fl, m, &f);
+		kf = mbec_kvm_permission_fault(perm, pfec, m->eflags_ac, a);
+		if (kf == mbec_outcome_faults(&o))
+			continue;
+		if (!kf && wp0_write_passes(l, fl, m, hw, a, pfec, &acc[ai]))
+			continue;
+		spte_bad(t, "spte %s/%s acc %x spte %llx op %d user %d: kvm %d hw %d",
+			 mbec_flavour_name(fl), layout_name[l], a, (unsigned long long)e[3],
+			 acc[ai].op, acc[ai].user, kf, !kf);
+	}
+}
+
 static void test_sptes(void)
 {
 	static const enum mbec_flavour fls[] = {
@@ -449,15 +536,15 @@ static void test_sptes(void)
 	size_t fi;
 	int l;
 
-	for (fi = 0; fi < sizeof(fls) / sizeof(fls[0]); fi++) {
+	for (fi = 0; fi < ARRAY_SIZE(fls); fi++) {
 		enum mbec_flavour fl = fls[fi];
 		enum mbec_mmu mmu = mbec_flavour_guest_mmu(fl);
 		struct mbec_access acc[64];
 		int na = accesses(mmu, true, acc);
 
 		for (l = 0; l < 2; l++) {
-			long cases = 0, bad = 0, esc = 0, accs = 0;
-			int mi, ai;
+			struct spte_tally t = { 0 };
+			int mi;
 			unsigned int a;
 
 			for (mi = 0; mi < mode_count(mmu); mi++) {
@@ -473,82 +560,16 @@ static void test_sptes(void)
 				hw_mode_of(fl, &m, &hw);
 				mbec_kvm_permission_bitmask(l, fl, &m, perm);
 				for (a = 0; a < mbec_kvm_acc_count(l); a++) {
-					uint64_t upper = mmu == MBEC_MMU_EPT ? EPTE_RWX | EPTE_XU :
-							 PTE_P | PTE_RW | PTE_US;
-					uint64_t e[4] = { upper, upper, upper, 0 };
-
 					if (!acc_realizable(l, fl, &m, a))
 						continue;
-					accs++;
-					e[3] = mbec_kvm_acc_to_spte(l, fl, &m, a);
-					if (mbec_kvm_acc_escalation(l, fl, &m, a, e[3]) && esc++ < 4)
-						diag("  escalation %s/%s mode %d acc %x spte %llx",
-						     mbec_flavour_name(fl), layout_name[l], mi, a,
-						     (unsigned long long)e[3]);
-					for (ai = 0; ai < na; ai++) {
-						struct mbec_kvm_fault f;
-						struct mbec_outcome o;
-						uint64_t pfec;
-						bool kf, hf;
-
-						if (acc[ai].paging_structure || acc[ai].no_linear)
-							continue;
-						if (mbec_arch_walk(&hw, e, 4, &acc[ai], &o)) {
-							bad++;
-							continue;
-						}
-						mbec_kvm_fault_for_access(l, fl, &m, &acc[ai], &f);
-						pfec = pfec_of(l, fl, &m, &f);
-						kf = mbec_kvm_permission_fault(perm, pfec, m.eflags_ac, a);
-						hf = mbec_outcome_faults(&o);
-						cases++;
-						if (o.result == MBEC_RES_EPT_MISCONFIG) {
-							if (bad++ < 4)
-								diag("  spte %s/%s acc %x spte %llx is "
-								     "misconfigured", mbec_flavour_name(fl),
-								     layout_name[l], a,
-								     (unsigned long long)e[3]);
-							continue;
-						}
-						if (kf == hf)
-							continue;
-						/*
-						 * Guest CR0.WP=0: KVM lets the supervisor write
-						 * through by changing the ACC it installs.  The
-						 * SPTE for that ACC must then let it pass.
-						 */
-						if (fl == MBEC_FL_SHADOW_LEGACY && !kf &&
-						    acc[ai].op == MBEC_OP_WRITE && !m.cr0_wp &&
-						    !(pfec & PFERR_USER)) {
-							unsigned int a2 = mbec_kvm_fault_acc(l, fl, &m, a,
-											   pfec);
-							uint64_t e2[4] = { upper, upper, upper,
-									   mbec_kvm_acc_to_spte(l, fl, &m, a2) };
-
-							if (!mbec_arch_walk(&hw, e2, 4, &acc[ai], &o) &&
-							    !mbec_outcome_faults(&o))
-								continue;
-						}
-						if (bad++ < 4)
-							diag("  spte %s/%s mode %d acc %x spte %llx op %d "
-							     "user %d: kvm %d hw %d", mbec_flavour_name(fl),
-							     layout_name[l], mi, a,
-							     (unsigned long long)e[3], acc[ai].op,
-							     acc[ai].user, kf, hf);
-					}
+					spte_check_acc(l, fl, &m, &hw, perm, a, acc, na, &t);
 				}
 			}
-			if (!accs) {
-				skip("the flavour does not exist in this layout",
-				     mbec_flavour_name(fl));
-				continue;
-			}
-			diag("spte %s/%s: %ld ACC values, %ld hardware cases", mbec_flavour_name(fl),
-			     layout_name[l], accs, cases);
-			ok(cases > 0 && bad == 0 && esc == 0,
-			   "spte %s/%s: hardware on KVM's SPTE agrees with KVM's bitmask "
-			   "(%ld bad, %ld escalations)", mbec_flavour_name(fl), layout_name[l],
-			   bad, esc);
+			diag("spte %s/%s: %ld ACC values, %ld hardware cases",
+			     mbec_flavour_name(fl), layout_name[l], t.accs, t.cases);
+			ok(t.cases > 0 && t.bad == 0 && t.esc == 0,
+			   "spte %s/%s: hardware agrees with the bitmask (%ld bad, %ld esc)",
+			   mbec_flavour_name(fl), layout_name[l], t.bad, t.esc);
 		}
 	}
 }
@@ -563,7 +584,7 @@ static void test_perm_table(void)
 	};
 	size_t fi;
 
-	for (fi = 0; fi < sizeof(fls) / sizeof(fls[0]); fi++) {
+	for (fi = 0; fi < ARRAY_SIZE(fls); fi++) {
 		enum mbec_flavour fl = fls[fi];
 		enum mbec_mmu mmu = mbec_flavour_guest_mmu(fl);
 		long modes = 0, cells = 0, bad = 0;
@@ -591,12 +612,10 @@ static void test_perm_table(void)
 			mbec_kvm_permission_bitmask(MBEC_LAYOUT_MBEC, fl, &m, t2);
 			for (idx = 0; idx < 16; idx++) {
 				cells += __builtin_popcount(care[idx]);
-				if ((t1[idx] ^ t2[idx]) & care[idx]) {
-					if (bad++ < 4)
-						diag("  table %s mode %d idx %d: arch %04x kvm %04x "
-						     "care %04x", mbec_flavour_name(fl), mi, idx,
-						     t1[idx], t2[idx], care[idx]);
-				}
+				if (!((t1[idx] ^ t2[idx]) & care[idx]) || bad++ >= 4)
+					continue;
+				diag("  table %s mode %d idx %d: arch %04x kvm %04x care %04x",
+				     mbec_flavour_name(fl), mi, idx, t1[idx], t2[idx], care[idx]);
 			}
 		}
 		diag("perm table %s: %ld modes, %ld (index, ACC) cells compared",
@@ -651,7 +670,8 @@ static void test_mutations(void)
 	}
 	quiet = false;
 	diag("mutation: %d of %d single-bit mutations of the legacy bitmask caught", caught, tried);
-	ok(tried == 96 && caught == tried, "mutation: every reachable bitmask bit flip is reported");
+	ok(tried == 96 && caught == tried,
+	   "mutation: every reachable bitmask bit flip is reported");
 }
 
 int main(void)

@@ -58,7 +58,7 @@ static void legacy_cases(void)
 	a.implicit = true;
 	a.user = true;	/* implicit at CPL 3 is still supervisor */
 	mbec_arch_walk(&m, e, 4, &a, &o);
-	is_u64(o.error_code, 0x1, "legacy: SMAP with AC=1 still faults implicit access (U=0 in code)");
+	is_u64(o.error_code, 0x1, "legacy: SMAP with AC=1 still faults an implicit access");
 	a.implicit = false;
 	a.user = false;
 	m.cr4_smap = false;
@@ -183,7 +183,7 @@ static void ept_cases(void)
 	ok(o.result == MBEC_RES_OK, "ept: X-only with execute-only support");
 	m.execonly = false;
 	walk4(&m, EPTE_X, MBEC_OP_FETCH, false);
-	ok(o.result == MBEC_RES_EPT_MISCONFIG, "ept: X-only without execonly is a misconfiguration");
+	ok(o.result == MBEC_RES_EPT_MISCONFIG, "ept: X-only without execonly: misconfiguration");
 	m.mbec = true;
 	walk4(&m, EPTE_XU, MBEC_OP_FETCH, true);
 	ok(o.result == MBEC_RES_EPT_MISCONFIG, "ept: XU-only follows the execute-only rule");

@@ -142,7 +142,8 @@ static void acc_cases(void)
 	m.cr4_smep = false;
 	is_u64(mbec_kvm_fault_acc(M, MBEC_FL_SHADOW_LEGACY, &m, MBEC_ACC_READ | MBEC_ACC_USER |
 				  MBEC_ACC_EXEC, pfec),
-	       MBEC_ACC_READ | MBEC_ACC_WRITE | MBEC_ACC_EXEC, "fault acc: without SMEP EXEC stays");
+	       MBEC_ACC_READ | MBEC_ACC_WRITE | MBEC_ACC_EXEC,
+	       "fault acc: without SMEP EXEC stays");
 	is_u64(mbec_kvm_fault_acc(M, MBEC_FL_SHADOW_LEGACY, &m, MBEC_ACC_READ,
 				  pfec | PFERR_USER), MBEC_ACC_READ,
 	       "fault acc: not for user writes");
@@ -175,7 +176,8 @@ static void spte_cases(void)
 	       PTE_P | PTE_RW | PTE_NX, "spte classic legacy: NX for ACC without EXEC");
 
 	is_u64(mbec_kvm_spte_to_acc(M, MBEC_FL_SHADOW_LEGACY, PTE_P | PTE_US),
-	       MBEC_ACC_READ | MBEC_ACC_USER | MBEC_ACC_EXEC, "spte->acc mbec legacy: NX clear is EXEC");
+	       MBEC_ACC_READ | MBEC_ACC_USER | MBEC_ACC_EXEC,
+	       "spte->acc mbec legacy: NX clear is EXEC");
 	is_u64(mbec_kvm_spte_to_acc(M, MBEC_FL_SHADOW_LEGACY, PTE_RW), 0,
 	       "spte->acc: not present grants nothing");
 	is_u64(mbec_kvm_spte_to_acc(C, MBEC_FL_TDP_EPT, EPTE_R | EPTE_X), CLASSIC_ACC_USER |
@@ -272,7 +274,8 @@ static void name_cases(void)
 	ok(good && mbec_flavour_parse("nope") == -1, "flavour names round-trip");
 	ok(!mbec_kvm_supported(M, MBEC_FL_TDP_EPT, &e), "supported: MBEC needs advanced info");
 	e.advanced_info = true;
-	ok(mbec_kvm_supported(M, MBEC_FL_TDP_EPT, &e) && !mbec_kvm_supported(C, MBEC_FL_TDP_EPT, &e),
+	ok(mbec_kvm_supported(M, MBEC_FL_TDP_EPT, &e) &&
+	   !mbec_kvm_supported(C, MBEC_FL_TDP_EPT, &e),
 	   "supported: MBEC only in the mbec layout");
 	ok(!mbec_kvm_supported(M, MBEC_FL_SHADOW_NPT, &e), "supported: flavour needs its mmu");
 }
