@@ -45,6 +45,14 @@ struct {
 	__type(value, struct mbec_counter);
 } counters SEC(".maps");
 
+/* Records dropped on this CPU and not yet announced by a LOST record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost_pending SEC(".maps");
+
 /*
  * Most MMU tracepoints have no vCPU argument; they fire in the vCPU
  * thread, so the thread remembers the vCPU last seen by kvm_entry,
@@ -163,26 +171,12 @@ static __always_inline void count_skipped(__u32 type)
 	}
 }
 
-/* Reserve and fill the header; NULL (and counted) when the buffer is full. */
-static __always_inline void *ev_reserve(__u32 type, __u32 size)
+static __always_inline void fill_hdr(struct mbec_event_hdr *h, __u32 type, __u32 size)
 {
-	struct mbec_counter *c = counter(type);
-	struct mbec_event_hdr *h;
 	struct vcpu_info *vi;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 
-	if (c)
-		c->seen++;
-	h = bpf_ringbuf_reserve(&events, size, 0);
-	if (!h) {
-		if (c)
-			c->dropped++;
-		return NULL;
-	}
-	if (c)
-		c->emitted++;
-	__builtin_memset(h, 0, size);
 	h->type = type;
 	h->size = size;
 	h->cpu = bpf_get_smp_processor_id();
@@ -196,6 +190,61 @@ static __always_inline void *ev_reserve(__u32 type, __u32 size)
 	} else {
 		h->vcpu_id = MBEC_VCPU_UNKNOWN;
 	}
+}
+
+/*
+ * Records this CPU could not write are announced, as soon as there is
+ * room again, by a LOST record at that place in the stream: the reader
+ * knows which of its transactions and shadow pages to distrust.
+ */
+static __always_inline void flush_lost(void)
+{
+	struct mbec_counter *c;
+	struct mbec_ev_lost *l;
+	__u32 zero = 0;
+	__u64 *pending = bpf_map_lookup_elem(&lost_pending, &zero);
+
+	if (!pending || !*pending)
+		return;
+	l = bpf_ringbuf_reserve(&events, sizeof(*l), 0);
+	if (!l)
+		return;
+	__builtin_memset(l, 0, sizeof(*l));
+	fill_hdr(&l->hdr, MBEC_EV_LOST, sizeof(*l));
+	l->count = *pending;
+	*pending = 0;
+	c = counter(MBEC_EV_LOST);
+	if (c) {
+		c->seen++;
+		c->emitted++;
+	}
+	bpf_ringbuf_submit(l, 0);
+}
+
+/* Reserve and fill the header; NULL (and counted) when the buffer is full. */
+static __always_inline void *ev_reserve(__u32 type, __u32 size)
+{
+	struct mbec_counter *c = counter(type);
+	struct mbec_event_hdr *h;
+	__u32 zero = 0;
+
+	if (c)
+		c->seen++;
+	flush_lost();
+	h = bpf_ringbuf_reserve(&events, size, 0);
+	if (!h) {
+		__u64 *pending = bpf_map_lookup_elem(&lost_pending, &zero);
+
+		if (c)
+			c->dropped++;
+		if (pending)
+			(*pending)++;
+		return NULL;
+	}
+	if (c)
+		c->emitted++;
+	__builtin_memset(h, 0, size);
+	fill_hdr(h, type, size);
 	return h;
 }
 

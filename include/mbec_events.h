@@ -55,7 +55,7 @@ enum mbec_event_type {
 	MBEC_EV_TDP_SPTE_CHANGED = 9,	/* kvm_tdp_mmu_spte_changed */
 	MBEC_EV_FAST_PAGE_FAULT = 10,	/* fast_page_fault */
 	MBEC_EV_NESTED_VMEXIT_INJECT = 11, /* kvm_nested_vmexit_inject */
-	MBEC_EV_LOST = 12,		/* user space: records lost before this one */
+	MBEC_EV_LOST = 12,		/* records lost on hdr.cpu before this one */
 	MBEC_EV_GUEST_PTE = 13,		/* user space: a guest entry read from VMM memory */
 	MBEC_EV_MAX
 };
@@ -228,7 +228,12 @@ struct mbec_ev_nested_inject {
 	mbec_u32 isa;
 };
 
-/* User space: `count` records were lost (ring buffer full) before this one. */
+/*
+ * `count` records were lost (ring buffer full) on hdr.cpu before this
+ * one.  The BPF side writes it at the first chance after a drop, so it
+ * sits where the hole is; any source may write it (a recording reader at
+ * a damaged chunk, for instance).
+ */
 struct mbec_ev_lost {
 	struct mbec_event_hdr hdr;
 	mbec_u64 count;

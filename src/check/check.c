@@ -51,7 +51,7 @@ static const char *const covr_names[MBEC_COVR_NR] = {
 	[MBEC_COVR_GUEST_PTE] = "guest entry read from the VMM",
 	[MBEC_COVR_DIRECT] = "direct map, role checked against a walk",
 	[MBEC_COVR_PREFETCH] = "prefetched: no traced walk, leaf guest entry unknown",
-	[MBEC_COVR_NO_ROLE] = "shadow page created before attach: role unknown",
+	[MBEC_COVR_NO_ROLE] = "shadow page never seen (created before attach, or record lost)",
 	[MBEC_COVR_LOST] = "records lost around it",
 	[MBEC_COVR_WALK_SHORT] = "traced walk did not reach the leaf",
 	[MBEC_COVR_NONLEAF] = "non-leaf",
@@ -272,9 +272,10 @@ static void on_get_page(struct mbec_check *e, const struct mbec_ev_get_page *g)
 	if (!sp)
 		return;
 	/* A page reused for another role loses what was verified about the old one. */
-	if (sp->ev.role != g->role || sp->ev.gfn != g->gfn)
+	if (sp->ev.role != g->role || sp->ev.gfn != g->gfn || sp->epoch != e->epoch)
 		sp->role_verified = false;
 	sp->ev = *g;
+	sp->epoch = e->epoch;
 	if (!g->direct && !(g->flags & MBEC_SP_TDP_MMU)) {
 		uint32_t *n = u64map_put(&e->wp_gfns, wp_key(g->hdr.pid, g->gfn));
 
@@ -303,6 +304,7 @@ int mbec_check_feed(struct mbec_check *e, const void *rec, size_t len)
 	switch (h->type) {
 	case MBEC_EV_LOST:
 		e->sum.lost_events += ((const struct mbec_ev_lost *)rec)->count;
+		e->epoch++;
 		break;
 	case MBEC_EV_GET_PAGE:
 		on_get_page(e, rec);

@@ -27,6 +27,7 @@ void u64map_free(struct u64map *m);
 struct sp_info {
 	struct mbec_ev_get_page ev;
 	bool role_verified;	/* role.access matched a traced walk */
+	unsigned int epoch;	/* mbec_check.epoch when seen */
 };
 
 /* Per vCPU thread: the last fault, for the repeat rule. */
@@ -42,6 +43,12 @@ struct mbec_check {
 	unsigned int keep, repeat_limit;
 	struct mbec_correlate *corr;
 	struct mbec_check_summary sum;
+	/*
+	 * Bumped by every LOST record: a shadow page seen before records
+	 * were lost may have been freed and its table reused since (its
+	 * kvm_mmu_get_page lost), so it is not trusted any more.
+	 */
+	unsigned int epoch;
 	struct u64map sps;		/* sp->spt -> struct sp_info */
 	struct u64map wp_gfns;		/* (pid, gfn) of shadowed guest tables -> count */
 	struct u64map guest_ptes;	/* (pid, entry gpa) -> uint64_t pte */

@@ -96,9 +96,13 @@ static void mode_of(const struct mbec_check *e, enum mbec_flavour fl, const stru
 	m->eflags_ac = true;
 }
 
-static struct sp_info *sp_of(struct mbec_check *e, uint64_t sptep)
+/* The shadow page holding sptep, unless unknown or not trusted since a loss (*stale). */
+static struct sp_info *sp_of(struct mbec_check *e, uint64_t sptep, bool *stale)
 {
-	return u64map_get(&e->sps, sptep & ~0xfffULL);
+	struct sp_info *sp = u64map_get(&e->sps, sptep & ~0xfffULL);
+
+	*stale = sp && sp->epoch != e->epoch;
+	return *stale ? NULL : sp;
 }
 
 /* ---- evidence ------------------------------------------------------------ */
@@ -423,7 +427,8 @@ static void check_progress(struct mbec_check *e, const struct mbec_txn *t,
 static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, bool faulting)
 {
 	const struct mbec_ev_set_spte *s = &t->spte[idx];
-	struct sp_info *sp = sp_of(e, s->sptep);
+	bool stale;
+	struct sp_info *sp = sp_of(e, s->sptep, &stale);
 	enum mbec_flavour fl = flavour_of(e, sp, t);
 	enum mbec_coverage cov = MBEC_COV_NONE;
 	enum mbec_cov_reason why = MBEC_COVR_NO_ROLE;
@@ -474,7 +479,7 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 		      (faulting && (t->have & MBEC_TXN_WALK)) ? MBEC_COVR_WALK_SHORT :
 		      MBEC_COVR_PREFETCH;
 	} else {
-		why = t->incomplete ? MBEC_COVR_LOST : MBEC_COVR_NO_ROLE;
+		why = t->incomplete || stale ? MBEC_COVR_LOST : MBEC_COVR_NO_ROLE;
 	}
 	cover(e, cov, why);
 	if (e->on_spte)

@@ -265,9 +265,14 @@ int cmd_check(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
-		/* tests only: shrink the model (negative control) / the repeat limit */
+		/*
+		 * tests only: shrink the model (negative control), the repeat
+		 * limit, force raw_tp, shrink the ring buffer (to make drops)
+		 */
 		{ "perturb-model", required_argument, NULL, 'P' },
 		{ "repeat-limit", required_argument, NULL, 'R' },
+		{ "raw-tp", no_argument, NULL, 'T' },
+		{ "ringbuf-kb", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mbec_check_opts copts = { 0 };
@@ -286,7 +291,6 @@ int cmd_check(int argc, char **argv)
 	long pid = 0;
 	char err[320], *end;
 	struct sigaction sa = { .sa_handler = on_signal };
-	uint64_t dropped_seen = 0;
 
 	opterr = 0;
 	optind = 1;
@@ -351,6 +355,18 @@ int cmd_check(int argc, char **argv)
 				return cli_usage_error("check", "--repeat-limit wants a count, not "
 						       "'%s'", optarg);
 			break;
+		case 'T':
+			lopts.force_raw = true;
+			break;
+		case 'B': {
+			unsigned long kb = strtoul(optarg, &end, 10);
+
+			if (*end || kb < 4 || kb > (1UL << 20) || (kb & (kb - 1)))
+				return cli_usage_error("check", "--ringbuf-kb wants a power of two from "
+						       "4 to 1048576, not '%s'", optarg);
+			lopts.ringbuf_bytes = kb << 10;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return EXIT_FINE;
@@ -467,23 +483,6 @@ int cmd_check(int argc, char **argv)
 		ret = mbec_live_poll(live, 100);
 		if (ret < 0 && ret != -EINTR)
 			break;
-		/* Drops mark the transactions open at the time as incomplete. */
-		if (!mbec_live_counters(live, kernel)) {
-			uint64_t d = 0;
-			int i;
-
-			for (i = 0; i < MBEC_EV_MAX; i++)
-				d += kernel[i].dropped;
-			if (d > dropped_seen) {
-				struct mbec_ev_lost l = { .hdr = { .type = MBEC_EV_LOST,
-								   .size = sizeof(l) } };
-
-				l.count = d - dropped_seen;
-				l.hdr.vcpu_id = MBEC_VCPU_UNKNOWN;
-				mbec_check_feed(run.engine, &l, sizeof(l));
-				dropped_seen = d;
-			}
-		}
 		if (child.pid > 0) {
 			int st;
 

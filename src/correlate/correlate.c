@@ -162,8 +162,14 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 	case MBEC_EV_PAGING_ELEMENT: {
 		const struct mbec_ev_paging_element *e = (const void *)h;
 
+		/*
+		 * Levels only go down within one walk: an entry at the level
+		 * of the one before it (or higher) belongs to a walk whose
+		 * start was lost.
+		 */
 		if (!s->open || !(s->txn.have & MBEC_TXN_WALK) || (s->txn.have & after_walk) ||
-		    (s->txn.have & MBEC_TXN_WALK_ERROR)) {
+		    (s->txn.have & MBEC_TXN_WALK_ERROR) ||
+		    (s->txn.nelem && e->level >= s->txn.pte_level[s->txn.nelem - 1])) {
 			/*
 			 * The walk's start was lost or never traced: a walk of
 			 * unknown address, incomplete, that later entries join.

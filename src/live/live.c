@@ -268,8 +268,9 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 	btf__free(kvm_btf);
 	btf__free(vmlinux);
 
-	ret = load_skel(l, opts, enabled, acc_arg, false);
-	if (ret) {
+	raw = opts->force_raw;
+	ret = load_skel(l, opts, enabled, acc_arg, raw);
+	if (ret && !raw) {
 		raw = true;
 		ret = load_skel(l, opts, enabled, acc_arg, true);
 	}

@@ -21,7 +21,8 @@ struct mbec_live_opts {
 	pid_t pid;		/* only this VMM process (0: all) */
 	int verbose;		/* libbpf on stderr: 1 warnings, 2 also debug */
 	bool need_kvm_dev;	/* fail unless /dev/kvm can be opened (--workload) */
-	size_t ringbuf_bytes;	/* 0: the default (8 MiB); a power of two */
+	size_t ringbuf_bytes;	/* 0: the default (8 MiB); a power of two, >= 4096 */
+	bool force_raw;		/* raw_tp even where tp_btf works (tests) */
 	/* Called for every record drained; a non-zero return stops the drain. */
 	int (*on_event)(void *ctx, const void *rec, size_t len);
 	void *ctx;

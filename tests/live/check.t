@@ -53,8 +53,8 @@ ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -qi "btf" "$tmp/err"
 
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/kvm ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
 	why="needs root, /dev/kvm and BTF"
-	for t in "workload checked" "negative control ro" "negative control nx" "SIGINT" \
-		"SIGTERM" "kill -9"; do
+	for t in "workload checked" "negative control ro" "negative control nx" "drops" \
+		"raw_tp" "SIGINT" "SIGTERM" "kill -9"; do
 		skip "$t" "$why"
 	done
 	echo "1..$n"
@@ -97,6 +97,26 @@ for p in ro nx; do
 	ok $([ $rc -eq 1 ] && [ "${esc:-0}" -gt 0 ] && [ "$esc" = "$t" ]; echo $?) \
 		"--perturb-model $p: exit 1, escalations only ($esc of $t)"
 done
+
+# ---- a ring buffer too small: every drop counted, still no false anomaly ----
+"$M" check --workload --pattern storm --vcpus 2 --duration 2 --ringbuf-kb 4 --json \
+	>"$tmp/drop" 2>"$tmp/err"
+rc=$?
+lost=$(jnum lost_events "$tmp/drop")
+if [ "${lost:-0}" -gt 0 ]; then
+	ok $([ $rc -eq 0 ] && grep -q '"anomalies":{"total":0' "$tmp/drop"; echo $?) \
+		"$lost events lost to a 4 KiB ring buffer: counted, no false anomaly (rc=$rc)"
+	grep -q '"lost":{"received":[1-9]' "$tmp/drop"
+	ok $? "the losses are marked in the stream (LOST records)"
+else
+	skip "lost events counted" "the 4 KiB ring buffer lost nothing on this machine"
+	skip "LOST records in the stream" "nothing lost"
+fi
+"$M" check --workload --raw-tp --json >"$tmp/raw" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 0 ] && grep -q '"how":"raw_tp"' "$tmp/raw" && ! grep -q '"how":"tp_btf"' "$tmp/raw" &&
+	grep -q '"anomalies":{"total":0' "$tmp/raw"; echo $?) \
+	"raw_tp programs (the fallback) check the workload the same (rc=$rc)"
 
 # ---- SIGINT / SIGTERM: detach, print the summary, exit 0 ---------------------
 # waitprogs PID: the BPF program ids PID holds (once it holds at least 5)

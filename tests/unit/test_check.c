@@ -470,6 +470,26 @@ static void test_role(void)
 	mbec_check_free(e);
 }
 
+static void test_lost(void)
+{
+	struct mbec_check *e = engine(MBEC_LAYOUT_CLASSIC, false, false, 0);
+	struct mbec_ev_lost l;
+
+	/* The page is freed and its table reused, but the new get_page is lost. */
+	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_USER | CLASSIC_ACC_EXEC, false, true);
+	hdr(&l.hdr, MBEC_EV_LOST, sizeof(l));
+	l.count = 3;
+	mbec_check_feed(e, &l, sizeof(l));
+	set_spte(e, SPT, 0x41, L_PRESENT | PTE_US | L_W);
+	ok(total(e) == 0, "a shadow page seen before a loss is not trusted after it");
+	ok(mbec_check_summary(e)->cov_reason[MBEC_COV_NONE][MBEC_COVR_LOST] == 1 &&
+	   mbec_check_summary(e)->lost_events == 3, "the SPTE counts as unchecked: records lost");
+	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_USER | CLASSIC_ACC_EXEC, false, true);
+	set_spte(e, SPT, 0x42, L_PRESENT | PTE_US | L_W);
+	ok(count(e, MBEC_AN_ESCALATION) == 1, "seen again after the loss, it is trusted again");
+	mbec_check_free(e);
+}
+
 static void test_bad_records(void)
 {
 	struct mbec_check *e = engine(MBEC_LAYOUT_CLASSIC, false, false, 0);
@@ -490,6 +510,7 @@ int main(void)
 	test_exit_qual();
 	test_nested();
 	test_role();
+	test_lost();
 	test_bad_records();
 	return done_testing();
 }

@@ -181,6 +181,28 @@ static void test_boundaries(void)
 	mbec_correlate_free(c);
 }
 
+static void test_lost_walk_start(void)
+{
+	struct mbec_correlate *c = mbec_correlate_new(on_txn, NULL);
+
+	nseen = 0;
+	/* An emulation walk without a fault, then a fault whose walk record was lost. */
+	walk(c, 1, 0x1000, 0);
+	elem(c, 1, 0x2027, 4);
+	elem(c, 1, 0x3027, 3);
+	elem(c, 1, 0x4027, 2);
+	elem(c, 1, 0x5025, 1);
+	elem(c, 1, 0x6027, 4);	/* the next walk's top entry: its walk record was lost */
+	elem(c, 1, 0x7007, 1);
+	req(c, 1, 7, 6);
+	mbec_correlate_flush(c);
+	ok(nseen == 2 && seen[0].nelem == 4 && !seen[0].incomplete,
+	   "a walk ends where the levels stop going down");
+	ok(seen[1].nelem == 2 && seen[1].incomplete && (seen[1].have & MBEC_TXN_REQ),
+	   "the entries after it open an incomplete walk of their own");
+	mbec_correlate_free(c);
+}
+
 static void test_overflow(void)
 {
 	struct mbec_correlate *c = mbec_correlate_new(on_txn, NULL);
@@ -190,8 +212,9 @@ static void test_overflow(void)
 	req(c, 1, 1, 4);
 	for (i = 0; i < MBEC_TXN_MAX_SPTE + 5; i++)
 		spte(c, 1, i + 1, 0xa05);
+	walk(c, 4, 0x1000, 0);
 	for (i = 0; i < MBEC_TXN_MAX_ELEM + 3; i++)
-		elem(c, 4, 0x27, 1);
+		elem(c, 4, 0x27, 20 - i);
 	mbec_correlate_flush(c);
 	ok(nseen == 2 && seen[0].nspte == MBEC_TXN_MAX_SPTE && seen[0].nspte_overflow == 5,
 	   "SPTEs beyond the transaction's room are counted, not lost silently");
@@ -205,6 +228,7 @@ int main(void)
 	test_records();
 	test_fault_joins();
 	test_boundaries();
+	test_lost_walk_start();
 	test_overflow();
 	return done_testing();
 }
