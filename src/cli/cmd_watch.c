@@ -262,7 +262,7 @@ int cmd_watch(int argc, char **argv)
 {
 	enum {
 		O_REPLAY = 1000, O_CONFIG, O_CHECK_CONFIG, O_PID, O_WORKLOAD, O_DURATION, O_LAYOUT,
-		O_KEY,
+		O_KEY, O_RINGBUF_KB,
 	};
 	static const struct option long_opts[] = {
 		{ "replay", required_argument, NULL, O_REPLAY },
@@ -276,6 +276,8 @@ int cmd_watch(int argc, char **argv)
 		{ "layout", required_argument, NULL, O_LAYOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		/* tests only: a small ring buffer, to make the kernel drop records */
+		{ "ringbuf-kb", required_argument, NULL, O_RINGBUF_KB },
 		/* configuration keys */
 		{ "output", required_argument, NULL, O_KEY },
 		{ "syslog", no_argument, NULL, O_KEY },
@@ -314,7 +316,7 @@ int cmd_watch(int argc, char **argv)
 	struct role_layout rl;
 	struct sigaction sa = { .sa_handler = on_signal };
 	double duration = 0, t0, last_text = 0, last_http = 0;
-	uint64_t dropped_seen = 0, fired;
+	uint64_t fired;
 	long pid = 0;
 	int c, idx, rc = EXIT_FINE, ret, r;
 	char err[600], *end;
@@ -369,6 +371,15 @@ int cmd_watch(int argc, char **argv)
 						       "not '%s'", optarg);
 			layout_arg = optarg;
 			break;
+		case O_RINGBUF_KB: {
+			unsigned long kb = strtoul(optarg, &end, 10);
+
+			if (*end || kb < 4 || kb > (1UL << 20) || (kb & (kb - 1)))
+				return cli_usage_error("watch", "--ringbuf-kb wants a power of two from "
+						       "4 to 1048576, not '%s'", optarg);
+			lopts.ringbuf_bytes = kb << 10;
+			break;
+		}
 		case O_KEY:
 			if (nflags == MAX_FLAGS)
 				return cli_usage_error("watch", "too many options");
@@ -481,7 +492,7 @@ int cmd_watch(int argc, char **argv)
 		goto fail;
 
 	lopts.pid = (pid_t)pid;
-	lopts.verbose = cli_verbose > 0;
+	lopts.verbose = cli_verbose;
 	lopts.need_kvm_dev = pattern != NULL;
 	lopts.on_event = on_record;
 	lopts.ctx = &run;
@@ -520,23 +531,8 @@ int cmd_watch(int argc, char **argv)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (run.batch_any)
 			alert_lag(run.alerts, now, now > run.batch_min_ts ? now - run.batch_min_ts : 0);
-		/* Drops in the kernel become LOST records for both engines. */
-		if (!mbec_live_counters(live, kernel)) {
-			uint64_t d = 0;
-
-			for (r = 0; r < MBEC_EV_MAX; r++)
-				d += kernel[r].dropped;
-			if (d > dropped_seen) {
-				struct mbec_ev_lost l = { .hdr = { .type = MBEC_EV_LOST,
-								   .size = sizeof(l) } };
-
-				l.count = d - dropped_seen;
-				l.hdr.ts_ns = now;
-				l.hdr.vcpu_id = MBEC_VCPU_UNKNOWN;
-				on_record(&run, &l, sizeof(l));
-				dropped_seen = d;
-			}
-		}
+		/* Drops arrive as LOST records in the stream (the BPF side writes them). */
+		mbec_live_counters(live, kernel);
 		alert_tick(run.alerts, now);
 		now_s = now / 1e9;
 		if (run.cfg.textfile[0] && now_s - last_text >= run.cfg.textfile_every_s) {

@@ -71,7 +71,7 @@ ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "root" "$tmp/err"
 
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/kvm ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
 	why="needs root, /dev/kvm and BTF"
-	for t in "storm fires fault-storm once" "matrix is quiet" "textfile format" \
+	for t in "storm fires fault-storm once" "lost-events" "matrix is quiet" "textfile format" \
 		"SIGHUP reopens" "SIGTERM exits 0" "HTTP endpoint"; do
 		skip "$t" "$why"
 	done
@@ -120,6 +120,15 @@ ok $([ $? -ne 0 ]; echo $?) "no temporary textfile left behind"
 sed 's/mbecscope_records_total \([0-9]*\)/mbecscope_records_total{a="\\q"} \1/' "$tmp/storm.prom" >"$tmp/broken.prom"
 $P "$tmp/broken.prom" >/dev/null 2>&1
 ok $([ $? -ne 0 ]; echo $?) "negative control: a bad escape fails the parser"
+
+# ---- a ring buffer too small for the storm: lost-events ------------------------
+"$M" watch --workload storm --duration 3 --ringbuf-kb 4 --json >"$tmp/out" 2>"$tmp/err"
+rc=$?
+lost=$(count lost-events alert "$tmp/out")
+ok $([ $rc -eq 1 ] && [ "$lost" = 1 ]; echo $?) \
+	"a 4 KiB ring buffer under the storm: lost-events fires once (rc=$rc, $lost)"
+[ "$lost" = 1 ] || sed 's/^/# /' "$tmp/err" "$tmp/out" | head -10
+ok $(grep -q '"type":"end".*"lost_records":[1-9]' "$tmp/out"; echo $?) "the lost records are counted"
 
 # ---- the matrix workload with the default thresholds: quiet -------------------
 "$M" watch --workload matrix --json >"$tmp/out" 2>"$tmp/err"
