@@ -91,6 +91,11 @@ test: deps-test all asan unit
 # kernel-check: every patch of kernel/series applied in turn to Debian's
 # linux-source-6.12 with git am, arch/x86/kvm built (W=1), checkpatch run.
 # kernel-kunit: the KVM MMU KUnit suite, booted under QEMU (TCG).
+# tools/kunit-table prints the KUnit tables of the kernel series from the model.
+all: $(BUILD)/kunit-table
+$(BUILD)/kunit-table: tools/kunit-table/kunit-table.c $(BUILD)/libmbecscope.a
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libmbecscope.a $(LDLIBS)
+
 kernel-check:
 	$(Q)tools/deps.sh kernel
 	$(Q)BUILD=$(BUILD) kernel/scripts/check.sh
