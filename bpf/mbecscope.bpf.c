@@ -26,6 +26,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "mbec_events.h"
+#include "mbec_vmstats.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -71,6 +72,29 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vcpu_info);
 } vcpu_of_tid SEC(".maps");
+
+/*
+ * Per-vCPU counts for mbectop (include/mbec_vmstats.h): faults (as exits
+ * and as KVM maps them), SPTE installs and guest #PFs by a few raw bits, kept whether or not the ring
+ * buffer has room.  A plain hash with atomic adds: a vCPU runs on one CPU
+ * at a time, so the adds barely contend, and user space reads one value
+ * per key.  Preallocated (16K entries, about 1.3 MiB) so that an insert
+ * never allocates in the tracepoint; when it is full new keys are counted
+ * in vm_stats_full instead, and user space says so.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MBEC_VMSTATS_MAX);
+	__type(key, struct mbec_vmstats_key);
+	__type(value, __u64);
+} vm_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} vm_stats_full SEC(".maps");
 
 /* ---- CO-RE flavours --------------------------------------------------- */
 
@@ -248,6 +272,37 @@ static __always_inline void *ev_reserve(__u32 type, __u32 size)
 	return h;
 }
 
+/* Count one event of the current VMM thread's vCPU in vm_stats. */
+static __always_inline void vm_count(__u16 type, __u16 bucket)
+{
+	struct mbec_vmstats_key k = {};
+	struct vcpu_info *vi;
+	__u64 id = bpf_get_current_pid_tgid(), one = 1, *v;
+	__u32 tid = (__u32)id, zero = 0;
+
+	k.pid = id >> 32;
+	vi = bpf_map_lookup_elem(&vcpu_of_tid, &tid);
+	k.vcpu_id = mbec_vmstats_vcpu(vi ? vi->vcpu_id : MBEC_VCPU_UNKNOWN, tid);
+	k.type = type;
+	k.bucket = bucket;
+	v = bpf_map_lookup_elem(&vm_stats, &k);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+		return;
+	}
+	/* EEXIST: another CPU inserted the key first; add to its value. */
+	if (bpf_map_update_elem(&vm_stats, &k, &one, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(&vm_stats, &k);
+		if (v) {
+			__sync_fetch_and_add(v, 1);
+		} else {
+			v = bpf_map_lookup_elem(&vm_stats_full, &zero);
+			if (v)
+				(*v)++;
+		}
+	}
+}
+
 static __always_inline void note_vcpu(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_info vi = {}, *old;
@@ -304,6 +359,7 @@ static __always_inline int do_walkerr(__u64 *args)
 
 	if (filtered_out())
 		return 0;
+	vm_count(MBEC_EV_WALKER_ERROR, mbec_vmstats_bucket_walkerr((__u32)args[0]));
 	e = ev_reserve(MBEC_EV_WALKER_ERROR, sizeof(*e));
 	if (!e)
 		return 0;
@@ -321,6 +377,7 @@ static __always_inline int do_sptereq(__u64 *args)
 
 	if (filtered_out())
 		return 0;
+	vm_count(MBEC_EV_SPTE_REQUESTED, mbec_vmstats_bucket_pf(BPF_CORE_READ(f, error_code)));
 	e = ev_reserve(MBEC_EV_SPTE_REQUESTED, sizeof(*e));
 	if (!e)
 		return 0;
@@ -368,16 +425,19 @@ static __always_inline int do_setspte(__u64 *args)
 {
 	struct mbec_ev_set_spte *e;
 	__u64 *sptep = (void *)args[2];
+	__u64 spte = 0;
 
 	if (filtered_out())
 		return 0;
+	bpf_probe_read_kernel(&spte, sizeof(spte), sptep);
+	vm_count(MBEC_EV_SET_SPTE, mbec_vmstats_bucket_spte(spte, (int)args[0]));
 	e = ev_reserve(MBEC_EV_SET_SPTE, sizeof(*e));
 	if (!e)
 		return 0;
 	e->level = (int)args[0];
 	e->gfn = args[1];
 	e->sptep = (__u64)sptep;
-	bpf_probe_read_kernel(&e->spte, sizeof(e->spte), sptep);
+	e->spte = spte;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -389,6 +449,7 @@ static __always_inline int do_pf(__u64 *args)
 	if (filtered_out())
 		return 0;
 	note_vcpu((void *)args[0]);
+	vm_count(MBEC_EV_PAGE_FAULT, mbec_vmstats_bucket_pf(args[2]));
 	e = ev_reserve(MBEC_EV_PAGE_FAULT, sizeof(*e));
 	if (!e)
 		return 0;

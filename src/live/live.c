@@ -360,6 +360,35 @@ const struct mbec_live_attach *mbec_live_attach_state(const struct mbec_live *l)
 	return l->state;
 }
 
+int mbec_live_map_fd(const struct mbec_live *l, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(l->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int mbec_live_prog_stats(const struct mbec_live *l, uint64_t *run_ns, uint64_t *run_cnt)
+{
+	struct bpf_program *prog;
+
+	*run_ns = 0;
+	*run_cnt = 0;
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)
+			continue;	/* not loaded (the other flavour) */
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		*run_ns += info.run_time_ns;
+		*run_cnt += info.run_cnt;
+	}
+	return 0;
+}
+
 void mbec_live_close(struct mbec_live *l)
 {
 	int i;

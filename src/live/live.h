@@ -59,6 +59,16 @@ int mbec_live_counters(struct mbec_live *l, struct mbec_counter out[MBEC_EV_MAX]
 /* Attach state of every tracepoint (MBEC_LIVE_NR_TP entries). */
 const struct mbec_live_attach *mbec_live_attach_state(const struct mbec_live *l);
 
+/* File descriptor of one of the BPF object's maps ("vm_stats"), or -ENOENT. */
+int mbec_live_map_fd(const struct mbec_live *l, const char *name);
+
+/*
+ * Run time and run count of the loaded programs, summed (the kernel keeps
+ * them only while statistics are enabled: kernel.bpf_stats_enabled=1 or a
+ * BPF_ENABLE_STATS fd is open; both are 0 otherwise).  0 or a negative errno.
+ */
+int mbec_live_prog_stats(const struct mbec_live *l, uint64_t *run_ns, uint64_t *run_cnt);
+
 /* Detach, unload and free; NULL is fine. */
 void mbec_live_close(struct mbec_live *l);
 
