@@ -19,6 +19,8 @@ static const struct cli_cmd commands[] = {
 	  "attach to KVM, check every SPTE and exit against the model, summarize" },
 	{ "decode", cmd_decode, "KIND VALUE [--layout L] [--json]",
 	  "decode an exit qualification, error code, SPTE, PTE, role or ACC" },
+	{ "top", cmd_top, "[-d S] [-b [-n N] [--json]] [--sort COL] [--pid PID] [--workload]",
+	  "the live view per VM (also installed as mbectop)" },
 	{ "watch", cmd_watch, "[--replay FILE] [--config FILE] [--textfile F] [--listen P] [--json]",
 	  "daemon: alerts (JSON lines, syslog) and Prometheus metrics" },
 	{ "workload", cmd_workload, "[--pattern matrix|storm] [--vcpus N] [--duration S] [--json]",
