@@ -216,8 +216,9 @@ static void forget(struct top_run *r, uint32_t pid, bool all, uint32_t vcpu)
 
 /*
  * vCPUs known only by their thread (MBEC_VMSTATS_TID): when the thread is
- * gone (a VMM that recreates vCPU threads, like the workload's rounds),
- * fold its counts into the VM and free its kernel counters.
+ * gone (a VMM that recreates vCPU threads, like the workload's rounds), it
+ * is still shown in the frame that saw it go, then its counts are folded
+ * into the VM and its kernel counters freed.
  */
 static void retire_threads(struct top_run *r, struct top_vm *vm)
 {
@@ -225,14 +226,17 @@ static void retire_threads(struct top_run *r, struct top_vm *vm)
 	char path[64];
 
 	for (j = 0; j < vm->nr_vcpus;) {
-		uint32_t id = vm->vcpus[j].id;
+		struct top_vcpu *v = &vm->vcpus[j];
+		uint32_t id = v->id;
 
-		snprintf(path, sizeof(path), "/proc/%u/task/%u", vm->pid, id & ~MBEC_VMSTATS_TID);
-		if ((id & MBEC_VMSTATS_TID) && access(path, F_OK)) {
+		if (v->gone) {
 			top_model_vcpu_retire(r->model, vm, id);
 			forget(r, vm->pid, false, id);
 			continue;
 		}
+		snprintf(path, sizeof(path), "/proc/%u/task/%u", vm->pid, id & ~MBEC_VMSTATS_TID);
+		if ((id & MBEC_VMSTATS_TID) && access(path, F_OK))
+			v->gone = true;
 		j++;
 	}
 }

@@ -91,6 +91,7 @@ struct top_vcpu {
 	uint64_t tot[TOP_S_NR];
 	uint64_t prev[TOP_S_NR];	/* tot at the previous frame */
 	double rate[TOP_S_NR];		/* per second over the last frame */
+	bool gone;			/* its thread exited: retired at the next sample */
 };
 
 struct top_vm {
