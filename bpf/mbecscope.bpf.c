@@ -373,6 +373,7 @@ static __always_inline int do_sptereq(__u64 *args)
 	struct kvm_page_fault *f = (void *)args[0];
 	struct kvm_page_fault___mbecs *fm = (void *)f;
 	struct mbec_ev_spte_requested *e;
+	struct kvm_memory_slot *slot;
 	__u16 flags = 0;
 
 	if (filtered_out())
@@ -415,6 +416,13 @@ static __always_inline int do_sptereq(__u64 *args)
 	} else if (bpf_core_field_exists(fm->access)) {
 		e->acc = (__u8)BPF_CORE_READ(fm, access);
 		flags |= MBEC_FAULT_HAS_ACC;
+	}
+	slot = BPF_CORE_READ(f, slot);
+	if (slot) {
+		e->slot_base_gfn = BPF_CORE_READ(slot, base_gfn);
+		e->slot_npages = BPF_CORE_READ(slot, npages);
+		e->slot_hva = BPF_CORE_READ(slot, userspace_addr);
+		flags |= MBEC_FAULT_HAS_SLOT;
 	}
 	e->flags = flags;
 	bpf_ringbuf_submit(e, 0);

@@ -9,9 +9,10 @@
  *  - every record starts with struct mbec_event_hdr; hdr.size is the size
  *    of the whole record in bytes, a multiple of 8, so a reader can skip
  *    a type it does not know;
- *  - padding is explicit and zero; new fields are only ever appended, and
- *    a reader accepts a record longer than the one it knows (and rejects a
- *    shorter one);
+ *  - padding is explicit and zero; new fields are only ever appended (with
+ *    a flag saying they are valid), and a reader accepts a record longer
+ *    than the one it knows, and a shorter one down to the type's first
+ *    version (mbec_event_min_size), never less;
  *  - values are raw (as the kernel had them): decoding and judging are
  *    user space's business.
  *
@@ -108,6 +109,7 @@ struct mbec_ev_walker_error {
 #define MBEC_FAULT_MAP_WRITABLE	(1U << 7)
 #define MBEC_FAULT_HUGE_DISALLOWED (1U << 8)
 #define MBEC_FAULT_WRITE_TO_SHADOW_PT (1U << 9)	/* write_fault_to_shadow_pgtable */
+#define MBEC_FAULT_HAS_SLOT	(1U << 14)	/* slot_* are valid */
 #define MBEC_FAULT_HAS_ACC	(1U << 15)	/* acc is valid (mbec kernels) */
 
 /* kvm_mmu_spte_requested(struct kvm_page_fault *fault): fields read with CO-RE. */
@@ -123,6 +125,13 @@ struct mbec_ev_spte_requested {
 	mbec_u8 goal_level;
 	mbec_u8 acc;		/* requested ACC (mbec kernels), when HAS_ACC */
 	mbec_u8 pad[2];
+	/*
+	 * The memslot of the fault (fault->slot), when it has one: where the
+	 * guest's memory sits in the VMM (guest entries can be read there).
+	 */
+	mbec_u64 slot_base_gfn;
+	mbec_u64 slot_npages;
+	mbec_u64 slot_hva;		/* userspace_addr */
 };
 
 /* kvm_mmu_set_spte(int level, gfn_t gfn, u64 *sptep): *sptep read after the write. */
@@ -269,7 +278,7 @@ struct mbec_counter {
 
 /* "set_spte", "spte_requested", ...; "?" for an unknown type. */
 const char *mbec_event_name(unsigned int type);
-/* Size of the record a type has in this version, 0 for an unknown type. */
+/* Smallest size accepted for a type (its first version), 0 for an unknown type. */
 size_t mbec_event_min_size(unsigned int type);
 /*
  * Check a record's header against the buffer holding it: 0 when it can be

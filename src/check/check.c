@@ -48,7 +48,9 @@ static const char *const cov_names[MBEC_COV_NR] = {
 
 static const char *const covr_names[MBEC_COVR_NR] = {
 	[MBEC_COVR_WALK] = "traced guest walk",
-	[MBEC_COVR_GUEST_PTE] = "guest entry read from the VMM",
+	[MBEC_COVR_GUEST_PTE] = "guest entry known from the VMM (its page tables)",
+	[MBEC_COVR_GUEST_MEM] = "guest entry read from the VMM's memory",
+	[MBEC_COVR_MEM_CHANGED] = "guest entry read from the VMM's memory disagrees: changed since?",
 	[MBEC_COVR_DIRECT] = "direct map, role checked against a walk",
 	[MBEC_COVR_PREFETCH] = "prefetched: no traced walk, leaf guest entry unknown",
 	[MBEC_COVR_NO_ROLE] = "shadow page never seen (created before attach, or record lost)",
@@ -318,6 +320,9 @@ int mbec_check_feed(struct mbec_check *e, const void *rec, size_t len)
 	case MBEC_EV_GUEST_PTE:
 		ck_guest_pte(e, rec);
 		break;
+	case MBEC_EV_SPTE_REQUESTED:
+		ck_learn_memslot(e, rec);
+		break;
 	default:
 		break;
 	}
@@ -356,5 +361,6 @@ void mbec_check_free(struct mbec_check *e)
 	u64map_free(&e->wp_gfns);
 	u64map_free(&e->guest_ptes);
 	free(e->repeats);
+	free(e->slots);
 	free(e);
 }

@@ -48,7 +48,9 @@ enum mbec_coverage {
 /* Why an SPTE got the coverage it got. */
 enum mbec_cov_reason {
 	MBEC_COVR_WALK,		/* full: traced guest walk */
-	MBEC_COVR_GUEST_PTE,	/* full: guest entry read from the VMM's memory */
+	MBEC_COVR_GUEST_PTE,	/* full: guest entry known (the workload's page tables) */
+	MBEC_COVR_GUEST_MEM,	/* full: guest entry read from the VMM's memory */
+	MBEC_COVR_MEM_CHANGED,	/* partial: that entry disagrees (changed since?) */
 	MBEC_COVR_DIRECT,	/* full: direct map (TDP or no guest paging), no guest entry */
 	MBEC_COVR_PREFETCH,	/* partial/none: prefetched, no traced walk */
 	MBEC_COVR_NO_ROLE,	/* none: its shadow page was created before attach */
@@ -62,10 +64,15 @@ enum mbec_cov_reason {
 #define MBEC_PERTURB_RO		(1U << 0)	/* every guest page read-only */
 #define MBEC_PERTURB_NX		(1U << 1)	/* every guest page execute-disable */
 
-/* A guest entry lookup for SPTEs without a traced walk (prefetch). */
+/*
+ * Reading guest memory, for SPTEs without a traced walk (prefetch): the
+ * engine turns a guest-physical address into the VMM's virtual address
+ * with the memslots it learned from spte_requested records, and asks for
+ * the 8 bytes there (live: /proc/PID/mem).
+ */
 struct mbec_guest_reader {
-	/* Read the 8-byte guest entry at gpa of VM process pid: 0, or -1. */
-	int (*read_gpte)(void *ctx, uint32_t pid, uint64_t gpa, uint64_t *pte);
+	/* Read 8 bytes at hva in process pid: 0, or -1. */
+	int (*read_mem)(void *ctx, uint32_t pid, uint64_t hva, uint64_t *val);
 	void *ctx;
 };
 

@@ -38,6 +38,12 @@ struct repeat {
 	bool reported;
 };
 
+/* A memslot of a VMM process, learned from spte_requested. */
+struct memslot {
+	uint32_t pid;
+	uint64_t base_gfn, npages, hva;
+};
+
 struct mbec_check {
 	struct mbec_check_opts opts;
 	unsigned int keep, repeat_limit;
@@ -54,6 +60,8 @@ struct mbec_check {
 	struct u64map guest_ptes;	/* (pid, entry gpa) -> uint64_t pte */
 	struct repeat *repeats;
 	size_t nrepeats;
+	struct memslot *slots;
+	size_t nslots;
 	struct mbec_anomaly kept[MBEC_AN_NR][MBEC_CHECK_KEEP_MAX];
 	unsigned int nkept[MBEC_AN_NR];
 	void (*on_anomaly)(void *ctx, const struct mbec_anomaly *a);
@@ -90,6 +98,7 @@ void ck_on_txn(void *ctx, const struct mbec_txn *t);
 void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed *c);
 void ck_nested_inject(struct mbec_check *e, const struct mbec_ev_nested_inject *n);
 void ck_guest_pte(struct mbec_check *e, const struct mbec_ev_guest_pte *g);
+void ck_learn_memslot(struct mbec_check *e, const struct mbec_ev_spte_requested *r);
 void ck_role_expect(struct mbec_check *e, struct sp_info *sp);
 
 #endif /* MBEC_CHECK_INTERNAL_H */

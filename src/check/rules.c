@@ -352,22 +352,80 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 
 /* ---- SPTEs of a transaction ------------------------------------------------ */
 
-static bool guest_pte_of(struct mbec_check *e, const struct mbec_txn *t, const struct sp_info *sp,
-			 const struct mbec_ev_set_spte *s, enum mbec_flavour fl, uint64_t *pte)
+void ck_learn_memslot(struct mbec_check *e, const struct mbec_ev_spte_requested *r)
+{
+	struct memslot *n;
+	size_t i;
+
+	if (r->hdr.size < sizeof(*r) || !(r->flags & MBEC_FAULT_HAS_SLOT) || !r->slot_npages)
+		return;
+	for (i = 0; i < e->nslots; i++) {
+		struct memslot *m = &e->slots[i];
+
+		if (m->pid == r->hdr.pid && m->base_gfn == r->slot_base_gfn) {
+			m->npages = r->slot_npages;
+			m->hva = r->slot_hva;
+			return;
+		}
+	}
+	if (e->nslots >= 4096)
+		return;
+	n = realloc(e->slots, (e->nslots + 1) * sizeof(*n));
+	if (!n)
+		return;
+	e->slots = n;
+	n[e->nslots].pid = r->hdr.pid;
+	n[e->nslots].base_gfn = r->slot_base_gfn;
+	n[e->nslots].npages = r->slot_npages;
+	n[e->nslots].hva = r->slot_hva;
+	e->nslots++;
+}
+
+static bool read_guest(struct mbec_check *e, uint32_t pid, uint64_t gpa, uint64_t *val)
+{
+	uint64_t gfn = gpa >> 12;
+	size_t i;
+
+	if (!e->opts.guest.read_mem)
+		return false;
+	for (i = 0; i < e->nslots; i++) {
+		const struct memslot *m = &e->slots[i];
+
+		if (m->pid == pid && gfn >= m->base_gfn && gfn - m->base_gfn < m->npages)
+			return !e->opts.guest.read_mem(e->opts.guest.ctx, pid,
+						       m->hva + (gpa - (m->base_gfn << 12)), val);
+	}
+	return false;
+}
+
+/*
+ * The guest entry behind an SPTE that has no traced walk: 0 unknown,
+ * MBEC_COVR_GUEST_PTE from the VMM's description of its page tables,
+ * MBEC_COVR_GUEST_MEM read from its memory now (it may have changed since
+ * KVM read it).
+ */
+static int guest_pte_of(struct mbec_check *e, const struct mbec_txn *t, const struct sp_info *sp,
+			const struct mbec_ev_set_spte *s, enum mbec_flavour fl, uint64_t *pte)
 {
 	uint64_t gpa, *known;
+	int how;
 
 	if (sp->ev.direct || sp->ev.has_4_byte_gpte || (sp->ev.flags & MBEC_SP_TDP_MMU))
-		return false;
+		return 0;
 	gpa = (sp->ev.gfn << 12) + (s->sptep & 0xfff);
 	known = u64map_get(&e->guest_ptes, wp_key(t->pid, gpa));
-	if (known)
+	if (known) {
 		*pte = *known;
-	else if (!e->opts.guest.read_gpte ||
-		 e->opts.guest.read_gpte(e->opts.guest.ctx, t->pid, gpa, pte))
-		return false;
+		how = MBEC_COVR_GUEST_PTE;
+	} else if (read_guest(e, t->pid, gpa, pte)) {
+		how = MBEC_COVR_GUEST_MEM;
+	} else {
+		return 0;
+	}
 	/* A stale or wrong entry (the guest changed it) must not be judged by. */
-	return gpte_present(fl, *pte) && ((*pte & PTE_PFN_MASK) >> 12) == s->gfn;
+	if (!gpte_present(fl, *pte) || ((*pte & PTE_PFN_MASK) >> 12) != s->gfn)
+		return 0;
+	return how;
 }
 
 static void cover(struct mbec_check *e, enum mbec_coverage c, enum mbec_cov_reason r)
@@ -437,6 +495,7 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	struct evbuf b = { .len = 0 };
 	char a1[8], a2[8], a3[8];
 	uint64_t gpte;
+	int how;
 
 	mode_of(e, fl, sp, faulting ? t : NULL, &m);
 
@@ -464,14 +523,25 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 		allowed = sp->ev.access;
 		cov = sp->role_verified ? MBEC_COV_FULL : MBEC_COV_PARTIAL;
 		why = sp->role_verified ? MBEC_COVR_DIRECT : MBEC_COVR_PREFETCH;
-	} else if (sp && guest_pte_of(e, t, sp, s, fl, &gpte)) {
+	} else if (sp && (how = guest_pte_of(e, t, sp, s, fl, &gpte))) {
 		allowed = sp->ev.access & mbec_kvm_gpte_access(e->opts.layout, fl, gpte);
 		/*
 		 * No dirty-bit rule here: the entry may have been made dirty
 		 * since it was read, and a dirty entry allows W.
 		 */
 		cov = MBEC_COV_FULL;
-		why = MBEC_COVR_GUEST_PTE;
+		why = how;
+		/*
+		 * An entry read from memory now may have lost permissions since
+		 * KVM read it (the guest's own mprotect): a disagreement is
+		 * counted as such, and the SPTE judged by its role only.
+		 */
+		if (how == MBEC_COVR_GUEST_MEM &&
+		    mbec_kvm_acc_escalation(e->opts.layout, fl, &m, perturb(e, allowed), s->spte)) {
+			allowed = sp->ev.access;
+			cov = MBEC_COV_PARTIAL;
+			why = MBEC_COVR_MEM_CHANGED;
+		}
 	} else if (sp) {
 		allowed = sp->ev.access;
 		cov = MBEC_COV_PARTIAL;

@@ -6,6 +6,7 @@
  * the BPF programs are attached and filtered on its pid.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -148,6 +149,29 @@ static void feed_guest_ptes(struct check_run *run)
 	}
 }
 
+/* Guest memory through /proc/PID/mem (the memslots map GPAs to these addresses). */
+struct mem_reader {
+	uint32_t pid;
+	int fd;
+};
+
+static int read_vmm_mem(void *ctx, uint32_t pid, uint64_t hva, uint64_t *val)
+{
+	struct mem_reader *r = ctx;
+	char path[32];
+
+	if (r->fd < 0 || r->pid != pid) {
+		if (r->fd >= 0)
+			close(r->fd);
+		snprintf(path, sizeof(path), "/proc/%u/mem", pid);
+		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+		r->pid = pid;
+		if (r->fd < 0)
+			return -1;
+	}
+	return pread(r->fd, val, sizeof(*val), (off_t)hva) == sizeof(*val) ? 0 : -1;
+}
+
 static bool sysfs_yes(const char *path)
 {
 	char buf[8] = "";
@@ -281,6 +305,7 @@ int cmd_check(int argc, char **argv)
 	struct mbec_live_attach attach[MBEC_LIVE_NR_TP];
 	struct workload_child child = { .pid = -1, .go_fd = -1 };
 	struct check_run run = { 0 };
+	struct mem_reader mem = { .fd = -1 };
 	struct role_layout rl;
 	struct mbec_live *live = NULL;
 	const char *layout_arg = "auto";
@@ -437,6 +462,8 @@ int cmd_check(int argc, char **argv)
 		copts.expect_mode.efer_nx = run.layout->efer & X86_EFER_NXE;
 	}
 
+	copts.guest.read_mem = read_vmm_mem;
+	copts.guest.ctx = &mem;
 	lopts.pid = (pid_t)pid;
 	lopts.verbose = cli_verbose;
 	lopts.need_kvm_dev = workload;
@@ -548,7 +575,8 @@ int cmd_check(int argc, char **argv)
 		       have_rl ? " (from BTF)" : "", copts.spte_ept ? "EPT" : "legacy/NPT");
 		for (c = 0; c < MBEC_LIVE_NR_TP; c++)
 			if (at[c].note[0])
-				printf("not attached: %s (%s)\n", at[c].tracepoint, at[c].note);
+				printf("%s: %s (%s)\n", strcmp(at[c].how, "no") ? "note" :
+				       "not attached", at[c].tracepoint, at[c].note);
 		mbec_check_print(run.engine, kernel, stdout, cli_verbose > 0);
 		if (run.layout && !storm)
 			report_pages(&run, stdout, NULL, cli_verbose > 0);
@@ -565,5 +593,7 @@ int cmd_check(int argc, char **argv)
 	mbec_check_free(run.engine);
 	free(run.pages);
 	workload_layout_free(run.layout);
+	if (mem.fd >= 0)
+		close(mem.fd);
 	return rc;
 }

@@ -92,6 +92,19 @@ static struct mbec_txn *txn_for(struct mbec_correlate *c, struct slot *s,
 	return open_txn(c, s, h);
 }
 
+/*
+ * Copy a record into its slot in the transaction: an older, shorter
+ * version of the record leaves the newer fields zero (their flags say
+ * they are absent).
+ */
+static void copy_rec(void *dst, size_t dstsize, const struct mbec_event_hdr *h)
+{
+	size_t n = h->size < dstsize ? h->size : dstsize;
+
+	memset(dst, 0, dstsize);
+	memcpy(dst, h, n);
+}
+
 static void add_elem(struct mbec_txn *t, uint64_t pte, int level)
 {
 	if (t->nelem < MBEC_TXN_MAX_ELEM) {
@@ -137,17 +150,17 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 	switch (h->type) {
 	case MBEC_EV_EXIT:
 		t = open_txn(c, s, h);
-		memcpy(&t->exit, h, sizeof(t->exit));
+		copy_rec(&t->exit, sizeof(t->exit), h);
 		t->have |= MBEC_TXN_EXIT;
 		break;
 	case MBEC_EV_PAGE_FAULT:
 		t = txn_for(c, s, h, ~MBEC_TXN_EXIT);
-		memcpy(&t->pf, h, sizeof(t->pf));
+		copy_rec(&t->pf, sizeof(t->pf), h);
 		t->have |= MBEC_TXN_PF;
 		break;
 	case MBEC_EV_FAST_PAGE_FAULT:
 		t = txn_for(c, s, h, ~(MBEC_TXN_EXIT | MBEC_TXN_PF));
-		memcpy(&t->fast, h, sizeof(t->fast));
+		copy_rec(&t->fast, sizeof(t->fast), h);
 		t->have |= MBEC_TXN_FAST;
 		break;
 	case MBEC_EV_PAGETABLE_WALK: {
@@ -198,7 +211,7 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 	}
 	case MBEC_EV_SPTE_REQUESTED:
 		t = txn_for(c, s, h, after_walk);
-		memcpy(&t->req, h, sizeof(t->req));
+		copy_rec(&t->req, sizeof(t->req), h);
 		t->have |= MBEC_TXN_REQ;
 		break;
 	case MBEC_EV_SET_SPTE:
@@ -207,7 +220,7 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 		else
 			t = open_txn(c, s, h);
 		if (t->nspte < MBEC_TXN_MAX_SPTE)
-			memcpy(&t->spte[t->nspte++], h, sizeof(t->spte[0]));
+			copy_rec(&t->spte[t->nspte++], sizeof(t->spte[0]), h);
 		else
 			t->nspte_overflow++;
 		t->have |= MBEC_TXN_SPTE;

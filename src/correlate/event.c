@@ -17,7 +17,9 @@ static const struct {
 	[MBEC_EV_PAGETABLE_WALK] = { "pagetable_walk", sizeof(struct mbec_ev_walk) },
 	[MBEC_EV_PAGING_ELEMENT] = { "paging_element", sizeof(struct mbec_ev_paging_element) },
 	[MBEC_EV_WALKER_ERROR] = { "walker_error", sizeof(struct mbec_ev_walker_error) },
-	[MBEC_EV_SPTE_REQUESTED] = { "spte_requested", sizeof(struct mbec_ev_spte_requested) },
+	/* Version 1 ended before the memslot fields: still accepted. */
+	[MBEC_EV_SPTE_REQUESTED] = { "spte_requested",
+				     offsetof(struct mbec_ev_spte_requested, slot_base_gfn) },
 	[MBEC_EV_SET_SPTE] = { "set_spte", sizeof(struct mbec_ev_set_spte) },
 	[MBEC_EV_PAGE_FAULT] = { "page_fault", sizeof(struct mbec_ev_page_fault) },
 	[MBEC_EV_EXIT] = { "exit", sizeof(struct mbec_ev_exit) },
@@ -60,7 +62,7 @@ int mbec_event_validate(const void *rec, size_t len)
 
 /* The format is fixed: a change in size is a new version of the format. */
 _Static_assert(sizeof(struct mbec_event_hdr) == 32, "event header is 32 bytes");
-_Static_assert(sizeof(struct mbec_ev_spte_requested) == 72, "spte_requested is 72 bytes");
+_Static_assert(sizeof(struct mbec_ev_spte_requested) == 96, "spte_requested is 96 bytes");
 _Static_assert(sizeof(struct mbec_ev_set_spte) == 64, "set_spte is 64 bytes");
 _Static_assert(sizeof(struct mbec_ev_get_page) == 72, "get_page is 72 bytes");
 _Static_assert(sizeof(struct mbec_ev_fast_page_fault) == 80, "fast_page_fault is 80 bytes");

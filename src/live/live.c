@@ -136,6 +136,31 @@ static int check_proto(const struct btf *btf, const struct btf_type *fp, const s
 	return extra;
 }
 
+/* Index of kvm_exit in tps[]. */
+#define EXIT_TP	6
+
+static bool vendor_vcpu_known(struct btf *vmlinux)
+{
+	static const char *const mods[] = { "kvm_intel", "kvm_amd" };
+	bool found = btf__find_by_name_kind(vmlinux, "vcpu_vmx", BTF_KIND_STRUCT) > 0 ||
+		     btf__find_by_name_kind(vmlinux, "vcpu_svm", BTF_KIND_STRUCT) > 0;
+	char path[64];
+	size_t i;
+
+	for (i = 0; !found && i < sizeof(mods) / sizeof(mods[0]); i++) {
+		struct btf *m;
+
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", mods[i]);
+		if (access(path, R_OK))
+			continue;
+		m = btf__load_module_btf(mods[i], vmlinux);
+		found = m && (btf__find_by_name_kind(m, "vcpu_vmx", BTF_KIND_STRUCT) > 0 ||
+			      btf__find_by_name_kind(m, "vcpu_svm", BTF_KIND_STRUCT) > 0);
+		btf__free(m);
+	}
+	return found;
+}
+
 static int on_ringbuf(void *ctx, void *data, size_t len)
 {
 	struct mbec_live *l = ctx;
@@ -265,6 +290,14 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 			return ret;
 		}
 	}
+	/*
+	 * kvm_exit's reason and qualification live in the vendor vCPU
+	 * structure; without its type the program only counts exits.
+	 */
+	if (enabled[EXIT_TP] && !vendor_vcpu_known(vmlinux))
+		snprintf(l->state[EXIT_TP].note, sizeof(l->state[EXIT_TP].note),
+			 "no struct vcpu_vmx or vcpu_svm in BTF: exits are only counted, exit "
+			 "qualifications not checked");
 	btf__free(kvm_btf);
 	btf__free(vmlinux);
 
@@ -304,7 +337,6 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 			continue;
 		}
 		l->state[i].how = raw ? "raw_tp" : "tp_btf";
-		l->state[i].note[0] = 0;
 		nattached++;
 	}
 

@@ -32,7 +32,7 @@ struct mbec_live_opts {
 struct mbec_live_attach {
 	const char *tracepoint;
 	const char *how;	/* "tp_btf", "raw_tp" or "no" */
-	char note[160];		/* why not; "" when attached */
+	char note[160];		/* why not; or, attached, what it cannot do; "" */
 	bool required;
 };
 

@@ -54,7 +54,7 @@ ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -qi "btf" "$tmp/err"
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/kvm ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
 	why="needs root, /dev/kvm and BTF"
 	for t in "workload checked" "negative control ro" "negative control nx" "drops" \
-		"raw_tp" "SIGINT" "SIGTERM" "kill -9"; do
+		"raw_tp" "by pid" "guest memory" "SIGINT" "SIGTERM" "kill -9"; do
 		skip "$t" "$why"
 	done
 	echo "1..$n"
@@ -117,6 +117,19 @@ rc=$?
 ok $([ $rc -eq 0 ] && grep -q '"how":"raw_tp"' "$tmp/raw" && ! grep -q '"how":"tp_btf"' "$tmp/raw" &&
 	grep -q '"anomalies":{"total":0' "$tmp/raw"; echo $?) \
 	"raw_tp programs (the fallback) check the workload the same (rc=$rc)"
+
+# ---- another VMM's VM, by pid: guest entries read from its memory -----------
+"$M" workload --duration 3 >/dev/null 2>&1 &
+wl=$!
+sleep 0.3
+"$M" check --pid $wl --duration 2 --json >"$tmp/bypid" 2>"$tmp/err"
+rc=$?
+wait $wl
+ok $([ $rc -eq 0 ] && grep -q '"anomalies":{"total":0' "$tmp/bypid" &&
+	[ "$(jnum total "$tmp/bypid")" -gt 0 ]; echo $?) \
+	"check --pid of a running workload: SPTEs checked, no anomaly (rc=$rc)"
+grep -q "guest entry read from the VMM's memory" "$tmp/bypid"
+ok $? "prefetched SPTEs checked against guest entries read from /proc/PID/mem"
 
 # ---- SIGINT / SIGTERM: detach, print the summary, exit 0 ---------------------
 # waitprogs PID: the BPF program ids PID holds (once it holds at least 5)

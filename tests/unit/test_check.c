@@ -470,6 +470,66 @@ static void test_role(void)
 	mbec_check_free(e);
 }
 
+/* Fake guest memory for the reader: one 8-byte entry at one address. */
+static uint64_t fake_hva, fake_val;
+
+static int fake_read(void *ctx, uint32_t pid, uint64_t hva, uint64_t *val)
+{
+	(void)ctx;
+	if (pid != PID || hva != fake_hva)
+		return -1;
+	*val = fake_val;
+	return 0;
+}
+
+static void test_guest_memory(void)
+{
+	struct mbec_check_opts o = { .layout = MBEC_LAYOUT_CLASSIC,
+				     .guest = { .read_mem = fake_read } };
+	uint64_t leaf = PTE_P | PTE_US | PTE_A | PTE_D | (0x40ULL << 12);
+	struct mbec_ev_spte_requested r;
+	const struct mbec_check_summary *s;
+	struct mbec_check *e;
+	int pass;
+
+	/* The guest table at gfn 0x101 sits in a memslot at hva 0x7f0000000000 + gfn. */
+	fake_hva = 0x7f0000000000ULL + (0x101ULL << 12) + 0x41 * 8;
+	for (pass = 0; pass < 2; pass++) {
+		e = mbec_check_new(&o);
+		get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, true);
+		walk(e, 0x40000, PFERR_USER, leaf);
+		hdr(&r.hdr, MBEC_EV_SPTE_REQUESTED, sizeof(r));
+		r.gfn = 0x40;
+		r.addr = 0x40000;
+		r.error_code = PFERR_USER;
+		r.flags = MBEC_FAULT_MAP_WRITABLE | MBEC_FAULT_USER | MBEC_FAULT_HAS_SLOT;
+		r.slot_base_gfn = 0;
+		r.slot_npages = 0x1000;
+		r.slot_hva = 0x7f0000000000ULL;
+		mbec_check_feed(e, &r, sizeof(r));
+		set_spte(e, SPT, 0x40, L_PRESENT | PTE_US);
+		/* The prefetched neighbour: executable SPTE. */
+		fake_val = (0x41ULL << 12) | PTE_P | PTE_US | PTE_A | (pass ? PTE_NX : 0);
+		set_spte(e, SPT, 0x41, L_PRESENT | PTE_US);
+		mbec_check_finish(e);
+		s = mbec_check_summary(e);
+		if (!pass)
+			ok(s->anomalies_total == 0 &&
+			   s->cov_reason[MBEC_COV_FULL][MBEC_COVR_GUEST_MEM] == 1,
+			   "prefetched SPTE checked fully against the entry read from guest memory");
+		else
+			ok(s->anomalies_total == 0 &&
+			   s->cov_reason[MBEC_COV_PARTIAL][MBEC_COVR_MEM_CHANGED] == 1,
+			   "an entry read later that disagrees is counted as such, not as an anomaly");
+		mbec_check_free(e);
+	}
+	/* A version-1 spte_requested (72 bytes, no memslot) is still accepted. */
+	e = mbec_check_new(&o);
+	hdr(&r.hdr, MBEC_EV_SPTE_REQUESTED, 72);
+	ok(mbec_check_feed(e, &r, 72) == 0, "a version-1 spte_requested record is accepted");
+	mbec_check_free(e);
+}
+
 static void test_lost(void)
 {
 	struct mbec_check *e = engine(MBEC_LAYOUT_CLASSIC, false, false, 0);
@@ -511,6 +571,7 @@ int main(void)
 	test_nested();
 	test_role();
 	test_lost();
+	test_guest_memory();
 	test_bad_records();
 	return done_testing();
 }
