@@ -417,6 +417,8 @@ int cmd_top(int argc, char **argv)
 		{ "workload", no_argument, NULL, 'w' },
 		{ "bpf-stats", no_argument, NULL, 'S' },
 		{ "layout", required_argument, NULL, 'l' },
+		/* tests only: a small ring buffer, to show the counts survive losses */
+		{ "ringbuf-kb", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -430,7 +432,7 @@ int cmd_top(int argc, char **argv)
 	const char *layout_arg = "auto";
 	bool workload = false, bpf_stats = false;
 	int c, ret, rc = EXIT_FINE;
-	long pid = 0;
+	long pid = 0, ringbuf_kb = 0;
 	char err[320], *end;
 	struct sigaction sa = { .sa_handler = on_signal };
 
@@ -494,6 +496,15 @@ int cmd_top(int argc, char **argv)
 				return cli_usage_error("top", "--layout is classic, mbec or auto, "
 						       "not '%s'", optarg);
 			layout_arg = optarg;
+			break;
+		case 'K':
+			errno = 0;
+			ringbuf_kb = strtol(optarg, &end, 10);
+			/* A power of two, at least a page (what the kernel accepts). */
+			if (errno || end == optarg || *end || ringbuf_kb < 4 || ringbuf_kb > (1 << 20) ||
+			    (ringbuf_kb & (ringbuf_kb - 1)))
+				return cli_usage_error("top", "--ringbuf-kb wants a power of two from 4 "
+						       "to 1048576, not '%s'", optarg);
 			break;
 		case 'v':
 			cli_verbose++;
@@ -581,6 +592,7 @@ int cmd_top(int argc, char **argv)
 	lopts.pid = (pid_t)pid;
 	lopts.verbose = cli_verbose > 0;
 	lopts.need_kvm_dev = workload;
+	lopts.ringbuf_bytes = (size_t)ringbuf_kb * 1024;
 	lopts.on_event = on_record;
 	lopts.ctx = &r;
 	ret = mbec_live_open(&r.live, &lopts, err, sizeof(err));

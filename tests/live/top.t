@@ -64,8 +64,8 @@ rc=$?
 ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "root" "$tmp/err" &&
 	[ ! -s "$tmp/out" ]; echo $?) "unprivileged: exit 2, one line naming root (rc=$rc)"
 
-live_tests="batch text batch-counts batch-json no-VMs comes-and-goes tmux-header tmux-row
-	tmux-expand tmux-help tmux-filter tmux-quit tmux-restored"
+live_tests="batch text batch-counts batch-json bpf-stats lost-events no-VMs comes-and-goes tmux-header
+	tmux-row tmux-expand tmux-help tmux-filter tmux-resize tmux-quit tmux-restored"
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/kvm ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
 	for t in $live_tests; do skip "$t" "needs root, /dev/kvm and BTF"; done
 	echo "1..$n"
@@ -105,6 +105,32 @@ assert len(vm["vcpus"]) >= 1
 EOF
 ok $([ $rc -eq 0 ] && [ ! -s "$tmp/pyout" ]; echo $?) "batch --json: one document per frame with the workload's counts"
 [ -s "$tmp/pyout" ] && show "$tmp/pyout"
+
+# The tool's own cost: BPF statistics on while it runs, off again after.
+before=$(cat /proc/sys/kernel/bpf_stats_enabled)
+timeout 60 "$TOP" -b -n 2 -d 0.5 --workload --bpf-stats >"$tmp/out" 2>"$tmp/err"
+rc=$?
+cost=$(grep "^tool cost" "$tmp/out" | tail -1)
+ok $([ $rc -eq 0 ] && echo "$cost" | grep -qE "BPF [0-9]+ ns per event, [0-9.]+% of one CPU" &&
+	[ "$(cat /proc/sys/kernel/bpf_stats_enabled)" = "$before" ]; echo $?) \
+	"--bpf-stats: the header shows the BPF cost ($cost)"
+
+# A ring buffer far too small: events are lost, yet the VM's counts are the
+# kernel's own totals (they do not come from the records).
+timeout 60 "$TOP" -b -n 2 -d 0.5 --workload --json --ringbuf-kb 4 >"$tmp/json" 2>"$tmp/err"
+rc=$?
+python3 - "$tmp/json" <<'EOF' >"$tmp/pyout" 2>&1
+import json, sys
+last = [json.loads(l) for l in open(sys.argv[1])][-1]
+vm = [v for v in last["vms"] if v["name"] == "workload"][0]
+t = last["totals"]
+assert t["lost"] > 0, "no event lost with a 4 KiB ring buffer: %s" % t
+assert vm["totals"]["sptes"] == t["sptes"] > 0, (vm["totals"]["sptes"], t["sptes"])
+assert vm["totals"]["faults"] == t["faults"] > 0, (vm["totals"]["faults"], t["faults"])
+print("lost %d, SPTEs %d, faults %d" % (t["lost"], t["sptes"], t["faults"]))
+EOF
+ok $([ $rc -eq 0 ] && grep -q "^lost" "$tmp/pyout"; echo $?) \
+	"events lost: the VM's counts still equal the kernel's ($(tail -1 "$tmp/pyout"))"
 
 # A pid that runs no VM: the view says so plainly.
 sleep 30 &
@@ -159,6 +185,12 @@ sleep 0.7
 cap
 grep -q "No VM matches the filter 'no-such-vm'" "$tmp/pane"
 ok $? "tmux: f filters by VM name"
+tmux -L "$sock" resize-window -t top -x 90 -y 20
+sleep 1
+cap
+awk 'length > 90 { bad = 1 } END { exit bad }' "$tmp/pane" && grep -q "^mbectop " "$tmp/pane" &&
+	grep -q "q quit" "$tmp/pane"
+ok $? "tmux: a resize redraws the view within the new size"
 key q
 for i in $(seq 1 20); do
 	grep -q "^rc=" "$tmp/pane" && break
