@@ -446,8 +446,8 @@ int cmd_top(int argc, char **argv)
 			r.delay = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !isfinite(r.delay) || r.delay < 0.1 ||
 			    r.delay > 3600)
-				return cli_usage_error("top", "-d wants seconds between 0.1 and 3600, "
-						       "not '%s'", optarg);
+				return cli_usage_error("top", "-d wants seconds between 0.1 and "
+						       "3600, not '%s'", optarg);
 			break;
 		case 'b':
 			r.batch = true;
@@ -501,10 +501,10 @@ int cmd_top(int argc, char **argv)
 			errno = 0;
 			ringbuf_kb = strtol(optarg, &end, 10);
 			/* A power of two, at least a page (what the kernel accepts). */
-			if (errno || end == optarg || *end || ringbuf_kb < 4 || ringbuf_kb > (1 << 20) ||
-			    (ringbuf_kb & (ringbuf_kb - 1)))
-				return cli_usage_error("top", "--ringbuf-kb wants a power of two from 4 "
-						       "to 1048576, not '%s'", optarg);
+			if (errno || end == optarg || *end || ringbuf_kb < 4 ||
+			    ringbuf_kb > (1 << 20) || (ringbuf_kb & (ringbuf_kb - 1)))
+				return cli_usage_error("top", "--ringbuf-kb wants a power of two "
+						       "from 4 to 1048576, not '%s'", optarg);
 			break;
 		case 'v':
 			cli_verbose++;
@@ -564,7 +564,8 @@ int cmd_top(int argc, char **argv)
 			return cli_usage_error("top", "%s", err);
 		r.layout = workload_layout_new(&wo);
 		if (!r.layout)
-			return cli_usage_error("top", "cannot lay out the workload (out of memory)");
+			return cli_usage_error("top", "cannot lay out the workload (out of "
+					       "memory)");
 		if (workload_spawn(&wo, &r.child, err, sizeof(err))) {
 			workload_layout_free(r.layout);
 			return cli_usage_error("top", "%s", err);
@@ -611,8 +612,8 @@ int cmd_top(int argc, char **argv)
 	if (bpf_stats) {
 		r.stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (r.stats_fd < 0) {
-			rc = cli_usage_error("top", "--bpf-stats: the kernel refused BPF_ENABLE_STATS "
-					     "(%s)", strerror(errno));
+			rc = cli_usage_error("top", "--bpf-stats: the kernel refused "
+					     "BPF_ENABLE_STATS (%s)", strerror(errno));
 			goto out;
 		}
 	}

@@ -194,8 +194,9 @@ unsigned int top_render(struct top_model *m, const struct top_view *v, top_line_
 		double runs = m->g_rate[TOP_G_BPF_RUNS], ns = m->g_rate[TOP_G_BPF_NS];
 
 		if (runs > 0)
-			emit(&o, TOP_L_HEADER, "tool cost: BPF %.0f ns per event, %.2f%% of one CPU",
-			     ns / runs, ns / 1e7);
+			emit(&o, TOP_L_HEADER,
+			     "tool cost: BPF %.0f ns per event, %.2f%% of one CPU", ns / runs,
+			     ns / 1e7);
 		else
 			emit(&o, TOP_L_HEADER, "tool cost: BPF idle (no event in the interval)");
 	} else {
