@@ -93,6 +93,7 @@ struct top_run {
 	long frames;
 	double delay;
 	uint32_t pid;
+	uint64_t last_scan_ns;		/* last look for processes holding a VM */
 };
 
 static uint64_t mono_ns(void)
@@ -282,6 +283,16 @@ static void live_sample(struct top_run *r)
 	if (!mbec_live_prog_stats(r->live, &run_ns, &run_cnt)) {
 		top_model_set_global(r->model, TOP_G_BPF_NS, run_ns);
 		top_model_set_global(r->model, TOP_G_BPF_RUNS, run_cnt);
+	}
+	/* Idle VMs too: the processes holding a VM, every few seconds. */
+	if (!r->last_scan_ns || mono_ns() - r->last_scan_ns >= 5000000000ULL) {
+		uint32_t pids[1024];
+		unsigned int n = top_scan_vms("/proc", pids, 1024);
+
+		for (i = 0; i < n; i++)
+			if (!r->pid || pids[i] == r->pid)
+				top_model_vm(r->model, pids[i], true);
+		r->last_scan_ns = mono_ns();
 	}
 	/* Name the new VMs, notice the ones that are gone. */
 	for (i = 0; i < r->model->nr_vms; i++) {
@@ -619,6 +630,7 @@ int cmd_top(int argc, char **argv)
 	}
 	if (r.layout)
 		feed_guest_ptes(&r);
+	r.view.scans_vms = true;
 	if (pid && workload)
 		snprintf(r.view.source, sizeof(r.view.source), "built-in workload (pid %ld)", pid);
 	else if (pid)

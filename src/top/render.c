@@ -242,8 +242,13 @@ unsigned int top_render(struct top_model *m, const struct top_view *v, top_line_
 	emit(&o, TOP_L_COLUMNS, "%s", line);
 
 	if (!m->nr_vms) {
-		emit(&o, TOP_L_NOTE, " No VMs: no KVM guest has faulted or installed an SPTE %s.",
-		     m->frames > 1 ? "since mbectop started" : "yet");
+		if (v->scans_vms)
+			emit(&o, TOP_L_NOTE, " No VMs: no process holds a KVM VM%s, and none has "
+			     "faulted %s.", v->filter[0] ? " (or the pid filter hides it)" : "",
+			     m->frames > 1 ? "since mbectop started" : "yet");
+		else
+			emit(&o, TOP_L_NOTE, " No VMs: no KVM guest has faulted or installed an "
+			     "SPTE %s.", m->frames > 1 ? "since mbectop started" : "yet");
 		emit(&o, TOP_L_NOTE, " (Start a VM, or run 'mbectop --workload' for the built-in "
 		     "guest.)");
 		return o.lines;

@@ -24,6 +24,7 @@ struct top_view {
 	bool paused;
 	bool expand_all;	/* every VM shows its vCPUs (--vcpus) */
 	bool tui;		/* mark expandable rows and the selection */
+	bool scans_vms;		/* live: VMs are also found by their file descriptors */
 	uint32_t selected_pid;	/* TUI: the selected VM (0: none) */
 	char clock[32];		/* "06:20:01" live, "+12.0s" replay */
 	char source[96];	/* "live, every VM", "replay of FILE (x4)" */

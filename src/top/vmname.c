@@ -152,6 +152,55 @@ void top_vm_name(uint32_t pid, char *name, size_t namelen)
 	snprintf(name, namelen, "pid %u", pid);
 }
 
+/* Does the process hold a VM file descriptor? */
+static bool holds_vm(const char *proc, const char *pid)
+{
+	char path[320], link[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s/fd", proc, pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/fd/%s", proc, pid, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		found = !strcmp(link, "anon_inode:kvm-vm");
+	}
+	closedir(d);
+	return found;
+}
+
+unsigned int top_scan_vms(const char *proc, uint32_t *pids, unsigned int max)
+{
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(proc);
+
+	if (!d)
+		return 0;
+	while (n < max && (de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end || !pid || pid > UINT32_MAX)
+			continue;
+		if (holds_vm(proc, de->d_name))
+			pids[n++] = (uint32_t)pid;
+	}
+	closedir(d);
+	return n;
+}
+
 bool top_pid_alive(uint32_t pid)
 {
 	char path[32];

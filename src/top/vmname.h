@@ -23,6 +23,13 @@ int top_name_from_pidfiles(const char *dir, uint32_t pid, char *name, size_t nam
 /* The best name for a live process (always fills name: "pid N" at worst). */
 void top_vm_name(uint32_t pid, char *name, size_t namelen);
 
+/*
+ * Processes that hold a KVM VM (a file descriptor on anon_inode:kvm-vm),
+ * so that idle VMs are listed too: up to max pids, how many were found.
+ * proc is "/proc" (tests may point elsewhere).
+ */
+unsigned int top_scan_vms(const char *proc, uint32_t *pids, unsigned int max);
+
 /* Is the process still there? */
 bool top_pid_alive(uint32_t pid);
 

@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <linux/kvm.h>
 
 #include "mbec_arch.h"
 #include "mbec_vmstats.h"
@@ -436,6 +440,35 @@ static void test_names(void)
 	ok(top_pid_alive((uint32_t)getpid()) && !top_pid_alive(0), "pid alive");
 }
 
+/* A process holding a VM is found even when it never runs a vCPU. */
+static void test_scan(void)
+{
+	uint32_t pids[4096], me = (uint32_t)getpid();
+	unsigned int n, i;
+	bool found = false;
+	int kvm, vm;
+
+	n = top_scan_vms("/proc", pids, 4096);
+	for (i = 0; i < n; i++)
+		found |= pids[i] == me;
+	ok(!found, "scan: this process holds no VM yet");
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	vm = kvm >= 0 ? ioctl(kvm, KVM_CREATE_VM, 0) : -1;
+	if (vm < 0) {
+		skip("no usable /dev/kvm", "scan: an idle VM is found");
+		if (kvm >= 0)
+			close(kvm);
+		return;
+	}
+	n = top_scan_vms("/proc", pids, 4096);
+	for (i = 0; i < n; i++)
+		found |= pids[i] == me;
+	ok(found, "scan: an idle VM is found by its file descriptor");
+	ok(top_scan_vms("/nonexistent", pids, 4096) == 0, "scan: no /proc, no VMs");
+	close(vm);
+	close(kvm);
+}
+
 int main(void)
 {
 	test_classify_shadow();
@@ -447,5 +480,6 @@ int main(void)
 	test_sort_filter();
 	test_render();
 	test_names();
+	test_scan();
 	return done_testing();
 }
