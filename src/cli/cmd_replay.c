@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbecscope replay: a recording or an ftrace text capture through the
+ * same check engine as `check` (src/correlate + src/check), record by
+ * record, with the same summary and exit codes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "trace/print.h"
+#include "trace/source.h"
+#include "workload/workload.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s replay FILE|- [--json] [--events] [--export-json OUT] [--from T] [--to T]\n"
+		"                      [--pid PID] [--layout classic|mbec|auto] [--spte ept|legacy] [-v]\n"
+		"\n"
+		"Run a recording (mbecscope record) or an ftrace text capture (tracefs\n"
+		"trace / trace_pipe, trace-cmd report; told apart automatically) through\n"
+		"the checks of 'mbecscope check' and print the same summary.\n"
+		"\n"
+		"  --json            print the summary as one JSON document\n"
+		"  --events          print every event, decoded, before the summary\n"
+		"  --export-json OUT write every event, decoded, to OUT as JSON lines\n"
+		"  --from T, --to T  only events T seconds after the first one (decimals ok)\n"
+		"  --pid PID         only events of this VMM process (or thread, when the text\n"
+		"                    has no TGID column)\n"
+		"  --layout L        KVM ABI layout: classic, mbec or auto (a recording's header;\n"
+		"                    for text, kvm_mmu_get_page's access strings: 3 letters\n"
+		"                    classic, 4 mbec)\n"
+		"  --spte F          SPTE format for text: ept or legacy (auto: from the exits)\n"
+		"  --workload        the text is a capture of 'mbecscope workload' (default\n"
+		"                    options): add what 'check --workload' knows of its guest\n"
+		"                    (page-table entries, CPU mode); recordings carry it\n"
+		"  -v, --verbose     the evidence of every anomaly kept\n"
+		"\n"
+		"Exit status: 0 no anomaly, 1 anomalies found, 2 usage error or bad input (a\n"
+		"damaged recording, unreadable text lines; what could be read is still checked).\n",
+		prog_name);
+}
+
+static int parse_secs(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e9)
+		return -1;
+	*ns = (uint64_t)(v * 1e9 + 0.5);
+	return 0;
+}
+
+/*
+ * What `check --workload` knows of the built-in guest, for a text capture
+ * of it: its CPU mode (as check sets it) and every entry of its page
+ * tables as GUEST_PTE records of VMM process pid.
+ */
+static int feed_workload(struct mbec_check *e, uint32_t pid)
+{
+	struct workload_opts wo;
+	struct workload_layout *l;
+	struct mbec_ev_guest_pte g;
+	unsigned int i;
+
+	workload_opts_init(&wo);
+	wo.quiet = true;
+	l = workload_layout_new(&wo);
+	if (!l)
+		return -1;
+	for (i = 0; i < l->nr_entries; i++) {
+		memset(&g, 0, sizeof(g));
+		g.hdr.type = MBEC_EV_GUEST_PTE;
+		g.hdr.size = sizeof(g);
+		g.hdr.pid = pid;
+		g.hdr.vcpu_id = MBEC_VCPU_UNKNOWN;
+		g.entry_gpa = l->entries[i].gpa;
+		g.pte = l->entries[i].value;
+		g.level = (int)l->entries[i].level;
+		mbec_check_feed(e, &g, sizeof(g));
+	}
+	workload_layout_free(l);
+	return 0;
+}
+
+static void print_source(FILE *f, const char *path, const struct trace_source *src,
+			 const struct mbec_rec_info *info)
+{
+	if (trace_source_is_text(src)) {
+		const struct trace_text_stats *st = trace_source_text_stats(src);
+
+		fprintf(f, "mbecscope replay: %s: ftrace text, %llu lines (%llu events imported, "
+			"%llu other lines), KVM layout %s (%s), %s SPTEs\n",
+			path, (unsigned long long)st->lines, (unsigned long long)st->events,
+			(unsigned long long)st->ignored, mbec_layout_name(info->abi),
+			info->role.source, (info->flags & MBEC_REC_F_SPTE_EPT) ? "EPT" :
+			"legacy/NPT");
+		return;
+	}
+	fprintf(f, "mbecscope replay: %s: recording by %s of kernel %s, KVM layout %s (role "
+		"layout %s), %s SPTEs%s\n", path, info->tool[0] ? info->tool : "?",
+		info->role.release[0] ? info->role.release : "?", mbec_layout_name(info->abi),
+		info->has_role ? info->role.source : "built-in",
+		(info->flags & MBEC_REC_F_SPTE_EPT) ? "EPT" : "legacy/NPT",
+		(info->flags & MBEC_REC_F_WORKLOAD) ? ", built-in workload" : "");
+	if (info->nr_tp) {
+		unsigned int i;
+
+		for (i = 0; i < info->nr_tp; i++)
+			if (strcmp(info->tp[i].how, "tp_btf") && strcmp(info->tp[i].how, "raw_tp"))
+				fprintf(f, "not captured: %s\n", info->tp[i].name);
+	}
+}
+
+static void json_source(struct json_writer *jw, const char *path, const struct trace_source *src,
+			const struct mbec_rec_info *info)
+{
+	unsigned int i;
+
+	json_kv_str(jw, "file", path);
+	json_kv_str(jw, "format", trace_source_is_text(src) ? "ftrace-text" : "recording");
+	json_kv_str(jw, "layout", mbec_layout_name(info->abi));
+	json_kv_str(jw, "layout_source", info->role.source);
+	json_kv_str(jw, "spte_format", (info->flags & MBEC_REC_F_SPTE_EPT) ? "ept" : "legacy");
+	if (trace_source_is_text(src)) {
+		const struct trace_text_stats *st = trace_source_text_stats(src);
+
+		json_kv_u64(jw, "lines", st->lines);
+		json_kv_u64(jw, "lines_imported", st->events);
+		json_kv_u64(jw, "lines_bad", st->bad);
+	} else {
+		json_kv_str(jw, "kernel", info->role.release);
+		json_kv_bool(jw, "workload", info->flags & MBEC_REC_F_WORKLOAD);
+		json_kv_bool(jw, "complete", trace_source_trailer(src)->present);
+		json_key(jw, "tracepoints");
+		json_arr_begin(jw);
+		for (i = 0; i < info->nr_tp; i++) {
+			json_obj_begin(jw);
+			json_kv_str(jw, "tracepoint", info->tp[i].name);
+			json_kv_str(jw, "how", info->tp[i].how);
+			json_obj_end(jw);
+		}
+		json_arr_end(jw);
+	}
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "events", no_argument, NULL, 'e' },
+		{ "export-json", required_argument, NULL, 'x' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "layout", required_argument, NULL, 'l' },
+		{ "spte", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "workload", no_argument, NULL, 'w' },
+		{ "repeat-limit", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct trace_source_opts so = { .layout = MBEC_LAYOUT_UNKNOWN, .spte_ept = -1 };
+	struct mbec_check_opts copts = { 0 };
+	const struct mbec_rec_info *info;
+	const struct mbec_rec_trailer *tr;
+	const struct mbec_event_hdr *h;
+	struct trace_source *src = NULL;
+	struct mbec_check *engine = NULL;
+	struct event_printer pr;
+	struct json_writer xw;
+	FILE *xf = NULL;
+	const char *path, *export = NULL;
+	bool json = false, events = false, workload = false, fed_workload = false, have_from = false, have_to = false, printer = false;
+	uint64_t from = 0, to = 0, base = 0, rel;
+	long pid = 0;
+	char err[512], *end;
+	int c, r, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":hvj", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'e':
+			events = true;
+			break;
+		case 'x':
+			export = optarg;
+			break;
+		case 'f':
+			if (parse_secs(optarg, &from))
+				return cli_usage_error("replay", "--from wants seconds (e.g. 1.5), not "
+						       "'%s'", optarg);
+			have_from = true;
+			break;
+		case 't':
+			if (parse_secs(optarg, &to))
+				return cli_usage_error("replay", "--to wants seconds (e.g. 1.5), not '%s'",
+						       optarg);
+			have_to = true;
+			break;
+		case 'p':
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || pid <= 0 || pid > 0x3fffffff)
+				return cli_usage_error("replay", "--pid wants a process id, not '%s'",
+						       optarg);
+			break;
+		case 'l':
+			if (!strcmp(optarg, "classic"))
+				so.layout = MBEC_LAYOUT_CLASSIC;
+			else if (!strcmp(optarg, "mbec"))
+				so.layout = MBEC_LAYOUT_MBEC;
+			else if (!strcmp(optarg, "auto"))
+				so.layout = MBEC_LAYOUT_UNKNOWN;
+			else
+				return cli_usage_error("replay", "--layout is classic, mbec or auto, "
+						       "not '%s'", optarg);
+			break;
+		case 's':
+			if (!strcmp(optarg, "ept"))
+				so.spte_ept = 1;
+			else if (!strcmp(optarg, "legacy"))
+				so.spte_ept = 0;
+			else
+				return cli_usage_error("replay", "--spte is ept or legacy, not '%s'",
+						       optarg);
+			break;
+		case 'w':
+			workload = true;
+			break;
+		case 'R':
+			copts.repeat_limit = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !copts.repeat_limit)
+				return cli_usage_error("replay", "--repeat-limit wants a count, not "
+						       "'%s'", optarg);
+			break;
+		case 'v':
+			cli_verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_FINE;
+		case ':':
+			return cli_usage_error("replay", "%s needs a value; try '%s replay --help'",
+					       argv[optind - 1], prog_name);
+		default:
+			return cli_usage_error("replay", "unknown option '%s'; try '%s replay --help'",
+					       argv[optind - 1], prog_name);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("replay", "which recording or trace? try '%s replay --help'",
+				       prog_name);
+	if (optind + 1 < argc)
+		return cli_usage_error("replay", "unexpected argument '%s'; try '%s replay --help'",
+				       argv[optind + 1], prog_name);
+	path = argv[optind];
+	if (have_from && have_to && to < from)
+		return cli_usage_error("replay", "--to is before --from");
+
+	err[0] = 0;
+	if (trace_source_open(&src, path, &so, err, sizeof(err)))
+		return cli_usage_error("replay", "%s: %s", path, err);
+	info = trace_source_info(src);
+
+	copts.layout = info->abi;
+	copts.role = &info->role;
+	copts.spte_ept = info->flags & MBEC_REC_F_SPTE_EPT;
+	copts.mbec = info->flags & MBEC_REC_F_MBEC;
+	if (info->has_mode) {
+		copts.expect_mode_valid = true;
+		copts.expect_mode = info->mode;
+	} else if (workload) {
+		/* The built-in guest runs 4-level paging with CR0.WP and EFER.NXE, as check says. */
+		copts.expect_mode_valid = true;
+		copts.expect_mode.mmu = MBEC_MMU_LEGACY;
+		copts.expect_mode.levels = 4;
+		copts.expect_mode.cr0_wp = true;
+		copts.expect_mode.efer_nx = true;
+	}
+	/* A recording of the workload carries its guest entries already. */
+	if (info->flags & MBEC_REC_F_WORKLOAD)
+		workload = false;
+	engine = mbec_check_new(&copts);
+	if (!engine) {
+		trace_source_free(src);
+		return cli_usage_error("replay", "out of memory");
+	}
+	if (events || export) {
+		if (event_printer_init(&pr, info->abi, copts.spte_ept, copts.mbec, &info->role)) {
+			rc = cli_usage_error("replay", "out of memory");
+			goto out;
+		}
+		printer = true;
+	}
+	if (export) {
+		xf = fopen(export, "w");
+		if (!xf) {
+			rc = cli_usage_error("replay", "cannot write %s: %s", export, strerror(errno));
+			goto out;
+		}
+	}
+
+	while ((r = trace_source_next(src, &h)) > 0) {
+		if (h->ts_ns) {
+			if (!base) {
+				base = h->ts_ns;
+				if (printer)
+					pr.ts_base = base;
+				if (have_from && !trace_source_is_text(src))
+					trace_source_window(src, base + from, have_to ? base + to : 0);
+			}
+			rel = h->ts_ns >= base ? h->ts_ns - base : 0;
+			if ((have_from && rel < from) || (have_to && rel > to))
+				continue;
+		}
+		if (pid && h->type != MBEC_EV_LOST && h->pid != (uint32_t)pid &&
+		    !(h->pid == 0 && h->tid == (uint32_t)pid))
+			continue;
+		if (workload && !fed_workload && h->type != MBEC_EV_LOST) {
+			fed_workload = true;
+			if (feed_workload(engine, pid ? (uint32_t)pid : h->pid)) {
+				rc = cli_usage_error("replay", "out of memory");
+				goto out;
+			}
+		}
+		if (events)
+			event_print_text(&pr, stdout, h);
+		if (xf) {
+			json_init(&xw, xf, false);
+			event_print_json(&pr, &xw, h);
+			json_finish(&xw);
+		}
+		mbec_check_feed(engine, h, h->size);
+	}
+	mbec_check_finish(engine);
+	tr = trace_source_trailer(src);
+
+	if (json) {
+		struct json_writer jw;
+
+		json_init(&jw, stdout, false);
+		json_obj_begin(&jw);
+		json_source(&jw, path, src, info);
+		mbec_check_json_body(engine, tr->present && tr->has_kernel ? tr->counters : NULL,
+				     &jw);
+		json_kv_str(&jw, "input_problem", trace_source_problem(src)[0] ?
+			    trace_source_problem(src) : NULL);
+		json_obj_end(&jw);
+		json_finish(&jw);
+	} else {
+		print_source(stdout, path, src, info);
+		mbec_check_print(engine, tr->present && tr->has_kernel ? tr->counters : NULL,
+				 stdout, cli_verbose > 0);
+	}
+	rc = mbec_check_summary(engine)->anomalies_total ? EXIT_ANOMALY : EXIT_FINE;
+	if (trace_source_problem(src)[0]) {
+		fprintf(stderr, "%s replay: %s: %s%s\n", prog_name, path, trace_source_problem(src),
+			trace_source_damaged(src) ? "" : " (warning)");
+		if (trace_source_damaged(src))
+			rc = EXIT_USAGE;
+	}
+	if (xf && fclose(xf)) {
+		xf = NULL;
+		rc = cli_usage_error("replay", "cannot write %s: %s", export, strerror(errno));
+	}
+	xf = NULL;
+out:
+	if (xf)
+		fclose(xf);
+	if (printer)
+		event_printer_free(&pr);
+	mbec_check_free(engine);
+	trace_source_free(src);
+	return rc;
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Recording or ftrace text, as one stream of records (source.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trace/ftrace.h"
+#include "trace/source.h"
+
+struct trace_source {
+	int fd;				/* ours to close, -1 */
+	struct trace_in in;
+	bool text;
+	struct mbec_rec_info info;
+	struct mbec_rec_reader *rr;
+	struct ftrace_import *fi;
+	unsigned char *la;		/* text: records read ahead */
+	size_t la_len, la_pos;
+	bool in_eof;
+	struct trace_text_stats st;
+	struct mbec_rec_trailer no_trailer;
+	char problem[480];
+	bool damaged;
+};
+
+bool trace_source_is_text(const struct trace_source *s)
+{
+	return s->text;
+}
+
+const struct mbec_rec_info *trace_source_info(const struct trace_source *s)
+{
+	return &s->info;
+}
+
+const char *trace_source_problem(const struct trace_source *s)
+{
+	return s->problem;
+}
+
+bool trace_source_damaged(const struct trace_source *s)
+{
+	return s->damaged;
+}
+
+const struct mbec_rec_trailer *trace_source_trailer(const struct trace_source *s)
+{
+	return s->rr ? mbec_rec_trailer(s->rr) : &s->no_trailer;
+}
+
+void trace_source_window(struct trace_source *s, uint64_t from_ns, uint64_t to_ns)
+{
+	if (s->rr)
+		mbec_rec_set_window(s->rr, from_ns, to_ns);
+}
+
+const struct trace_text_stats *trace_source_text_stats(const struct trace_source *s)
+{
+	return &s->st;
+}
+
+void trace_source_free(struct trace_source *s)
+{
+	if (!s)
+		return;
+	mbec_rec_reader_free(s->rr);
+	ftrace_import_free(s->fi);
+	free(s->la);
+	trace_in_close(&s->in);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+}
+
+/* Read one text line into the importer: false at the end of the input. */
+static bool text_feed_line(struct trace_source *s)
+{
+	char *line;
+	long n;
+	int r;
+
+	if (s->in_eof)
+		return false;
+	n = trace_in_line(&s->in, FTRACE_LINE_MAX, &line);
+	if (n == -1) {
+		s->in_eof = true;
+		ftrace_import_flush(s->fi);
+		return false;
+	}
+	s->st.lines++;
+	if (n == -2) {
+		r = FTRACE_BAD;
+	} else if (memchr(line, 0, (size_t)n) || strlen(line) != (size_t)n) {
+		r = FTRACE_BAD;
+	} else {
+		r = ftrace_import_line(s->fi, line);
+	}
+	if (r == FTRACE_EVENT) {
+		s->st.events++;
+	} else if (r == FTRACE_IGNORED) {
+		s->st.ignored++;
+	} else {
+		if (!s->st.bad++) {
+			s->st.first_bad_line = s->st.lines;
+			snprintf(s->problem, sizeof(s->problem), "line %llu: %s",
+				 (unsigned long long)s->st.lines,
+				 n == -2 ? "line longer than 4096 bytes" :
+				 (size_t)n != strlen(line) ? "NUL byte in a text line" :
+				 ftrace_import_error(s->fi));
+		}
+	}
+	return true;
+}
+
+static int text_open(struct trace_source *s, const struct trace_source_opts *o, char *err,
+		     size_t errlen)
+{
+	const struct mbec_event_hdr *h;
+	enum mbec_layout layout;
+	int ept;
+
+	s->text = true;
+	s->fi = ftrace_import_new(o->layout);
+	s->la = malloc(TRACE_LOOKAHEAD_BYTES);
+	if (!s->fi || !s->la) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/*
+	 * Read ahead until the layout and the SPTE format are known.  A line
+	 * queues at most 8 records of at most 128 bytes: stop with that much
+	 * room left.
+	 */
+	for (;;) {
+		bool more = text_feed_line(s);
+
+		while ((h = ftrace_import_pop(s->fi))) {
+			memcpy(s->la + s->la_len, h, h->size);
+			s->la_len += h->size;
+		}
+		if (!more || s->la_len + 8 * 128 > TRACE_LOOKAHEAD_BYTES)
+			break;
+		if ((o->layout != MBEC_LAYOUT_UNKNOWN ||
+		     ftrace_import_seen_layout(s->fi) != MBEC_LAYOUT_UNKNOWN) &&
+		    (o->spte_ept >= 0 || ftrace_import_seen_spte_ept(s->fi) >= 0))
+			break;
+	}
+	if (!s->st.events && s->st.bad) {
+		snprintf(err, errlen, "neither a recording nor ftrace text (%s)", s->problem);
+		return -1;
+	}
+	layout = o->layout != MBEC_LAYOUT_UNKNOWN ? o->layout : ftrace_import_seen_layout(s->fi);
+	if (layout == MBEC_LAYOUT_UNKNOWN)
+		layout = MBEC_LAYOUT_CLASSIC;
+	ftrace_import_set_layout(s->fi, layout);
+	ept = o->spte_ept >= 0 ? o->spte_ept : ftrace_import_seen_spte_ept(s->fi);
+
+	memset(&s->info, 0, sizeof(s->info));
+	s->info.version = MBEC_REC_VERSION;
+	s->info.events_version = MBEC_EVENTS_VERSION;
+	s->info.abi = layout;
+	s->info.role = *role_layout_builtin(layout);
+	snprintf(s->info.role.source, sizeof(s->info.role.source), "%s",
+		 o->layout != MBEC_LAYOUT_UNKNOWN ? "built-in, from --layout" :
+		 ftrace_import_seen_layout(s->fi) != MBEC_LAYOUT_UNKNOWN ?
+		 "built-in, from kvm_mmu_get_page's access strings" :
+		 "built-in classic (no kvm_mmu_get_page seen)");
+	s->info.flags = MBEC_REC_F_IMPORTED | (ept > 0 ? MBEC_REC_F_SPTE_EPT : 0) |
+			(layout == MBEC_LAYOUT_MBEC ? MBEC_REC_F_MBEC : 0);
+	snprintf(s->info.tool, sizeof(s->info.tool), "ftrace text");
+	return 0;
+}
+
+static int source_start(struct trace_source *s, const struct trace_source_opts *opts,
+			char *err, size_t errlen)
+{
+	struct trace_source_opts def = { .layout = MBEC_LAYOUT_UNKNOWN, .spte_ept = -1 };
+	const unsigned char *p;
+	size_t n;
+
+	if (!opts)
+		opts = &def;
+	n = trace_in_peek(&s->in, 4096, &p);
+	if (!n) {
+		if (s->in.err)
+			snprintf(err, errlen, "cannot read: %s", strerror(s->in.err));
+		else
+			snprintf(err, errlen, "empty input: neither a recording nor ftrace text");
+		return -1;
+	}
+	if (mbec_rec_is_recording(p, n) || (n < 8 && !memcmp(p, MBEC_REC_MAGIC, n))) {
+		s->rr = mbec_rec_reader_open(&s->in, &s->info, err, errlen);
+		if (!s->rr)
+			return -1;
+		if (opts->layout != MBEC_LAYOUT_UNKNOWN && opts->layout != s->info.abi) {
+			s->info.abi = opts->layout;
+			s->info.has_role = false;
+			s->info.role = *role_layout_builtin(opts->layout);
+		}
+		if (opts->spte_ept >= 0)
+			s->info.flags = (s->info.flags & ~MBEC_REC_F_SPTE_EPT) |
+					(opts->spte_ept ? MBEC_REC_F_SPTE_EPT : 0);
+		return 0;
+	}
+	if (memchr(p, 0, n)) {
+		snprintf(err, errlen, "neither a recording (no \"%s\" magic at offset 0) nor ftrace "
+			 "text (binary data)", MBEC_REC_MAGIC);
+		return -1;
+	}
+	return text_open(s, opts, err, errlen);
+}
+
+int trace_source_open(struct trace_source **out, const char *path,
+		      const struct trace_source_opts *opts, char *err, size_t errlen)
+{
+	struct trace_source *s = calloc(1, sizeof(*s));
+	int fd;
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->fd = -1;
+	if (!strcmp(path, "-")) {
+		fd = 0;
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+			free(s);
+			return -1;
+		}
+		s->fd = fd;
+	}
+	if (trace_in_init_fd(&s->in, fd) || source_start(s, opts, err, errlen)) {
+		if (!err[0])
+			snprintf(err, errlen, "out of memory");
+		trace_source_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int trace_source_open_mem(struct trace_source **out, const void *data, size_t len,
+			  const struct trace_source_opts *opts, char *err, size_t errlen)
+{
+	struct trace_source *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->fd = -1;
+	err[0] = 0;
+	trace_in_init_mem(&s->in, data, len);
+	if (source_start(s, opts, err, errlen)) {
+		trace_source_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int trace_source_next(struct trace_source *s, const struct mbec_event_hdr **rec)
+{
+	const struct mbec_event_hdr *h;
+	int r;
+
+	if (!s->text) {
+		r = mbec_rec_next(s->rr, rec);
+		if (r <= 0) {
+			snprintf(s->problem, sizeof(s->problem), "%s", mbec_rec_error(s->rr));
+			s->damaged = r < 0;
+		}
+		return r;
+	}
+	if (s->la_pos < s->la_len) {
+		h = (const struct mbec_event_hdr *)(s->la + s->la_pos);
+		s->la_pos += h->size;
+		*rec = h;
+		return 1;
+	}
+	for (;;) {
+		h = ftrace_import_pop(s->fi);
+		if (h) {
+			*rec = h;
+			return 1;
+		}
+		if (!text_feed_line(s))
+			break;
+	}
+	h = ftrace_import_pop(s->fi);
+	if (h) {
+		*rec = h;
+		return 1;
+	}
+	if (s->st.bad) {
+		s->damaged = true;
+		if (s->st.bad > 1) {
+			size_t l = strlen(s->problem);
+
+			snprintf(s->problem + l, sizeof(s->problem) - l, " (and %llu more bad lines)",
+				 (unsigned long long)(s->st.bad - 1));
+		}
+	}
+	return 0;
+}
