@@ -30,6 +30,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 /* Subcommands, each in src/cli/cmd_<name>.c. */
 int cmd_check(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_top(int argc, char **argv);

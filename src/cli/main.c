@@ -25,6 +25,8 @@ static const struct cli_cmd commands[] = {
 	  "daemon: alerts (JSON lines, syslog) and Prometheus metrics" },
 	{ "workload", cmd_workload, "[--pattern matrix|storm] [--vcpus N] [--duration S] [--json]",
 	  "run the built-in guest: every U/W/NX x A/D page, or a fault storm" },
+	{ "record", cmd_record, "-o FILE [--workload] [--duration S] [--pid PID] [--json]",
+	  "attach like 'check' and write every event to a recording" },
 	{ "replay", cmd_replay, "FILE|- [--json] [--events] [--export-json OUT] [--pid PID]",
 	  "check a recording or an ftrace text capture as 'check' would" },
 	{ NULL, NULL, NULL, NULL },

@@ -948,7 +948,7 @@ static bool known_non_event(const char *s)
 	uint64_t v;
 
 	if (!strncmp(s, "cpus=", 5) || !strncmp(s, "version = ", 10) ||
-	    !strncmp(s, "CPU ", 4) || !strncmp(s, "trace-cmd:", 10) ||
+	    (!strncmp(s, "CPU ", 4) && strstr(s, " is empty")) || !strncmp(s, "trace-cmd:", 10) ||
 	    !strncmp(s, "Dump ", 5) || !strncmp(s, "##### CPU", 9))
 		return true;
 	/* trace-cmd report may print "  [LOST n EVENTS]" alone */
