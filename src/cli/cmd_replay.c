@@ -5,11 +5,13 @@
  * record, with the same summary and exit codes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check/check.h"
 #include "cli/cli.h"
@@ -22,7 +24,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s replay FILE|- [--json] [--events] [--export-json OUT] [--from T] [--to T]\n"
-		"                      [--pid PID] [--layout classic|mbec|auto] [--spte ept|legacy] [-v]\n"
+		"                      [--pid PID] [--layout classic|mbec|auto] [--spte ept|legacy]\n"
+		"                      [--workload] [-o OUT] [-v]\n"
 		"\n"
 		"Run a recording (mbecscope record) or an ftrace text capture (tracefs\n"
 		"trace / trace_pipe, trace-cmd report; told apart automatically) through\n"
@@ -31,6 +34,8 @@ static void usage(FILE *f)
 		"  --json            print the summary as one JSON document\n"
 		"  --events          print every event, decoded, before the summary\n"
 		"  --export-json OUT write every event, decoded, to OUT as JSON lines\n"
+		"  -o, --write-recording OUT  also write the events replayed to a recording\n"
+		"                    (converts ftrace text to the compact binary form)\n"
 		"  --from T, --to T  only events T seconds after the first one (decimals ok)\n"
 		"  --pid PID         only events of this VMM process (or thread, when the text\n"
 		"                    has no TGID column)\n"
@@ -66,7 +71,7 @@ static int parse_secs(const char *s, uint64_t *ns)
  * of it: its CPU mode (as check sets it) and every entry of its page
  * tables as GUEST_PTE records of VMM process pid.
  */
-static int feed_workload(struct mbec_check *e, uint32_t pid)
+static int feed_workload(struct mbec_check *e, struct mbec_rec_writer *wr, uint32_t pid)
 {
 	struct workload_opts wo;
 	struct workload_layout *l;
@@ -88,6 +93,8 @@ static int feed_workload(struct mbec_check *e, uint32_t pid)
 		g.pte = l->entries[i].value;
 		g.level = (int)l->entries[i].level;
 		mbec_check_feed(e, &g, sizeof(g));
+		if (wr && mbec_rec_write(wr, &g, sizeof(g)))
+			break;
 	}
 	workload_layout_free(l);
 	return 0;
@@ -168,6 +175,7 @@ int cmd_replay(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "workload", no_argument, NULL, 'w' },
+		{ "write-recording", required_argument, NULL, 'o' },
 		{ "repeat-limit", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -181,7 +189,9 @@ int cmd_replay(int argc, char **argv)
 	struct event_printer pr;
 	struct json_writer xw;
 	FILE *xf = NULL;
-	const char *path, *export = NULL;
+	struct mbec_rec_writer *wr = NULL;
+	const char *path, *export = NULL, *wpath = NULL;
+	int wfd = -1;
 	bool json = false, events = false, workload = false, fed_workload = false, have_from = false, have_to = false, printer = false;
 	uint64_t from = 0, to = 0, base = 0, rel;
 	long pid = 0;
@@ -190,10 +200,13 @@ int cmd_replay(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":hvj", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hvjo:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'o':
+			wpath = optarg;
 			break;
 		case 'e':
 			events = true;
@@ -316,6 +329,27 @@ int cmd_replay(int argc, char **argv)
 		}
 	}
 
+	if (wpath) {
+		struct mbec_rec_info wi = *info;
+
+		wfd = open(wpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (wfd < 0) {
+			rc = cli_usage_error("replay", "cannot create %s: %s", wpath, strerror(errno));
+			goto out;
+		}
+		if (workload && !(wi.flags & MBEC_REC_F_WORKLOAD)) {
+			wi.flags |= MBEC_REC_F_WORKLOAD;
+			wi.has_mode = true;
+			wi.mode = copts.expect_mode;
+		}
+		snprintf(wi.tool, sizeof(wi.tool), "mbecscope replay -o");
+		wr = mbec_rec_writer_open(wfd, &wi, 0, err, sizeof(err));
+		if (!wr) {
+			rc = cli_usage_error("replay", "%s: %s", wpath, err);
+			goto out;
+		}
+	}
+
 	while ((r = trace_source_next(src, &h)) > 0) {
 		if (h->ts_ns) {
 			if (!base) {
@@ -334,7 +368,7 @@ int cmd_replay(int argc, char **argv)
 			continue;
 		if (workload && !fed_workload && h->type != MBEC_EV_LOST) {
 			fed_workload = true;
-			if (feed_workload(engine, pid ? (uint32_t)pid : h->pid)) {
+			if (feed_workload(engine, wr, pid ? (uint32_t)pid : h->pid)) {
 				rc = cli_usage_error("replay", "out of memory");
 				goto out;
 			}
@@ -346,7 +380,20 @@ int cmd_replay(int argc, char **argv)
 			event_print_json(&pr, &xw, h);
 			json_finish(&xw);
 		}
+		if (wr && mbec_rec_write(wr, h, h->size)) {
+			rc = cli_usage_error("replay", "%s: %s", wpath, mbec_rec_writer_error(wr));
+			goto out;
+		}
 		mbec_check_feed(engine, h, h->size);
+	}
+	if (wr) {
+		struct mbec_rec_writer *w = wr;
+
+		wr = NULL;
+		if (mbec_rec_writer_close(w, NULL, err, sizeof(err))) {
+			rc = cli_usage_error("replay", "%s: %s", wpath, err);
+			goto out;
+		}
 	}
 	mbec_check_finish(engine);
 	tr = trace_source_trailer(src);
@@ -381,6 +428,10 @@ int cmd_replay(int argc, char **argv)
 	}
 	xf = NULL;
 out:
+	if (wr)
+		mbec_rec_writer_abort(wr);
+	if (wfd >= 0)
+		close(wfd);
 	if (xf)
 		fclose(xf);
 	if (printer)

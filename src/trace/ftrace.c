@@ -302,18 +302,24 @@ static const char *kv(const char *fields, const char *key)
 	return NULL;
 }
 
+/* A value must be a whole token: "1x6027" is not the hex number 1. */
+static bool token_end(const char *p)
+{
+	return !*p || *p == ' ' || *p == '\t';
+}
+
 static bool kv_hex(const char *fields, const char *key, uint64_t *v)
 {
 	const char *p = kv(fields, key);
 
-	return p && parse_hex(p, v, NULL);
+	return p && parse_hex(p, v, &p) && token_end(p);
 }
 
 static bool kv_dec(const char *fields, const char *key, uint64_t *v)
 {
 	const char *p = kv(fields, key);
 
-	return p && parse_dec(p, v, NULL);
+	return p && parse_dec(p, v, &p) && token_end(p);
 }
 
 /* ---- the line prefix ------------------------------------------------------ */

@@ -132,11 +132,12 @@ long trace_in_line(struct trace_in *in, size_t max, char **line)
 				return -2;
 			}
 			*nl = 0;
-			if (n && start[n - 1] == '\r')
-				start[n - 1] = 0;
 			*line = (char *)start;
 			trace_in_skip(in, n + 1);
-			return (long)strlen((char *)start);
+			if (n && start[n - 1] == '\r')
+				start[--n] = 0;
+			/* The length, not strlen(): a NUL inside the line shows. */
+			return (long)n;
 		}
 		if (have > max) {
 			/* Drop what is buffered and keep looking for the end of the line. */
@@ -159,7 +160,7 @@ long trace_in_line(struct trace_in *in, size_t max, char **line)
 			start[have] = 0;
 			*line = (char *)start;
 			trace_in_skip(in, have);
-			return (long)strlen((char *)start);
+			return (long)have;
 		}
 	}
 }

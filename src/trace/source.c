@@ -83,6 +83,7 @@ static bool text_feed_line(struct trace_source *s)
 	char *line;
 	long n;
 	int r;
+	bool nul = false;
 
 	if (s->in_eof)
 		return false;
@@ -95,8 +96,9 @@ static bool text_feed_line(struct trace_source *s)
 	s->st.lines++;
 	if (n == -2) {
 		r = FTRACE_BAD;
-	} else if (memchr(line, 0, (size_t)n) || strlen(line) != (size_t)n) {
+	} else if (strlen(line) != (size_t)n) {
 		r = FTRACE_BAD;
+		nul = true;
 	} else {
 		r = ftrace_import_line(s->fi, line);
 	}
@@ -110,7 +112,7 @@ static bool text_feed_line(struct trace_source *s)
 			snprintf(s->problem, sizeof(s->problem), "line %llu: %s",
 				 (unsigned long long)s->st.lines,
 				 n == -2 ? "line longer than 4096 bytes" :
-				 (size_t)n != strlen(line) ? "NUL byte in a text line" :
+				 nul ? "NUL byte in a text line" :
 				 ftrace_import_error(s->fi));
 		}
 	}
