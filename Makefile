@@ -26,7 +26,7 @@ OBJS      := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 
-.PHONY: all run test deps deps-test clean install asan unit bench fuzz \
+.PHONY: all run test deps deps-test clean install asan unit bench fuzz fuzz-build \
 	kernel-check kernel-kunit
 all: $(BUILD)/mbecscope $(BUILD)/mbectop
 
@@ -75,6 +75,22 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libmbecscope.a tests/tap.h
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(SANFLAGS) -o $@ $< \
 		$(BUILD)/asan/libmbecscope.a $(LDLIBS)
 
+# ---- fuzzing: libFuzzer targets for the recording reader and the ftrace
+# text importer (tests/fuzz/*.c).  `make test` runs each for a few seconds;
+# `make fuzz` for FUZZ_SECONDS each, keeping its corpus in $(BUILD)/fuzz/.
+FUZZ_SRCS := src/trace/input.c src/trace/recording.c src/trace/ftrace.c src/trace/source.c \
+	     src/correlate/event.c src/live/btf_layout.c $(sort $(wildcard src/model/*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuzz/*.c)))
+FUZZ_SECONDS ?= 300
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard include/*.h src/trace/*.h)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -std=gnu11 $(CPPFLAGS) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(FUZZ_SRCS) -lbpf -lelf -lz
+fuzz-build: $(FUZZ_BINS)
+fuzz: deps-test $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 bash tests/fuzz/fuzz.t
+
 asan: $(BUILD)/asan/mbecscope $(BUILD)/asan/mbectop
 unit: $(UNIT_BINS)
 
@@ -84,7 +100,7 @@ run: deps all
 
 # Tests run against the ASan+UBSan build; tests/run.sh prints TAP and ends
 # with the line "N passed, N failed".
-test: deps-test all asan unit
+test: deps-test all asan unit fuzz-build
 	$(Q)BUILD=$(BUILD) MBECSCOPE=$(BUILD)/asan/mbecscope tests/run.sh
 
 # ---- the kernel series (kernel/README.md) -------------------------------------

@@ -20,7 +20,7 @@
 #include "trace/ftrace.h"
 
 #define NR_THREADS	1024	/* direct-mapped by tid */
-#define NR_BINDINGS	65536	/* SPTE page -> shadow page id, direct-mapped */
+#define NR_BINDINGS	16384	/* SPTE page -> shadow page id, direct-mapped */
 #define QUEUE_LEN	8
 #define MAX_LEVEL	5
 

@@ -15,6 +15,7 @@ int trace_in_init_fd(struct trace_in *in, int fd)
 {
 	memset(in, 0, sizeof(*in));
 	in->fd = fd;
+	in->cap = TRACE_IN_BUF;
 	in->buf = malloc(TRACE_IN_BUF + 1);
 	return in->buf ? 0 : -1;
 }
@@ -25,7 +26,9 @@ void trace_in_init_mem(struct trace_in *in, const void *data, size_t len)
 	in->fd = -1;
 	in->mem = data;
 	in->mem_len = len;
-	in->buf = malloc(TRACE_IN_BUF + 1);
+	/* A small input needs no more than its own size (the fuzzer runs many). */
+	in->cap = len < TRACE_IN_BUF ? len + 16 : TRACE_IN_BUF;
+	in->buf = malloc(in->cap + 1);
 	if (!in->buf)
 		in->eof = true;
 }
@@ -51,7 +54,7 @@ static bool refill(struct trace_in *in)
 		in->len -= in->pos;
 		in->pos = 0;
 	}
-	room = TRACE_IN_BUF - in->len;
+	room = in->cap - in->len;
 	if (!room)
 		return false;
 	if (in->fd < 0) {
@@ -76,8 +79,8 @@ static bool refill(struct trace_in *in)
 
 size_t trace_in_peek(struct trace_in *in, size_t n, const unsigned char **p)
 {
-	if (n > TRACE_IN_BUF)
-		n = TRACE_IN_BUF;
+	if (n > in->cap)
+		n = in->cap;
 	while (in->len - in->pos < n && refill(in))
 		;
 	*p = in->buf ? in->buf + in->pos : NULL;
@@ -116,8 +119,8 @@ long trace_in_line(struct trace_in *in, size_t max, char **line)
 	size_t scanned = 0;
 	bool too_long = false;
 
-	if (max >= TRACE_IN_BUF)
-		max = TRACE_IN_BUF - 1;
+	if (max >= in->cap)
+		max = in->cap - 1;
 	for (;;) {
 		unsigned char *start = in->buf ? in->buf + in->pos : NULL;
 		size_t have = in->len - in->pos;

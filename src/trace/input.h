@@ -19,7 +19,8 @@ struct trace_in {
 	int fd;			/* -1: memory source */
 	const unsigned char *mem;
 	size_t mem_len;
-	unsigned char *buf;	/* fd source: TRACE_IN_BUF bytes */
+	unsigned char *buf;	/* cap bytes (+1 for a line's NUL) */
+	size_t cap;		/* TRACE_IN_BUF, or less for a small memory source */
 	size_t pos, len;	/* unread bytes are buf[pos, len) */
 	uint64_t offset;	/* absolute offset of buf[pos] */
 	bool eof;

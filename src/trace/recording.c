@@ -341,7 +341,8 @@ struct mbec_rec_reader {
 	struct trace_in *in;
 	z_stream z;
 	bool z_ok;
-	unsigned char *raw, *comp;
+	unsigned char *raw, *comp;	/* grown to the largest chunk, capped */
+	size_t raw_cap, comp_cap;
 	uint32_t raw_len, pos;
 	uint32_t nr, nr_seen;
 	uint64_t chunk_off;	/* file offset of the current chunk */
@@ -512,7 +513,7 @@ struct mbec_rec_reader *mbec_rec_reader_open(struct trace_in *in, struct mbec_re
 	hbuf = NULL;
 
 	r = calloc(1, sizeof(*r));
-	if (!r || !(r->raw = malloc(MBEC_REC_RAW_MAX)) || !(r->comp = malloc(MBEC_REC_COMP_MAX))) {
+	if (!r) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -573,6 +574,23 @@ static int read_end(struct mbec_rec_reader *r, const struct mbec_rec_chunk *c)
 	return 0;
 }
 
+/* Make buf hold want bytes (want is already capped by the caller). */
+static int grow(unsigned char **buf, size_t *cap, size_t want)
+{
+	unsigned char *n;
+
+	if (want <= *cap)
+		return 0;
+	if (want < 64 * 1024)
+		want = 64 * 1024;
+	n = realloc(*buf, want);
+	if (!n)
+		return -1;
+	*buf = n;
+	*cap = want;
+	return 0;
+}
+
 /* Read the next chunk: 1 data chunk ready, 0 end, -1 damaged. */
 static int next_chunk(struct mbec_rec_reader *r)
 {
@@ -620,6 +638,9 @@ static int next_chunk(struct mbec_rec_reader *r)
 				    "chunk number %u, %u/%u bytes, %u records)", r->seq,
 				    (unsigned long long)r->chunk_off, c.kind, c.seq, c.comp_len,
 				    c.raw_len, c.nr_records);
+		if (grow(&r->comp, &r->comp_cap, c.comp_len) ||
+		    grow(&r->raw, &r->raw_cap, c.raw_len))
+			return rerr(r, "out of memory for chunk %u", c.seq);
 		n = trace_in_read(r->in, r->comp, c.comp_len);
 		if (n != c.comp_len)
 			return rerr(r, "recording cut short inside chunk %u at offset %llu (%zu of "

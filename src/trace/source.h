@@ -18,7 +18,7 @@
 
 #include "trace/recording.h"
 
-#define TRACE_LOOKAHEAD_BYTES	(1U << 20)
+#define TRACE_LOOKAHEAD_BYTES	(256U * 1024)
 
 struct trace_source_opts {
 	enum mbec_layout layout;	/* MBEC_LAYOUT_UNKNOWN: from the input */
