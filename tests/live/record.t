@@ -1,0 +1,107 @@
+#!/bin/bash
+# mbecscope record, live (root, /dev/kvm, BPF): a recording of the built-in
+# workload replays to the same counts and verdicts as `check --workload`;
+# a recording killed with SIGKILL is still replayable; a recording to
+# standard output pipes into replay; environment and write errors give
+# exit 2, one line, and no file.
+set -u
+M=${MBECSCOPE:-build/asan/mbecscope}
+n=0 failed=0
+tmp=$(mktemp -d)
+bg=
+cleanup() {
+	[ -n "$bg" ] && kill -9 "$bg" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+# Usage errors need nothing.
+"$M" record --workload >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q 'give -o FILE' "$tmp/err" && [ ! -s "$tmp/out" ] &&
+	ok "no -o: exit 2, one line" || nok "no -o" "exit $rc" "$(cat "$tmp/err")"
+
+[ "$(id -u)" = 0 ] || { echo "ok $((n + 1)) - live recording # SKIP not root"; echo "1..$((n + 1))"; exit 0; }
+[ -c /dev/kvm ] || { echo "ok $((n + 1)) - live recording # SKIP no /dev/kvm"; echo "1..$((n + 1))"; exit 0; }
+[ -r /sys/kernel/btf/vmlinux ] || { echo "ok $((n + 1)) - live recording # SKIP no BTF"; echo "1..$((n + 1))"; exit 0; }
+
+# same_counts LIVE REPLAY: the checks agree
+same_counts() {
+	python3 -c '
+import json, sys
+live, rep = (json.load(open(f)) for f in sys.argv[1:3])
+bad = []
+for k in ("transactions", "sptes_checked", "exits_checked", "injects_checked", "roles_checked",
+          "anomalies", "lost_events"):
+    if live.get(k) != rep.get(k):
+        bad.append("%s: live %s replay %s" % (k, live.get(k), rep.get(k)))
+for ev, v in live["events"].items():
+    r = rep["events"].get(ev, {})
+    if r.get("received") != v["received"] or r.get("kernel_seen") != v.get("kernel_seen"):
+        bad.append("events %s: live %s replay %s" % (ev, v, r))
+print("\n".join(bad))
+sys.exit(1 if bad else 0)' "$1" "$2"
+}
+
+"$M" record --workload -o "$tmp/run.mbr" --json >"$tmp/rec.json" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 0 ] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["records"] > 1000 and d["workload"] else 1)' "$tmp/rec.json"; then
+	ok "record --workload wrote $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["records"])' "$tmp/rec.json") records"
+else
+	nok "record --workload" "exit $rc" "$(cat "$tmp/err")" "$(cat "$tmp/rec.json")"
+fi
+"$M" check --workload --json >"$tmp/live.json" 2>"$tmp/err"; lrc=$?
+"$M" replay "$tmp/run.mbr" --json >"$tmp/replay.json" 2>"$tmp/err2"; rrc=$?
+if [ $lrc -eq $rrc ] && same_counts "$tmp/live.json" "$tmp/replay.json" >"$tmp/diff"; then
+	ok "record -> replay gives check's counts, kernel counters and verdicts (exit $rrc)"
+else
+	nok "record -> replay vs check" "check exit $lrc, replay exit $rrc" "$(cat "$tmp/diff")" \
+		"$(cat "$tmp/err" "$tmp/err2")"
+fi
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+tp = {t["tracepoint"]: t["how"] for t in d["tracepoints"]}
+sys.exit(0 if d["complete"] and d["layout"] == "classic" and d["kernel"] and
+         tp.get("kvm_mmu_set_spte") in ("tp_btf", "raw_tp") else 1)' "$tmp/replay.json" &&
+	ok "the header records kernel, layout and tracepoints; the end chunk is there" ||
+	nok "header" "$(head -c 600 "$tmp/replay.json")"
+
+# To standard output, into replay.
+"$M" record --workload -o - 2>"$tmp/err" | "$M" replay - --json >"$tmp/pipe.json" 2>>"$tmp/err"
+if same_counts "$tmp/live.json" "$tmp/pipe.json" >"$tmp/diff"; then
+	ok "record -o - | replay -"
+else
+	nok "record -o - | replay -" "$(cat "$tmp/diff")" "$(cat "$tmp/err")"
+fi
+
+# SIGKILL while recording: the file replays up to its last chunk.
+"$M" record -o "$tmp/killed.mbr" 2>"$tmp/kerr" >/dev/null &
+bg=$!
+sleep 2
+"$M" workload >/dev/null 2>&1
+sleep 2
+kill -9 "$bg" 2>/dev/null
+wait "$bg" 2>/dev/null
+bg=
+"$M" replay "$tmp/killed.mbr" --json >"$tmp/killed.json" 2>"$tmp/err"; rc=$?
+if [ $rc -le 1 ] && grep -q 'cut short' "$tmp/err" && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if not d["complete"] and d["events"]["set_spte"]["received"] > 0 else 1)' "$tmp/killed.json"; then
+	ok "a recording killed with SIGKILL replays (exit $rc): $(cat "$tmp/err")"
+else
+	nok "killed recording" "exit $rc" "$(cat "$tmp/err")" "$(head -c 400 "$tmp/killed.json")"
+fi
+
+# Write errors: one line, exit 2, nothing left behind.
+"$M" record --workload -o "$tmp/no/such/dir/x.mbr" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q 'cannot create' "$tmp/err" &&
+	ok "unwritable path: $(cat "$tmp/err")" || nok "unwritable path" "exit $rc" "$(cat "$tmp/err")"
+"$M" record --workload -o /dev/full >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q 'No space left' "$tmp/err" &&
+	ok "full disk: $(cat "$tmp/err")" || nok "full disk" "exit $rc" "$(cat "$tmp/err")"
+
+echo "1..$n"
+[ $failed -eq 0 ]
