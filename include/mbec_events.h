@@ -109,6 +109,8 @@ struct mbec_ev_walker_error {
 #define MBEC_FAULT_MAP_WRITABLE	(1U << 7)
 #define MBEC_FAULT_HUGE_DISALLOWED (1U << 8)
 #define MBEC_FAULT_WRITE_TO_SHADOW_PT (1U << 9)	/* write_fault_to_shadow_pgtable */
+/* addr, error_code and flags were derived from other events (ftrace import), not traced */
+#define MBEC_FAULT_DERIVED	(1U << 13)
 #define MBEC_FAULT_HAS_SLOT	(1U << 14)	/* slot_* are valid */
 #define MBEC_FAULT_HAS_ACC	(1U << 15)	/* acc is valid (mbec kernels) */
 
