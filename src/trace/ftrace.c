@@ -699,7 +699,7 @@ static int ev_spte_requested(struct ftrace_import *fi, const struct line *l, str
 		r->error_code = t->pf_ec;
 	else if (t->walk_valid)
 		r->error_code = t->walk_pferr;
-	r->flags = fault_flags(r->error_code);
+	r->flags = fault_flags(r->error_code) | MBEC_FAULT_DERIVED;
 	if (t->exit_valid && !t->walk_valid &&
 	    (t->exit_reason == EXIT_REASON_EPT_VIOLATION || t->exit_reason == SVM_EXIT_NPF))
 		r->flags |= MBEC_FAULT_IS_TDP;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "check/check.h"
 #include "live/btf_layout.h"
 #include "trace/ftrace.h"
 #include "trace/source.h"
@@ -110,6 +111,7 @@ int main(void)
 	       "error code derived from the exit qualification (classic: read -> USER, FINAL)");
 	ok((rec[0].req.flags & MBEC_FAULT_IS_TDP) && (rec[0].req.flags & MBEC_FAULT_MAP_WRITABLE),
 	   "TDP (no guest walk) and map_writable (EPT host-writable bit 57)");
+	ok(rec[0].req.flags & MBEC_FAULT_DERIVED, "the request says its error code was derived");
 	ok(rec[1].spte.spte == 0x600000012345b77ULL && rec[1].spte.sptep == 0x10ab3f008ULL &&
 	   rec[1].spte.level == 1, "set_spte fields; no shadow page known: sptep kept");
 
@@ -217,6 +219,40 @@ int main(void)
 	ok(ftrace_line_looks_like_trace(" a-1 [000] 1.5: x: y") &&
 	   !ftrace_line_looks_like_trace("1.5: x: y"), "detection helper");
 	ftrace_import_free(fi);
+
+	/*
+	 * ---- the engine does not compare a derived error code with the
+	 * exit qualification it was derived from, but does a traced one ----
+	 */
+	{
+		struct mbec_check_opts o = { .layout = MBEC_LAYOUT_CLASSIC, .spte_ept = true };
+		struct mbec_ev_exit x = { .hdr = { .type = MBEC_EV_EXIT, .size = sizeof(x),
+						   .tid = 5, .ts_ns = 1 } };
+		struct mbec_ev_spte_requested q = { .hdr = { .type = MBEC_EV_SPTE_REQUESTED,
+							     .size = sizeof(q), .tid = 5,
+							     .ts_ns = 2 } };
+		unsigned int derived;
+
+		x.reason = 48;
+		x.isa = 1;
+		x.flags = MBEC_EXIT_HAS_REASON | MBEC_EXIT_HAS_INFO | MBEC_EXIT_VMX;
+		x.info1 = 0x181;
+		q.gfn = 1;
+		q.error_code = 0x2;	/* not what 0x181 gives */
+		for (derived = 0; derived < 2; derived++) {
+			struct mbec_check *e = mbec_check_new(&o);
+
+			q.flags = derived ? MBEC_FAULT_DERIVED : 0;
+			mbec_check_feed(e, &x, sizeof(x));
+			mbec_check_feed(e, &q, sizeof(q));
+			mbec_check_finish(e);
+			ok(mbec_check_summary(e)->anomalies[MBEC_AN_EXIT_QUAL] == !derived &&
+			   mbec_check_summary(e)->exits_checked == 1,
+			   derived ? "a derived error code is not judged against its own source" :
+				     "a traced error code that differs is an exit-qual anomaly");
+			mbec_check_free(e);
+		}
+	}
 
 	/* ---- the source: a line longer than the limit ---- */
 	{
