@@ -150,7 +150,7 @@ int cmd_record(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct utsname uts;
 	const char *out = NULL, *layout_arg = "auto";
-	bool workload = false, json = false, to_stdout;
+	bool workload = false, json = false, to_stdout, created = false;
 	double duration = 0, t0, last_flush;
 	int c, i, fd = -1, wl_status = -1, rc = EXIT_FINE;
 	long pid = 0;
@@ -290,7 +290,12 @@ int cmd_record(int argc, char **argv)
 	if (to_stdout) {
 		fd = 1;
 	} else {
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* Only a file this run created is removed again on failure. */
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			created = true;
+		else if (errno == EEXIST)
+			fd = open(out, O_WRONLY | O_TRUNC | O_CLOEXEC);
 		if (fd < 0) {
 			rc = cli_usage_error("record", "cannot create %s: %s", out, strerror(errno));
 			goto out;
@@ -301,7 +306,7 @@ int cmd_record(int argc, char **argv)
 	run.w = mbec_rec_writer_open(fd, &info, 0, err, sizeof(err));
 	if (!run.w) {
 		rc = cli_usage_error("record", "%s: %s", out, err);
-		if (!to_stdout)
+		if (created)
 			unlink(out);
 		goto out;
 	}
@@ -309,7 +314,7 @@ int cmd_record(int argc, char **argv)
 		rc = cli_usage_error("record", "%s: %s", out, mbec_rec_writer_error(run.w));
 		mbec_rec_writer_abort(run.w);
 		run.w = NULL;
-		if (!to_stdout)
+		if (created)
 			unlink(out);
 		goto out;
 	}
@@ -323,7 +328,7 @@ int cmd_record(int argc, char **argv)
 		rc = cli_usage_error("record", "cannot start the workload");
 		mbec_rec_writer_abort(run.w);
 		run.w = NULL;
-		if (!to_stdout)
+		if (created)
 			unlink(out);
 		goto out;
 	}

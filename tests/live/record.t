@@ -96,6 +96,10 @@ else
 fi
 
 # Write errors: one line, exit 2, nothing left behind.
+# An environment error leaves no file behind.
+MBECSCOPE_KERNEL_BTF=/nonexistent "$M" record --workload -o "$tmp/new.mbr" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ ! -e "$tmp/new.mbr" ] && ok "no BTF: exit 2 and no file: $(cat "$tmp/err")" ||
+	nok "no BTF" "exit $rc" "$(cat "$tmp/err")" "$(ls -la "$tmp")"
 "$M" record --workload -o "$tmp/no/such/dir/x.mbr" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q 'cannot create' "$tmp/err" &&
 	ok "unwritable path: $(cat "$tmp/err")" || nok "unwritable path" "exit $rc" "$(cat "$tmp/err")"
@@ -104,6 +108,8 @@ if [ -c /dev/full ]; then
 	"$M" record --workload -o /dev/full >"$tmp/out" 2>"$tmp/err"; rc=$?
 	[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q 'No space left' "$tmp/err" &&
 		ok "full disk: $(cat "$tmp/err")" || nok "full disk" "exit $rc" "$(cat "$tmp/err")"
+	[ -c /dev/full ] && ok "a file record did not create is left alone on failure" ||
+		nok "record removed /dev/full"
 else
 	n=$((n + 1)); echo "ok $n - full disk # SKIP /dev/full is not the character device"
 fi
