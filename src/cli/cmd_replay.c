@@ -299,12 +299,25 @@ int cmd_replay(int argc, char **argv)
 		copts.expect_mode_valid = true;
 		copts.expect_mode = info->mode;
 	} else if (workload) {
-		/* The built-in guest runs 4-level paging with CR0.WP and EFER.NXE, as check says. */
+		/* The built-in guest's CPU mode, from its registers, as check takes it. */
+		struct workload_opts wo;
+		struct workload_layout *l;
+
+		workload_opts_init(&wo);
+		wo.quiet = true;
+		l = workload_layout_new(&wo);
+		if (!l) {
+			trace_source_free(src);
+			return cli_usage_error("replay", "out of memory");
+		}
 		copts.expect_mode_valid = true;
 		copts.expect_mode.mmu = MBEC_MMU_LEGACY;
-		copts.expect_mode.levels = 4;
-		copts.expect_mode.cr0_wp = true;
-		copts.expect_mode.efer_nx = true;
+		copts.expect_mode.levels = (l->cr4 & X86_CR4_LA57) ? 5 : 4;
+		copts.expect_mode.cr0_wp = l->cr0 & X86_CR0_WP;
+		copts.expect_mode.cr4_smep = l->cr4 & X86_CR4_SMEP;
+		copts.expect_mode.cr4_smap = l->cr4 & X86_CR4_SMAP;
+		copts.expect_mode.efer_nx = l->efer & X86_EFER_NXE;
+		workload_layout_free(l);
 	}
 	/* A recording of the workload carries its guest entries already. */
 	if (info->flags & MBEC_REC_F_WORKLOAD)

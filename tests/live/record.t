@@ -33,6 +33,8 @@ same_counts() {
 import json, sys
 live, rep = (json.load(open(f)) for f in sys.argv[1:3])
 bad = []
+for d in (live, rep):
+    d["sptes_checked"]["why"] = sorted((w["coverage"], w["count"]) for w in d["sptes_checked"]["why"])
 for k in ("transactions", "sptes_checked", "exits_checked", "injects_checked", "roles_checked",
           "anomalies", "lost_events"):
     if live.get(k) != rep.get(k):
