@@ -103,6 +103,13 @@ run: deps all
 test: deps-test all asan unit fuzz-build
 	$(Q)BUILD=$(BUILD) MBECSCOPE=$(BUILD)/asan/mbecscope tests/run.sh
 
+# ---- benchmarks (bench/RESULTS.md): a few minutes; QUICK=1 for a smoke run --------
+# Uses the normal (not ASan) build; needs root, /dev/kvm, BPF and tracefs.
+bench: all
+	$(Q)tools/deps.sh bench
+	$(Q)/usr/bin/python3 bench/bench.py --mbecscope $(BUILD)/mbecscope --out $(BUILD)/bench \
+		$(if $(filter-out 0,$(QUICK)),--quick)
+
 # ---- the kernel series (kernel/README.md) -------------------------------------
 # kernel-check: every patch of kernel/series applied in turn to Debian's
 # linux-source-6.12 with git am, arch/x86/kvm built (W=1), checkpatch run.

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Install the Debian packages a group of make targets needs, when missing.
-# usage: tools/deps.sh GROUP...   (groups: build test kernel)
+# usage: tools/deps.sh GROUP...   (groups: build test kernel bench)
 # As root it runs apt-get; otherwise it prints the exact line and fails.
 set -eu
 
 pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev pkg-config libmicrohttpd-dev"
 pkgs_test="libclang-rt-14-dev tmux util-linux"
+pkgs_bench="bpftrace python3 time"
 pkgs_kernel="linux-source-6.12 flex bison bc libssl-dev qemu-system-x86 dwarves cpio kmod xz-utils python3"
 
 want=""
@@ -14,7 +15,8 @@ for g in "$@"; do
 	build) want="$want $pkgs_build" ;;
 	test) want="$want $pkgs_test" ;;
 	kernel) want="$want $pkgs_kernel" ;;
-	*) echo "deps.sh: unknown group '$g' (build, test, kernel)" >&2; exit 2 ;;
+	bench) want="$want $pkgs_bench" ;;
+	*) echo "deps.sh: unknown group '$g' (build, test, kernel, bench)" >&2; exit 2 ;;
 	esac
 done
 

@@ -1,0 +1,76 @@
+#!/bin/bash
+# The benchmark harness (bench/bench.py, `make bench`) runs at all: a
+# one-repetition, one-second QUICK run of the baseline and `check` configs
+# and the replay section, with the tables it must write.  No figure is
+# judged here (timings never go in tests); only that every run happened and
+# was accounted for.  Needs root, /dev/kvm, BPF and tracefs, like the bench.
+set -u
+B=${BUILD:-build}/mbecscope
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+
+[ -x "$PY" ] || { echo "1..0 # SKIP no /usr/bin/python3 (tools/deps.sh bench)"; exit 0; }
+[ -x "$B" ] || { echo "1..0 # SKIP no $B (run make)"; exit 0; }
+
+$PY bench/bench.py --help >"$tmp/out" 2>&1
+ok $? "bench.py --help exits 0"
+
+$PY bench/bench.py --configs base,nosuch >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q nosuch "$tmp/err"; echo $?) \
+	"an unknown configuration: exit 2, one line naming it (rc=$rc)"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "ok 3 - the rest # SKIP not root: the benchmarks need BPF, tracefs and /dev/kvm"
+	echo "1..3"
+	exit 0
+fi
+
+setpriv --reuid 65534 --regid 65534 --clear-groups $PY bench/bench.py --quick \
+	--mbecscope "$B" --out "$tmp/np" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q root "$tmp/err"; echo $?) \
+	"not root: exit 2, one line saying so (rc=$rc)"
+
+$PY bench/bench.py --quick --mbecscope "$tmp/nonexistent" --out "$tmp/ne" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 2 ] && grep -q "run: make" "$tmp/err"; echo $?) "no binary: exit 2, says to run make"
+
+if [ ! -r /dev/kvm ]; then
+	echo "ok 5 - quick run # SKIP no /dev/kvm"
+	echo "1..5"
+	exit 0
+fi
+
+$PY bench/bench.py --quick --configs base,check --events 20000 --mbecscope "$B" \
+	--out "$tmp/q" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok $rc "a QUICK run of base and check exits 0 (rc=$rc)"
+[ $rc -ne 0 ] && sed 's/^/# /' "$tmp/err" | tail -5
+ok $([ -s "$tmp/q/results.json" ] && [ -s "$tmp/q/figures.md" ]; echo $?) \
+	"results.json and figures.md written"
+grep -q '^| nothing attached (baseline) | [0-9]* | 1.000 |' "$tmp/q/figures.md"
+ok $? "the baseline row is there, ratio 1.000 to itself"
+grep -qE '^\| mbecscope check \| [0-9]+ \| [0-9]\.[0-9]{3} \|' "$tmp/q/figures.md"
+ok $? "the check row has a faults/s figure and a ratio"
+grep -qE '^\| mbecscope check \| [0-9]+ \| [0-9]+ \| yes \|' "$tmp/q/figures.md"
+ok $? "check's events and losses are in the lost-events table, every loss accounted"
+# Every storm run left its workload JSON and check its summary.
+ok $([ -s "$tmp/q/workload-base-0.json" ] && grep -q '"lost_events"' "$tmp/q/check-check-0.out"
+     echo $?) "the runs' own outputs are kept"
+if "$B" replay --help >/dev/null 2>&1; then
+	grep -qE '^\| recording 4x \| [0-9]+ \|' "$tmp/q/figures.md"
+	ok $? "replay section: a recording of 4x the events was replayed"
+	grep -q 'Replay peak RSS, 4x events against 1x' "$tmp/q/figures.md"
+	ok $? "memory section: the 4x/1x peak RSS ratio is reported"
+else
+	grep -q "Not measured in this run: .*replay" "$tmp/q/figures.md"
+	ok $? "without 'replay' in the build, the replay section says it is pending"
+fi
+# Nothing of ours left in tracefs.
+ok $(ls /sys/kernel/tracing/instances 2>/dev/null | grep -q '^mbecscope-bench-'; [ $? -ne 0 ]; echo $?) \
+	"the tracefs instance is removed"
+echo "1..$n"
