@@ -2,25 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 """mbecscope benchmarks: what the tool costs against what users would use instead.
 
-Run by `make bench` (see bench/RESULTS.md for what each figure means):
+Run by `make bench`; bench/RESULTS.md says what each figure means.
 
-  overhead  the built-in guest in storm mode (`mbecscope workload --pattern
-            storm`), faults per second with nothing attached (the baseline)
-            and with each observer attached: `mbecscope check`, `mbecscope
-            record`, `mbectop -b`, a bpftrace script counting the same
-            tracepoints, and the same tracefs events streamed from trace_pipe
-            into a file.  Configurations are interleaved within every
-            repetition (rotated, so none always runs first) and each figure is
-            the ratio to the baseline of the same repetition.  Events lost by
-            check, record and tracefs are counted in the same runs.
-  replay    events per second (one process, one thread) replaying a
-            recording and importing the same events as ftrace text.
-  memory    peak RSS of check and top (from the overhead runs) and of replay
-            on recordings of two lengths (N and 4N events), as a ratio.
+  overhead  one storm workload (`mbecscope workload --pattern storm`, which
+            prints SPTE faults per second every second) runs for the whole
+            section.  Windows with nothing attached and windows with one
+            observer attached alternate: base c1 base c2 ... base, the
+            observers in rotated order each repetition.  Observers: `mbecscope
+            check`, `mbecscope record`, `mbectop -b`, a bpftrace script
+            counting the same tracepoints, and the same tracefs events
+            streamed from trace_pipe into a file.  Each observer window's rate
+            is divided by the mean of the baseline windows either side.  Events
+            lost by check, record and tracefs are counted in the same windows.
+  replay    records per CPU second (one thread) replaying a recording and
+            importing the same events as ftrace text.
+  memory    peak RSS of check, record and top (from the overhead windows) and
+            of replay on inputs of N and 4N events, as a ratio.
 
-Everything goes to --out (default build/bench): results.json (every run, raw),
-figures.md (the tables), and the files the runs made.  Needs root, /dev/kvm,
-BPF and tracefs; bpftrace for its configuration (tools/deps.sh bench).
+Everything goes to --out (default build/bench): results.json (every window
+and run, raw), figures.md (the tables), and what the observers printed.
+Needs root, /dev/kvm, BPF and tracefs; bpftrace and time(1) (tools/deps.sh
+bench).
 """
 import argparse
 import json
@@ -32,6 +34,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 TRACEFS = "/sys/kernel/tracing"
@@ -90,6 +93,8 @@ class Proc:
     def __init__(self, argv, out_path):
         self.out_path = out_path
         self.ru_path = out_path + ".rusage"
+        self.status = None
+        self.ru = None
         f = open(out_path, "w")
         self.outer = subprocess.Popen(["/usr/bin/time", "-o", self.ru_path, "-f",
                                        "%M %U %S %e"] + argv, stdout=f,
@@ -106,47 +111,58 @@ class Proc:
                     break
             except OSError:
                 pass
-            if self.outer.poll() is not None:
+            if self.poll() is not None:
                 break
             time.sleep(0.01)
         if self.pid is None:
             self.pid = -1
 
     def poll(self):
-        return self.outer.poll()
+        """None while running; else the exit status.  Reaps with wait4 for the rusage."""
+        if self.status is None:
+            wpid, status, ru = os.wait4(self.outer.pid, os.WNOHANG)
+            if wpid == self.outer.pid:
+                # time(1) has reaped the command: its rusage is in ours (microseconds;
+                # time(1) itself prints hundredths).
+                self.status = self.outer.returncode = os.waitstatus_to_exitcode(status)
+                self.ru = ru
+        return self.status
 
     def kill(self):
-        if self.pid > 0 and self.outer.poll() is None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        self.outer.wait()
+        if self.poll() is None:
+            for pid in (self.pid, self.outer.pid):
+                try:
+                    if pid > 0:
+                        os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            self.finish(None, 10)
 
     def finish(self, sig=None, timeout=60):
         """Signal the command (unless sig is None), wait, return status, peak RSS, CPU time."""
-        if sig is not None and self.outer.poll() is None and self.pid > 0:
+        if sig is not None and self.poll() is None and self.pid > 0:
             try:
                 os.kill(self.pid, sig)
             except OSError:
                 pass
-        # wait4 on time(1) reports its reaped child's CPU time too, in
-        # microseconds (time(1) itself prints hundredths).
         deadline = time.monotonic() + timeout
-        while True:
-            wpid, status, ru = os.wait4(self.outer.pid, os.WNOHANG)
-            if wpid == self.outer.pid:
-                break
-            if time.monotonic() > deadline and self.pid > 0:
-                os.kill(self.pid, signal.SIGKILL)
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                for pid in (self.pid, self.outer.pid):
+                    try:
+                        if pid > 0:
+                            os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
             time.sleep(0.02)
-        st = self.outer.returncode = os.waitstatus_to_exitcode(status)
+        st = self.status
         lines = read(self.ru_path).strip().splitlines()
         m = re.search(r"terminated by signal (\d+)", lines[0]) if lines else None
         if m:
             st = -int(m.group(1))
-        rss = lines[-1].split()[0]
-        return {"status": st, "maxrss_kib": int(rss), "cpu_s": ru.ru_utime + ru.ru_stime}
+        rss = lines[-1].split()[0] if lines else "0"
+        return {"status": st, "maxrss_kib": int(rss),
+                "cpu_s": self.ru.ru_utime + self.ru.ru_stime}
 
 
 def bpf_attach_fds(pid):
@@ -183,6 +199,37 @@ def wait_attached(proc, what, timeout=60.0):
         last = n
         time.sleep(0.15)
     raise RuntimeError("%s did not attach in %.0f s" % (what, timeout))
+
+
+def prog_ids(pid):
+    """ids of the BPF programs a process holds (its fdinfo says prog_id)."""
+    ids = set()
+    try:
+        fds = os.listdir("/proc/%d/fdinfo" % pid)
+    except OSError:
+        return ids
+    for fd in fds:
+        try:
+            m = re.search(r"^prog_id:\s*(\d+)", read("/proc/%d/fdinfo/%s" % (pid, fd)), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def prog_run_stats(ids):
+    """Sum of run_time_ns and run_cnt over BPF programs (kernel.bpf_stats_enabled)."""
+    ns = cnt = 0
+    for i in sorted(ids):
+        r = subprocess.run(["bpftool", "prog", "show", "id", str(i), "--json"], text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if r.returncode != 0:
+            continue
+        j = json.loads(r.stdout)
+        ns += j.get("run_time_ns", 0)
+        cnt += j.get("run_cnt", 0)
+    return ns, cnt
 
 
 def tracepoints():
@@ -239,11 +286,12 @@ class Bench:
             mem = int(read("/proc/meminfo").split()[1]) // 1024
         except (OSError, ValueError, IndexError):
             pass
-        tdp = "?"
+        mods = sorted(d for d in os.listdir("/sys/module") if d.startswith("kvm_"))
+        tdp = "KVM module %s" % ("/".join(mods) or "built in")
         for m in ("kvm_intel", "kvm_amd"):
             for p in ("ept", "npt"):
                 try:
-                    tdp = "%s.%s=%s" % (m, p, read("/sys/module/%s/parameters/%s" % (m, p)).strip())
+                    tdp += " %s.%s=%s" % (m, p, read("/sys/module/%s/parameters/%s" % (m, p)).strip())
                 except OSError:
                     pass
         try:
@@ -274,25 +322,59 @@ class Bench:
             die("no KVM MMU tracepoints under %s/events; is KVM built in or loaded?" % TRACEFS)
         os.makedirs(self.out, exist_ok=True)
 
-    # ---- the storm workload, held until the observer is attached ----------------
-    def spawn_workload(self, tag):
-        """Start the storm, blocked on a FIFO; exec keeps the pid the observers filter on."""
-        fifo = os.path.join(self.out, "go.fifo")
-        if os.path.exists(fifo):
-            os.unlink(fifo)
-        os.mkfifo(fifo)
-        out = open(os.path.join(self.out, "workload-%s.json" % tag), "w")
-        p = subprocess.Popen(["sh", "-c", 'read _ < "$0" && exec "$@"', fifo, self.mbec,
-                              "workload", "--pattern", "storm", "--vcpus", str(self.a.vcpus),
-                              "--duration", str(self.a.duration), "--json"],
-                             stdout=out, stderr=subprocess.STDOUT)
-        out.close()
-        return p, fifo
+    # ---- the storm workload: one process for the whole section ----------------
+    def start_storm(self):
+        """Run the storm until stopped; a thread notes when each per-second rate arrives."""
+        self.samples = []	# (arrival time, faults/s over the second before it)
+        p = subprocess.Popen([self.mbec, "workload", "--pattern", "storm", "--vcpus",
+                              str(self.a.vcpus), "--duration", "86400"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.storm_text = []
+        pat = re.compile(r"^\s*[\d.]+s\s+(\d+) faults/s")
 
-    def release_workload(self, fifo):
-        with open(fifo, "w") as f:
-            f.write("go\n")
-        os.unlink(fifo)
+        def reader():
+            for line in p.stdout:
+                t = time.monotonic()
+                self.storm_text.append(line)
+                m = pat.match(line)
+                if m:
+                    self.samples.append((t, float(m.group(1))))
+        self.storm_reader = threading.Thread(target=reader, daemon=True)
+        self.storm_reader.start()
+        deadline = time.monotonic() + 60
+        while len(self.samples) < 2:	# skip the first second (VM creation)
+            if p.poll() is not None or time.monotonic() > deadline:
+                p.kill()
+                raise RuntimeError("the storm workload did not start: " +
+                                   "".join(self.storm_text).strip()[-300:])
+            time.sleep(0.1)
+        return p
+
+    def stop_storm(self, p):
+        p.send_signal(signal.SIGINT)
+        try:
+            st = p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            st = p.wait()
+        self.storm_reader.join(5)
+        return st
+
+    def window_rate(self, t0, t1):
+        """faults/s over the per-second intervals that lie wholly in [t0, t1]."""
+        num = den = 0.0
+        prev = None
+        for t, rate in self.samples:
+            if prev is not None and prev >= t0 and t <= t1:
+                num += rate * (t - prev)
+                den += t - prev
+            prev = t
+        return num / den if den > 0 else None
+
+    def storm_alive(self, p):
+        if p.poll() is not None:
+            raise RuntimeError("the storm workload ended early (status %d): %s" %
+                               (p.returncode, "".join(self.storm_text).strip()[-300:]))
 
     # ---- observers: start(pid) -> handle; stop(handle) -> dict ------------------
     def obs_mbec(self, name, argv_tail, tag, pid):
@@ -332,7 +414,9 @@ class Bench:
         # As large as check's ring buffer (8 MiB) in total.
         write(os.path.join(inst, "buffer_size_kb"), str(8192 // max(1, os.cpu_count())))
         write(os.path.join(inst, "options", "event-fork"), "1")
-        write(os.path.join(inst, "set_event_pid"), str(pid))
+        # Every thread of the VMM (the vCPUs already run), and any it starts.
+        tids = os.listdir("/proc/%d/task" % pid)
+        write(os.path.join(inst, "set_event_pid"), " ".join(tids))
         for system, name in self.tps:
             write(os.path.join(inst, "events", system, name, "enable"), "1")
         return inst
@@ -381,7 +465,11 @@ class Bench:
     def stop_tracefs(self, h):
         inst = h["inst"]
         write(os.path.join(inst, "tracing_on"), "0")
-        time.sleep(0.3)	# let cat drain what is left in the buffer
+        # With tracing off, trace_pipe ends once cat has drained the buffer
+        # (when cat has read anything at all); SIGTERM only if it does not.
+        deadline = time.monotonic() + 5
+        while h["proc"].poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         lost = self.tracefs_lost(inst)
         r = self.stop_proc(h, signal.SIGTERM)
         self.tracefs_cleanup()
@@ -392,54 +480,96 @@ class Bench:
         r.update({"lost": lost, "events": lines, "bytes": os.path.getsize(h["path"])})
         return r
 
-    # ---- one storm run with one observer ------------------------------------------
-    def one_run(self, config, rep):
+    # ---- one window with one observer attached ------------------------------------
+    def observe(self, config, rep, pid):
         tag = "%s-%d" % (config, rep)
-        la = loadavg()
-        wl, fifo = self.spawn_workload(tag)
-        h = None
+        starters = {"check": self.run_check, "record": self.run_record, "top": self.run_top,
+                    "bpftrace": self.run_bpftrace, "tracefs": self.run_tracefs}
+        h = starters[config](tag, pid)
         try:
-            if config == "check":
-                h = self.run_check(tag, wl.pid)
-            elif config == "record":
-                h = self.run_record(tag, wl.pid)
-            elif config == "top":
-                h = self.run_top(tag, wl.pid)
-            elif config == "bpftrace":
-                h = self.run_bpftrace(tag, wl.pid)
-            elif config == "tracefs":
-                h = self.run_tracefs(tag, wl.pid)
-            self.release_workload(fifo)
-            st = wait_rusage(wl.pid, self.a.duration + 120)
-            wl.returncode = st
+            t0 = time.monotonic()
+            la = loadavg()
+            time.sleep(self.a.window)
+            t1 = time.monotonic()
         except BaseException:
-            if wl.poll() is None:
-                wl.kill()
-                wl.wait()
-            if h:
-                h["proc"].kill()
+            h["proc"].kill()
             raise
-        res = {"config": config, "rep": rep, "loadavg": la}
-        if h is not None:
-            time.sleep(0.2)	# the observer drains what the last faults produced
-            if config == "tracefs":
-                res["observer"] = self.stop_tracefs(h)
-            else:
-                res["observer"] = self.stop_proc(h)
-                res["observer"]["attached"] = h["attached"]
-                self.observer_result(config, h["path"], res["observer"])
-        wtext = read(os.path.join(self.out, "workload-%s.json" % tag))
-        if st != 0:
-            raise RuntimeError("storm workload (%s) failed with status %d: %s" %
-                               (config, st, wtext.strip()[:300]))
-        w = json.loads(wtext)
-        res["faults_per_s"] = w["faults_per_s"]
-        res["faults"] = w["faults"]
-        res["kvm_pf_fixed"] = w.get("kvm_stats", {}).get("pf_fixed")
-        return res
+        time.sleep(0.2)	# the observer drains what the last faults produced
+        w = {"config": config, "rep": rep, "t0": t0, "t1": t1, "loadavg": la}
+        if config == "tracefs":
+            obs = self.stop_tracefs(h)
+        else:
+            obs = self.stop_proc(h)
+            obs["attached"] = h["attached"]
+            try:
+                self.observer_result(config, h["path"], obs)
+            except (RuntimeError, ValueError) as e:
+                # On a shared machine something may kill an observer: the
+                # window is reported as failed and left out, the run goes on.
+                w["failed"] = str(e).splitlines()[0][:200]
+                note("%s window %d failed: %s" % (config, rep, w["failed"]))
+        obs["path"] = h["path"]
+        w["observer"] = obs
+        return w
+
+    def profile(self, configs, wl):
+        """One more window per BPF observer with kernel.bpf_stats_enabled on.
+
+        Not part of the ratios (the statistics cost time themselves): it says
+        how much of a fault's time the observer's programs take in the kernel,
+        apart from the CPU its user space takes from everything else.
+        """
+        knob = "/proc/sys/kernel/bpf_stats_enabled"
+        try:
+            old = read(knob).strip()
+            write(knob, "1")
+        except OSError as e:
+            self.results["pending"].append("BPF run-time profile: cannot set %s: %s" % (knob, e))
+            return {}
+        prof = {}
+        try:
+            for c in configs:
+                note("overhead: BPF run-time profile, %s" % c)
+                tag = "%s-profile" % c
+                starters = {"check": self.run_check, "record": self.run_record,
+                            "top": self.run_top, "bpftrace": self.run_bpftrace}
+                h = starters[c](tag, wl.pid)
+                try:
+                    ids = prog_ids(h["proc"].pid)
+                    ns0, cnt0 = prog_run_stats(ids)
+                    t0 = time.monotonic()
+                    time.sleep(self.a.window)
+                    t1 = time.monotonic()
+                    ns1, cnt1 = prog_run_stats(ids)
+                finally:
+                    r = self.stop_proc(h)
+                prof[c] = {"programs": len(ids), "run_ns": ns1 - ns0, "run_cnt": cnt1 - cnt0,
+                           "t0": t0, "t1": t1, "cpu_s": r["cpu_s"]}
+                self.storm_alive(wl)
+        finally:
+            write(knob, old)
+        return prof
+
+    def base_window(self, rep):
+        t0 = time.monotonic()
+        la = loadavg()
+        time.sleep(self.a.window)
+        return {"config": "base", "rep": rep, "t0": t0, "t1": time.monotonic(), "loadavg": la}
 
     def observer_result(self, config, path, r):
         text = read(path)
+        if config == "record":
+            if r["status"] not in (0, 1):
+                raise RuntimeError("record exited %d: %s" % (r["status"], text[-300:]))
+            j = json.loads(text[text.index("{"):])
+            r["file_bytes"] = j.get("bytes")
+            r["records"] = j.get("records")
+            # What the kernel saw and dropped is in the recording's end chunk.
+            rp = subprocess.run([self.mbec, "replay", j["file"], "--json"], text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            path = path + ".replay"
+            write(path, rp.stdout)
+            text = rp.stdout
         if config in ("check", "record"):
             try:
                 j = json.loads(text[text.index("{"):])
@@ -455,8 +585,6 @@ class Bench:
             # Every loss counted: what the kernel saw is what arrived plus what it dropped.
             r["accounted"] = (rec + dropped == seen)
             r["anomalies"] = j.get("anomalies", {}).get("total")
-            if config == "record":
-                r["file_bytes"] = j.get("bytes")
             if r["status"] not in (0, 1):
                 raise RuntimeError("%s exited %d: %s" % (config, r["status"], text[-300:]))
         elif r["status"] not in (0, 1, -signal.SIGINT):
@@ -464,7 +592,17 @@ class Bench:
 
     # ---- 1 + 2: overhead and lost events --------------------------------------------
     def overhead(self):
-        configs = ["base"]
+        """One storm; windows of nothing attached and of one observer alternate.
+
+        Per repetition every observer gets one window (in rotated order),
+        each preceded by a baseline window, and one baseline window closes the
+        section: base c1 base c2 ... base.  An observer's ratio is its
+        window's rate over the mean of the baseline windows either side, so
+        what other load does to the machine over seconds cancels out.  The
+        seconds an observer spends starting (loading BPF, compiling a
+        script) and stopping lie outside every window.
+        """
+        configs = []
         for c in self.a.configs:
             if c == "base":
                 continue
@@ -475,34 +613,74 @@ class Bench:
                 self.results["pending"].append("bpftrace: not installed (tools/deps.sh bench)")
                 continue
             configs.append(c)
-        runs = []
-        for rep in range(self.a.reps):
-            k = rep % len(configs)
-            order = configs[k:] + configs[:k]
-            for c in order:
-                note("overhead: repetition %d/%d, %s" % (rep + 1, self.a.reps, c))
-                runs.append(self.one_run(c, rep))
+        wl = self.start_storm()
+        wins = []
+        try:
+            for rep in range(self.a.reps):
+                k = rep % max(1, len(configs))
+                for c in configs[k:] + configs[:k]:
+                    note("overhead: repetition %d/%d, %s" % (rep + 1, self.a.reps, c))
+                    wins.append(self.base_window(rep))
+                    self.storm_alive(wl)
+                    wins.append(self.observe(c, rep, wl.pid))
+                    self.storm_alive(wl)
+            wins.append(self.base_window(self.a.reps - 1))
+            self.storm_alive(wl)
+            prof = self.profile([c for c in configs if c != "tracefs"], wl)
+        except BaseException:
+            wl.kill()
+            raise
+        st = self.stop_storm(wl)
+        if st not in (0, -signal.SIGINT):
+            raise RuntimeError("the storm workload failed (status %d): %s" %
+                               (st, "".join(self.storm_text).strip()[-300:]))
+        for w in wins:
+            w["faults_per_s"] = self.window_rate(w["t0"], w["t1"])
+            if w["faults_per_s"] is None:
+                raise RuntimeError("no whole second of storm in a %.1f s window; "
+                                   "raise --window" % self.a.window)
+        for i, w in enumerate(wins):
+            if w["config"] != "base" and "failed" not in w:
+                w["base_faults_per_s"] = (wins[i - 1]["faults_per_s"] +
+                                          wins[i + 1]["faults_per_s"]) / 2
+                w["ratio"] = w["faults_per_s"] / w["base_faults_per_s"]
         summary = {}
+        base = [w for w in wins if w["config"] == "base"]
+        summary["base"] = {"faults_per_s": stats([w["faults_per_s"] for w in base]),
+                           "ratio": stats([1.0])}
         for c in configs:
-            mine = [r for r in runs if r["config"] == c]
-            ratios = []
-            for r in mine:
-                base = [b for b in runs if b["config"] == "base" and b["rep"] == r["rep"]][0]
-                ratios.append(r["faults_per_s"] / base["faults_per_s"])
-            s = {"faults_per_s": stats([r["faults_per_s"] for r in mine]),
-                 "ratio": stats(ratios)}
-            obs = [r["observer"] for r in mine if "observer" in r]
-            if obs:
-                s["maxrss_kib"] = stats([o["maxrss_kib"] for o in obs])
-                s["cpu_s"] = stats([o["cpu_s"] for o in obs])
-                if "lost" in obs[0]:
-                    s["lost"] = [o["lost"] for o in obs]
-                    s["events"] = [o["events"] for o in obs]
-                if "accounted" in obs[0]:
-                    s["accounted"] = all(o["accounted"] for o in obs)
+            mine = [w for w in wins if w["config"] == c and "failed" not in w]
+            failed = [w["failed"] for w in wins if w["config"] == c and "failed" in w]
+            if not mine:
+                self.results["pending"].append("%s: every window failed (%s)" % (c, failed[0]))
+                continue
+            s = {"faults_per_s": stats([w["faults_per_s"] for w in mine]),
+                 "failed": failed,
+                 "ratio": stats([w["ratio"] for w in mine])}
+            obs = [w["observer"] for w in mine]
+            s["maxrss_kib"] = stats([o["maxrss_kib"] for o in obs])
+            s["cpu_s"] = stats([o["cpu_s"] for o in obs])
+            if "lost" in obs[0]:
+                s["lost"] = [o["lost"] for o in obs]
+                s["events"] = [o["events"] for o in obs]
+            if "accounted" in obs[0]:
+                s["accounted"] = all(o["accounted"] for o in obs)
             summary[c] = s
-        self.results["overhead"] = {"configs": configs, "runs": runs, "summary": summary,
-                                    "loadavg": stats([r["loadavg"] for r in runs])}
+        base_rate = summary["base"]["faults_per_s"]["median"]
+        for p in prof.values():
+            p["faults_per_s"] = self.window_rate(p["t0"], p["t1"])
+            faults = (p["faults_per_s"] or 0) * (p["t1"] - p["t0"])
+            p["ns_per_fault"] = p["run_ns"] / faults if faults else None
+            p["runs_per_fault"] = p["run_cnt"] / faults if faults else None
+            p["ns_per_run"] = p["run_ns"] / p["run_cnt"] if p["run_cnt"] else None
+            # The share of a fault's time (at the baseline rate) spent in the programs.
+            p["share_of_fault"] = (p["ns_per_fault"] * base_rate / 1e9
+                                   if p["ns_per_fault"] is not None else None)
+        configs = [c for c in configs if c in summary]
+        self.results["overhead"] = {"configs": ["base"] + configs, "windows": wins,
+                                    "bpf_profile": prof,
+                                    "summary": summary, "storm": "".join(self.storm_text),
+                                    "loadavg": stats([w["loadavg"] for w in wins])}
 
     # ---- 3 + 4: replay throughput and memory ---------------------------------------
     def scale_text(self, src, dst, target):
@@ -567,13 +745,17 @@ class Bench:
         if not self.has_cmd("replay"):
             self.results["pending"].append("replay/memory: 'mbecscope replay' is not in this build")
             return
-        caps = [r for r in (self.results["overhead"] or {}).get("runs", [])
-                if r["config"] == "tracefs"]
+        caps = [w for w in (self.results["overhead"] or {}).get("windows", [])
+                if w["config"] == "tracefs"]
         if not caps:
             note("replay: capturing a storm with tracefs")
-            caps = [self.one_run("tracefs", 0)]
-        cap = max(caps, key=lambda r: r["observer"]["events"])
-        src = os.path.join(self.out, "tracefs-tracefs-%d.txt" % cap["rep"])
+            wl = self.start_storm()
+            try:
+                caps = [self.observe("tracefs", 0, wl.pid)]
+            finally:
+                self.stop_storm(wl)
+        cap = max(caps, key=lambda w: w["observer"]["events"])
+        src = cap["observer"]["path"]
         n1 = self.a.events
         sizes = {"1x": n1, "4x": 4 * n1}
         files = {}
@@ -642,6 +824,10 @@ class Bench:
                                   "marginal_per_cpu_s": {k: stats(v) for k, v in marginal.items()},
                                   "loadavg": stats([r["loadavg"] for r in runs])}
         self.results["memory"] = {"rss_4x_vs_1x": {k: stats(v) for k, v in rss_growth.items()}}
+        if not self.a.keep:	# hundreds of MB of text: gone unless asked for
+            for f in files.values():
+                for k in ("text", "rec"):
+                    os.unlink(f[k])
 
     # ---- report ------------------------------------------------------------------
     def figures(self):
@@ -651,8 +837,8 @@ class Bench:
         o.append("Machine: %s, %s CPUs (%s), %d MiB, Linux %s, %s. Run %s." %
                  (m["host"], m["cpus"], m["cpu"], m["mem_mib"], m["kernel"], m["kvm"], m["date"]))
         a = self.a
-        o.append("Settings: %d repetitions x %.1f s storm, %d vCPU; replay %d repetitions, "
-                 "%d and %d events%s." % (a.reps, a.duration, a.vcpus, a.replay_reps, a.events,
+        o.append("Settings: %d repetitions, %.1f s windows, storm with %d vCPU; replay %d "
+                 "repetitions, %d and %d events%s." % (a.reps, a.window, a.vcpus, a.replay_reps, a.events,
                                            4 * a.events, " (QUICK: a smoke run, not figures)"
                                            if a.quick else ""))
         ov = R["overhead"]
@@ -676,6 +862,27 @@ class Bench:
                          (LABEL.get(c, c), s["faults_per_s"]["median"], s["ratio"]["median"],
                           s["ratio"]["min"], s["ratio"]["max"],
                           100 * (1 - s["ratio"]["median"]), cpu, rss))
+            for c in ov["configs"]:
+                for why in ov["summary"][c].get("failed", []):
+                    o.append("")
+                    o.append("A window of %s failed and is left out: %s" % (LABEL.get(c, c), why))
+            prof = ov.get("bpf_profile") or {}
+            if prof:
+                o.append("")
+                o.append("In-kernel cost of the observers' BPF programs (one extra window each "
+                         "with kernel.bpf_stats_enabled=1, not part of the ratios above):")
+                o.append("")
+                o.append("| configuration | programs | runs per fault | ns per run | "
+                         "ns per fault | share of a fault's time at the baseline rate |")
+                o.append("|---|---:|---:|---:|---:|---:|")
+                for c, p in prof.items():
+                    o.append("| %s | %d | %s | %s | %s | %s |" %
+                             (LABEL.get(c, c), p["programs"],
+                              "-" if p["runs_per_fault"] is None else "%.1f" % p["runs_per_fault"],
+                              "-" if p["ns_per_run"] is None else "%.0f" % p["ns_per_run"],
+                              "-" if p["ns_per_fault"] is None else "%.0f" % p["ns_per_fault"],
+                              "-" if p["share_of_fault"] is None else
+                              "%.1f%%" % (100 * p["share_of_fault"])))
             o.append("")
             o.append("### 2. Lost events at the storm rate")
             o.append("")
@@ -757,21 +964,24 @@ def main():
     ap.add_argument("--mbecscope", default=os.path.join(ROOT, "build", "mbecscope"))
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 1 repetition, 1 s, small replay inputs")
+                    help="smoke run: 1 repetition, 2 s windows, small replay inputs")
     ap.add_argument("--reps", type=int, help="overhead repetitions (default 5)")
-    ap.add_argument("--duration", type=float, help="storm seconds per run (default 5)")
+    ap.add_argument("--window", type=float, help="seconds each configuration is measured "
+                    "(default 3, at least 2)")
     ap.add_argument("--vcpus", type=int, default=1)
     ap.add_argument("--replay-reps", type=int, help="replay repetitions (default 3)")
     ap.add_argument("--events", type=int, help="events in the shorter replay input "
                     "(default 1000000; the longer one has 4 times as many)")
     ap.add_argument("--configs", default="base,check,record,top,bpftrace,tracefs",
                     help="overhead configurations, comma-separated")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the replay inputs (the 4x text is hundreds of MB)")
     ap.add_argument("--only", default="overhead,replay",
                     help="sections: overhead, replay (replay includes memory)")
     a = ap.parse_args()
     q = a.quick
     a.reps = a.reps or (1 if q else 5)
-    a.duration = a.duration or (1.0 if q else 5.0)
+    a.window = a.window or (2.0 if q else 3.0)
     a.replay_reps = a.replay_reps or (1 if q else 3)
     a.events = a.events or (50000 if q else 1000000)
     a.configs = [c.strip() for c in a.configs.split(",") if c.strip()]
@@ -782,8 +992,10 @@ def main():
     for s in a.only:
         if s not in ("overhead", "replay"):
             die("unknown section '%s' (overhead, replay)" % s)
-    if a.reps < 1 or a.duration <= 0 or a.replay_reps < 1 or a.events < 1 or a.vcpus < 1:
-        die("--reps, --duration, --replay-reps, --events and --vcpus want positive numbers")
+    if a.reps < 1 or a.replay_reps < 1 or a.events < 1 or a.vcpus < 1:
+        die("--reps, --replay-reps, --events and --vcpus want positive numbers")
+    if a.window < 2:
+        die("--window wants at least 2 seconds (the storm reports its rate once a second)")
 
     b = Bench(a)
     b.check_env()
