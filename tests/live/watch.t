@@ -141,7 +141,8 @@ ok $([ $rc -eq 0 ] && [ "$alerts" = 0 ] && grep -q '"type":"end"' "$tmp/out"; ec
 # ---- a daemon: HTTP endpoint, SIGHUP, SIGTERM -----------------------------------
 p=$(port)
 cfg="$tmp/we\"ird\\name.conf"
-printf 'fault-rate = 1000\nlisten = 127.0.0.1:%s\n' "$p" >"$cfg"
+# A threshold nothing reaches; SIGHUP will bring it down to 1000/s.
+printf 'fault-rate = 100000000\nfault-factor = 0\nlisten = 127.0.0.1:%s\n' "$p" >"$cfg"
 "$M" watch --config "$cfg" --json --quiet --output "$tmp/d.jsonl" --textfile "$tmp/d.prom" \
 	--textfile-interval 200ms >"$tmp/dout" 2>"$tmp/derr" &
 bg=$!
@@ -162,17 +163,25 @@ ok $([ "$code" = 405 ]; echo $?) "POST: 405"
 # SIGHUP after logrotate moved the file: the next alerts go to a new file.
 wait_for test -s "$tmp/d.prom"
 mv "$tmp/d.jsonl" "$tmp/d.jsonl.1"
+printf 'fault-rate = 1000\nfault-factor = 0\nlisten = 127.0.0.1:%s\n' "$p" >"$cfg"
 kill -HUP $bg
 wait_for test -e "$tmp/d.jsonl"
 ok $? "SIGHUP: the JSON lines file is opened again"
+wait_for grep -q "SIGHUP: reopened the output, reloaded" "$tmp/derr"
+ok $? "SIGHUP: the configuration is read again (says so on stderr)"
 # Other VMs on this host may storm too: look for this workload's VM (its pid) only.
 "$M" workload --pattern storm --duration 3 >/dev/null 2>&1 &
 wl=$!
 wait $wl
 wait_for grep -q "\"rule\":\"fault-storm\",\"severity\":\"warning\",\"vm\":$wl," "$tmp/d.jsonl"
-ok $? "an alert after SIGHUP lands in the new file (VM $wl)"
+ok $? "the reloaded threshold fires; the alert lands in the new file (VM $wl)"
 ok $(! grep -q "\"vm\":$wl," "$tmp/d.jsonl.1"; echo $?) "... and not in the rotated one"
-ok $(kill -0 $bg 2>/dev/null; echo $?) "the daemon survived SIGHUP"
+printf 'fault-rate = 1000\nwindow = never\n' >"$cfg"
+kill -HUP $bg
+wait_for grep -q "keeping the settings in effect" "$tmp/derr"
+ok $? "SIGHUP with a broken file: reported, the settings in effect kept"
+grep "keeping" "$tmp/derr" | sed 's/^/# /'
+ok $(kill -0 $bg 2>/dev/null; echo $?) "the daemon survived both SIGHUPs"
 
 kill -TERM $bg
 wait $bg
