@@ -54,6 +54,7 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 		"mbecscope watch: metrics are at /metrics\n";
 	static const char not_found[] = "not found: try /metrics\n";
 	static const char bad_method[] = "only GET and HEAD\n";
+	static const char not_ready[] = "starting: no metrics yet\n";
 	struct alert_http *h = cls;
 	mhd_result ret;
 
@@ -71,8 +72,13 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 		return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
 			     sizeof(not_found) - 1);
 	pthread_mutex_lock(&h->lock);
-	ret = reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-		    h->page ? h->page : "", h->page ? h->len : 0);
+	/* Before the first page: say so rather than serve an empty scrape. */
+	if (h->page)
+		ret = reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", h->page,
+			    h->len);
+	else
+		ret = reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", not_ready,
+			    sizeof(not_ready) - 1);
 	pthread_mutex_unlock(&h->lock);
 	return ret;
 }
