@@ -28,6 +28,7 @@
 #include "cli/json.h"
 #include "live/btf_layout.h"
 #include "live/live.h"
+#include "trace/source.h"
 #include "workload/workload.h"
 
 static volatile sig_atomic_t stop_requested, hup_requested;
@@ -258,6 +259,111 @@ static void on_hup(struct watch_run *run, const char *config, const struct flag_
 	alert_sinks_note(&run->sinks, "SIGHUP: reopened the output, reloaded %s", config);
 }
 
+/* The sinks and engines both modes share; 0, or -1 with one line in err. */
+static int run_open(struct watch_run *run, const struct mbec_check_opts *copts, bool json,
+		    bool quiet, char *err, size_t errlen)
+{
+	run->sinks.out = quiet ? NULL : stdout;
+	run->sinks.out_json = json;
+	snprintf(run->sinks.json_path, sizeof(run->sinks.json_path), "%s", run->cfg.json_path);
+	run->sinks.syslog = run->cfg.syslog;
+	run->pi.start_time = clock_ns(CLOCK_REALTIME) / 1e9;
+	run->alerts = alert_engine_new(&run->cfg.rules, on_alert, run);
+	run->check = mbec_check_new(copts);
+	if (!run->alerts || !run->check) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	mbec_check_on_anomaly(run->check, on_anomaly, run);
+	if (alert_sinks_open(&run->sinks, err, errlen))
+		return -1;
+	if (run->cfg.listen[0] &&
+	    alert_http_start(&run->http, run->cfg.listen, run->cfg.allow_remote, err, errlen))
+		return -1;
+	return 0;
+}
+
+static void run_close(struct watch_run *run)
+{
+	alert_http_stop(run->http);
+	alert_sinks_close(&run->sinks);
+	mbec_check_free(run->check);
+	alert_engine_free(run->alerts);
+}
+
+static uint64_t fired_total(const struct watch_run *run)
+{
+	const struct alert_stats *st = alert_engine_stats(run->alerts);
+	uint64_t n = st->suppressed;
+	int r;
+
+	for (r = 0; r < ALERT_R_NR; r++)
+		n += st->fired[r];
+	return n;
+}
+
+/*
+ * --replay: the same engines over a recording or ftrace text.  Time is
+ * the file's; a recording's header gives the wall clock of its start, so
+ * alerts carry the UTC time they would have had live.
+ */
+static int watch_replay(struct watch_run *run, const char *path, const char *config, bool json,
+			bool quiet)
+{
+	struct trace_source_opts so = { .layout = MBEC_LAYOUT_UNKNOWN, .spte_ept = -1 };
+	struct mbec_check_opts copts = { 0 };
+	const struct mbec_rec_info *info;
+	const struct mbec_event_hdr *h;
+	struct trace_source *src = NULL;
+	char err[600];
+	int r, rc;
+
+	if (trace_source_open(&src, path, &so, err, sizeof(err)))
+		return cli_usage_error("watch", "%s: %s", path, err);
+	info = trace_source_info(src);
+	copts.layout = info->abi;
+	copts.role = &info->role;
+	copts.spte_ept = info->flags & MBEC_REC_F_SPTE_EPT;
+	copts.mbec = info->flags & MBEC_REC_F_MBEC;
+	if (info->has_mode) {
+		copts.expect_mode_valid = true;
+		copts.expect_mode = info->mode;
+	}
+	run->cfg.rules.spte_ept = copts.spte_ept;
+	if (!trace_source_is_text(src) && info->created_ns && info->start_mono_ns) {
+		run->sinks.has_real = true;
+		run->sinks.real_offset_ns = (int64_t)(info->created_ns - info->start_mono_ns);
+	}
+	run->pi.mode = "replay";
+	run->pi.source = path;
+	run->pi.config = config ? config : "";
+	if (run_open(run, &copts, json, quiet, err, sizeof(err))) {
+		run_close(run);
+		trace_source_free(src);
+		return cli_usage_error("watch", "%s", err);
+	}
+	while ((r = trace_source_next(src, &h)) > 0)
+		on_record(run, h, h->size);
+	mbec_check_finish(run->check);
+	alert_finish(run->alerts);
+	if (publish(run, true, err, sizeof(err))) {
+		run_close(run);
+		trace_source_free(src);
+		return cli_usage_error("watch", "%s", err);
+	}
+	end_line(run, json);
+	rc = fired_total(run) ? EXIT_ANOMALY : EXIT_FINE;
+	if (trace_source_problem(src)[0]) {
+		fprintf(stderr, "%s watch: %s: %s%s\n", prog_name, path, trace_source_problem(src),
+			trace_source_damaged(src) ? "" : " (warning)");
+		if (trace_source_damaged(src))
+			rc = EXIT_USAGE;
+	}
+	run_close(run);
+	trace_source_free(src);
+	return rc;
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	enum {
@@ -318,7 +424,7 @@ int cmd_watch(int argc, char **argv)
 	double duration = 0, t0, last_text = 0, last_http = 0;
 	uint64_t fired;
 	long pid = 0;
-	int c, idx, rc = EXIT_FINE, ret, r;
+	int c, idx, rc = EXIT_FINE, ret;
 	char err[600], *end;
 	bool signalled;
 
@@ -420,8 +526,7 @@ int cmd_watch(int argc, char **argv)
 		return EXIT_FINE;
 	}
 	if (replay)
-		return cli_usage_error("watch", "--replay needs the trace reader, which this build "
-				       "does not have yet");
+		return watch_replay(&run, replay, config, json, quiet);
 
 	/* The ABI layout: from BTF unless the user says. */
 	if (!strcmp(layout_arg, "auto")) {
@@ -465,28 +570,13 @@ int cmd_watch(int argc, char **argv)
 	}
 
 	/* Sinks and endpoints first: a bad path or port fails before anything runs. */
-	run.sinks.out = quiet ? NULL : stdout;
-	run.sinks.out_json = json;
-	snprintf(run.sinks.json_path, sizeof(run.sinks.json_path), "%s", run.cfg.json_path);
-	run.sinks.syslog = run.cfg.syslog;
 	run.sinks.has_real = true;
 	run.sinks.real_offset_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
 	run.pi.mode = "live";
 	run.pi.source = pattern ? "kernel (built-in workload)" : "kernel";
 	run.pi.config = config ? config : "";
-	run.pi.start_time = clock_ns(CLOCK_REALTIME) / 1e9;
 	ret = -1;
-	run.alerts = alert_engine_new(&run.cfg.rules, on_alert, &run);
-	run.check = mbec_check_new(&copts);
-	if (!run.alerts || !run.check) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto fail;
-	}
-	mbec_check_on_anomaly(run.check, on_anomaly, &run);
-	if (alert_sinks_open(&run.sinks, err, sizeof(err)))
-		goto fail;
-	if (run.cfg.listen[0] &&
-	    alert_http_start(&run.http, run.cfg.listen, run.cfg.allow_remote, err, sizeof(err)))
+	if (run_open(&run, &copts, json, quiet, err, sizeof(err)))
 		goto fail;
 	if (publish(&run, true, err, sizeof(err)))
 		goto fail;
@@ -572,12 +662,7 @@ int cmd_watch(int argc, char **argv)
 	if (publish(&run, true, err, sizeof(err)))
 		alert_sinks_note(&run.sinks, "%s", err);
 	end_line(&run, json);
-	{
-		const struct alert_stats *st = alert_engine_stats(run.alerts);
-
-		for (fired = st->suppressed, r = 0; r < ALERT_R_NR; r++)
-			fired += st->fired[r];
-	}
+	fired = fired_total(&run);
 	rc = signalled || !fired ? EXIT_FINE : EXIT_ANOMALY;
 	ret = 0;
 fail:
@@ -585,15 +670,9 @@ fail:
 		if (child.pid > 0)
 			workload_kill(&child);
 		mbec_live_close(live);
-		alert_http_stop(run.http);
-		alert_sinks_close(&run.sinks);
-		mbec_check_free(run.check);
-		alert_engine_free(run.alerts);
+		run_close(&run);
 		return cli_usage_error("watch", "%s", err);
 	}
-	alert_http_stop(run.http);
-	alert_sinks_close(&run.sinks);
-	mbec_check_free(run.check);
-	alert_engine_free(run.alerts);
+	run_close(&run);
 	return rc;
 }
