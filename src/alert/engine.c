@@ -113,7 +113,7 @@ struct alert_engine {
 	unsigned int fired_int;		/* keys fired in the current interval */
 	struct key *keys[KEY_BUCKETS];
 	struct vm_state *vms;
-	unsigned int nvms, capvms;
+	unsigned int nvms, capvms, last_vm;
 };
 
 static uint64_t str_hash(const char *s)
@@ -296,9 +296,14 @@ static struct vm_state *vm_get(struct alert_engine *e, uint32_t vm)
 {
 	unsigned int i;
 
+	/* Records come in runs of one VM: try the last one first. */
+	if (e->last_vm < e->nvms && e->vms[e->last_vm].vm == vm)
+		return &e->vms[e->last_vm];
 	for (i = 0; i < e->nvms; i++)
-		if (e->vms[i].vm == vm)
+		if (e->vms[i].vm == vm) {
+			e->last_vm = i;
 			return &e->vms[i];
+		}
 	if (e->nvms == e->capvms) {
 		unsigned int cap = e->capvms ? e->capvms * 2 : 8;
 		struct vm_state *n = realloc(e->vms, cap * sizeof(*n));

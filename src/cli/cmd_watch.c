@@ -11,6 +11,7 @@
  * settings kept); SIGTERM and SIGINT flush everything and exit 0.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "cli/json.h"
 #include "live/btf_layout.h"
 #include "live/live.h"
+#include "mbec_arch.h"
 #include "trace/source.h"
 #include "workload/workload.h"
 
@@ -157,6 +159,33 @@ static int publish(struct watch_run *run, bool textfile, char *err, size_t errle
 		alert_http_set(run->http, buf, len);
 	free(buf);
 	return ret;
+}
+
+/*
+ * Guest entries behind prefetched SPTEs, read from the VMM's memory (as
+ * check does), so those SPTEs are checked fully.  One open /proc/PID/mem
+ * at a time.
+ */
+struct vmm_mem {
+	uint32_t pid;
+	int fd;
+};
+
+static int read_vmm(void *ctx, uint32_t pid, uint64_t hva, uint64_t *val)
+{
+	struct vmm_mem *m = ctx;
+	char path[32];
+
+	if (m->fd < 0 || m->pid != pid) {
+		if (m->fd >= 0)
+			close(m->fd);
+		snprintf(path, sizeof(path), "/proc/%u/mem", pid);
+		m->fd = open(path, O_RDONLY | O_CLOEXEC);
+		m->pid = pid;
+		if (m->fd < 0)
+			return -1;
+	}
+	return pread(m->fd, val, sizeof(*val), (off_t)hva) == sizeof(*val) ? 0 : -1;
 }
 
 static bool sysfs_yes(const char *path)
@@ -420,6 +449,8 @@ int cmd_watch(int argc, char **argv)
 	struct workload_child child = { .pid = -1, .go_fd = -1 };
 	struct mbec_live *live = NULL;
 	struct role_layout rl;
+	struct workload_layout *wl;
+	struct vmm_mem mem = { .fd = -1 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	double duration = 0, t0, last_text = 0, last_http = 0;
 	uint64_t fired;
@@ -560,14 +591,21 @@ int cmd_watch(int argc, char **argv)
 		if (workload_spawn(&wo, &child, err, sizeof(err)))
 			return cli_usage_error("watch", "%s", err);
 		pid = child.pid;
-		if (wo.pattern == WORKLOAD_MATRIX) {
+		/* The guest's registers: the mode its shadow pages' roles must match. */
+		wl = workload_layout_new(&wo);
+		if (wl) {
 			copts.expect_mode_valid = true;
 			copts.expect_mode.mmu = MBEC_MMU_LEGACY;
-			copts.expect_mode.levels = 4;
-			copts.expect_mode.cr0_wp = true;
-			copts.expect_mode.efer_nx = true;
+			copts.expect_mode.levels = (wl->cr4 & X86_CR4_LA57) ? 5 : 4;
+			copts.expect_mode.cr0_wp = wl->cr0 & X86_CR0_WP;
+			copts.expect_mode.cr4_smep = wl->cr4 & X86_CR4_SMEP;
+			copts.expect_mode.cr4_smap = wl->cr4 & X86_CR4_SMAP;
+			copts.expect_mode.efer_nx = wl->efer & X86_EFER_NXE;
+			workload_layout_free(wl);
 		}
 	}
+	copts.guest.read_mem = read_vmm;
+	copts.guest.ctx = &mem;
 
 	/* Sinks and endpoints first: a bad path or port fails before anything runs. */
 	run.sinks.has_real = true;
@@ -671,8 +709,12 @@ fail:
 			workload_kill(&child);
 		mbec_live_close(live);
 		run_close(&run);
+		if (mem.fd >= 0)
+			close(mem.fd);
 		return cli_usage_error("watch", "%s", err);
 	}
 	run_close(&run);
+	if (mem.fd >= 0)
+		close(mem.fd);
 	return rc;
 }
