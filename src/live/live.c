@@ -161,6 +161,40 @@ static bool vendor_vcpu_known(struct btf *vmlinux)
 	return found;
 }
 
+int mbec_live_probe_btf(const struct btf *btf, struct mbec_live_attach state[MBEC_LIVE_NR_TP],
+			bool enabled[MBEC_LIVE_NR_TP], bool *acc_arg, char *err, size_t errlen)
+{
+	int i, ret;
+
+	*acc_arg = false;
+	for (i = 0; i < MBEC_LIVE_NR_TP; i++) {
+		const struct btf_type *fp = tp_proto(btf, tps[i].tp);
+		char *note = state[i].note;
+		size_t notelen = sizeof(state[i].note);
+
+		state[i].tracepoint = tps[i].tp;
+		state[i].how = "no";
+		state[i].required = tps[i].required;
+		note[0] = 0;
+		enabled[i] = false;
+		if (!fp) {
+			snprintf(note, notelen, "no such tracepoint in this kernel");
+		} else {
+			ret = check_proto(btf, fp, &tps[i], note, notelen);
+			if (ret >= 0) {
+				enabled[i] = true;
+				if (ret == 1)
+					*acc_arg = true;
+			}
+		}
+		if (!enabled[i] && tps[i].required)
+			return fail(err, errlen, -ENOENT,
+				    "tracepoint %s: %s; this kernel's KVM cannot be checked (it needs "
+				    "the kvmmmu tracepoints of Linux 6.x)", tps[i].tp, note);
+	}
+	return 0;
+}
+
 static int on_ringbuf(void *ctx, void *data, size_t len)
 {
 	struct mbec_live *l = ctx;
@@ -261,34 +295,13 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 	}
 	l->on_event = opts->on_event;
 	l->ctx = opts->ctx;
-	for (i = 0; i < MBEC_LIVE_NR_TP; i++) {
-		const struct btf *btf = kvm_btf ? kvm_btf : vmlinux;
-		const struct btf_type *fp = tp_proto(btf, tps[i].tp);
-		char *note = l->state[i].note;
-		size_t notelen = sizeof(l->state[i].note);
-
-		l->state[i].tracepoint = tps[i].tp;
-		l->state[i].how = "no";
-		l->state[i].required = tps[i].required;
-		if (!fp) {
-			snprintf(note, notelen, "no such tracepoint in this kernel");
-		} else {
-			ret = check_proto(btf, fp, &tps[i], note, notelen);
-			if (ret >= 0) {
-				enabled[i] = true;
-				if (ret == 1)
-					acc_arg = true;
-			}
-		}
-		if (!enabled[i] && tps[i].required) {
-			ret = fail(err, errlen, -ENOENT,
-				   "tracepoint %s: %s; this kernel's KVM cannot be checked "
-				   "(see the README, section 'Kernels')", tps[i].tp, note);
-			btf__free(kvm_btf);
-			btf__free(vmlinux);
-			free(l);
-			return ret;
-		}
+	ret = mbec_live_probe_btf(kvm_btf ? kvm_btf : vmlinux, l->state, enabled, &acc_arg,
+				  err, errlen);
+	if (ret) {
+		btf__free(kvm_btf);
+		btf__free(vmlinux);
+		free(l);
+		return ret;
 	}
 	/*
 	 * kvm_exit's reason and qualification live in the vendor vCPU

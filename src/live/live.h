@@ -69,6 +69,18 @@ int mbec_live_map_fd(const struct mbec_live *l, const char *name);
  */
 int mbec_live_prog_stats(const struct mbec_live *l, uint64_t *run_ns, uint64_t *run_cnt);
 
+/*
+ * Which tracepoints this kernel's BTF has with the prototypes the programs
+ * read (step one of mbec_live_open, exposed for tests): fills state[] (a
+ * note for each one left out) and enabled[], sets *acc_arg when
+ * kvm_mmu_spte_requested carries the requested ACC as an argument.  0, or
+ * -ENOENT with one line in err when a required tracepoint is missing or
+ * different.
+ */
+struct btf;
+int mbec_live_probe_btf(const struct btf *btf, struct mbec_live_attach state[MBEC_LIVE_NR_TP],
+			bool enabled[MBEC_LIVE_NR_TP], bool *acc_arg, char *err, size_t errlen);
+
 /* Detach, unload and free; NULL is fine. */
 void mbec_live_close(struct mbec_live *l);
 
