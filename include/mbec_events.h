@@ -58,6 +58,7 @@ enum mbec_event_type {
 	MBEC_EV_NESTED_VMEXIT_INJECT = 11, /* kvm_nested_vmexit_inject */
 	MBEC_EV_LOST = 12,		/* records lost on hdr.cpu before this one */
 	MBEC_EV_GUEST_PTE = 13,		/* user space: a guest entry read from VMM memory */
+	MBEC_EV_GUEST_MEM = 14,		/* user space: VMM memory the checker read (recordings) */
 	MBEC_EV_MAX
 };
 
@@ -264,6 +265,19 @@ struct mbec_ev_guest_pte {
 	mbec_u64 pte;
 	mbec_s32 level;
 	mbec_u32 pad;
+};
+
+/*
+ * User space, recordings only: 8 bytes of a VMM's memory that the checker
+ * read while recording (guest entries behind prefetched SPTEs, through
+ * /proc/PID/mem), written just before the record whose feeding made it
+ * read them.  Replay answers the same reads from these instead of from a
+ * process that is gone; they are not events and are not fed to the engine.
+ */
+struct mbec_ev_guest_mem {
+	struct mbec_event_hdr hdr;	/* hdr.pid: the VMM process */
+	mbec_u64 hva;
+	mbec_u64 val;
 };
 
 /* Per-CPU counters kept by the BPF programs, one slot per event type. */

@@ -30,6 +30,7 @@ static const struct {
 					   sizeof(struct mbec_ev_nested_inject) },
 	[MBEC_EV_LOST] = { "lost", sizeof(struct mbec_ev_lost) },
 	[MBEC_EV_GUEST_PTE] = { "guest_pte", sizeof(struct mbec_ev_guest_pte) },
+	[MBEC_EV_GUEST_MEM] = { "guest_mem", sizeof(struct mbec_ev_guest_mem) },
 };
 
 const char *mbec_event_name(unsigned int type)
