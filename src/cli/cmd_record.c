@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check/check.h"
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "live/btf_layout.h"
@@ -65,15 +66,22 @@ static void usage(FILE *f)
 		"no KVM, cannot write FILE).\n", prog_name);
 }
 
+/*
+ * The check engine runs while recording, exactly as in check, for one
+ * reason: what it reads from VMM memory (guest entries behind prefetched
+ * SPTEs) must go into the recording, so that replay can give it the same
+ * bytes.  Its verdicts are not printed.
+ */
 struct record_run {
 	struct mbec_rec_writer *w;
+	struct mbec_check *engine;
+	int mem_fd;
+	uint32_t mem_pid;
 	bool failed;
 };
 
-static int on_record(void *ctx, const void *rec, size_t len)
+static int write_rec(struct record_run *run, const void *rec, size_t len)
 {
-	struct record_run *run = ctx;
-
 	if (run->failed)
 		return 1;
 	if (mbec_rec_write(run->w, rec, len)) {
@@ -81,6 +89,47 @@ static int on_record(void *ctx, const void *rec, size_t len)
 		return 1;
 	}
 	return 0;
+}
+
+/* The engine's read of VMM memory: read it, and record what was read. */
+static int read_vmm_mem(void *ctx, uint32_t pid, uint64_t hva, uint64_t *val)
+{
+	struct record_run *run = ctx;
+	struct mbec_ev_guest_mem g;
+	char path[32];
+
+	if (run->mem_fd < 0 || run->mem_pid != pid) {
+		if (run->mem_fd >= 0)
+			close(run->mem_fd);
+		snprintf(path, sizeof(path), "/proc/%u/mem", pid);
+		run->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+		run->mem_pid = pid;
+		if (run->mem_fd < 0)
+			return -1;
+	}
+	if (pread(run->mem_fd, val, sizeof(*val), (off_t)hva) != sizeof(*val))
+		return -1;
+	memset(&g, 0, sizeof(g));
+	g.hdr.type = MBEC_EV_GUEST_MEM;
+	g.hdr.size = sizeof(g);
+	g.hdr.pid = pid;
+	g.hdr.vcpu_id = MBEC_VCPU_UNKNOWN;
+	g.hva = hva;
+	g.val = *val;
+	write_rec(run, &g, sizeof(g));
+	return 0;
+}
+
+/* Feed first, then write: memory read while feeding goes in before the record. */
+static int on_record(void *ctx, const void *rec, size_t len)
+{
+	struct record_run *run = ctx;
+
+	if (run->failed)
+		return 1;
+	if (run->engine)
+		mbec_check_feed(run->engine, rec, len);
+	return write_rec(run, rec, len);
 }
 
 static bool sysfs_yes(const char *path)
@@ -144,7 +193,8 @@ int cmd_record(int argc, char **argv)
 	struct workload_layout *wl = NULL;
 	const struct mbec_live_attach *at;
 	struct mbec_rec_info info;
-	struct record_run run = { 0 };
+	struct record_run run = { .mem_fd = -1 };
+	struct mbec_check_opts copts = { 0 };
 	struct role_layout rl;
 	struct mbec_live *live = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -312,6 +362,23 @@ int cmd_record(int argc, char **argv)
 			unlink(out);
 		goto out;
 	}
+	copts.layout = info.abi;
+	copts.role = &info.role;
+	copts.spte_ept = info.flags & MBEC_REC_F_SPTE_EPT;
+	copts.mbec = info.flags & MBEC_REC_F_MBEC;
+	copts.expect_mode_valid = info.has_mode;
+	copts.expect_mode = info.mode;
+	copts.guest.read_mem = read_vmm_mem;
+	copts.guest.ctx = &run;
+	run.engine = mbec_check_new(&copts);
+	if (!run.engine) {
+		rc = cli_usage_error("record", "out of memory");
+		mbec_rec_writer_abort(run.w);
+		run.w = NULL;
+		if (created)
+			unlink(out);
+		goto out;
+	}
 	if (wl && write_guest_ptes(&run, wl, (uint32_t)pid)) {
 		rc = cli_usage_error("record", "%s: %s", out, mbec_rec_writer_error(run.w));
 		mbec_rec_writer_abort(run.w);
@@ -385,6 +452,8 @@ int cmd_record(int argc, char **argv)
 	}
 	mbec_live_close(live);
 	live = NULL;
+	/* Transactions still open are checked now: their reads go in too. */
+	mbec_check_finish(run.engine);
 
 	records = mbec_rec_writer_records(run.w);
 	if (run.failed) {
@@ -433,6 +502,9 @@ int cmd_record(int argc, char **argv)
 out:
 	if (run.w)
 		mbec_rec_writer_abort(run.w);
+	mbec_check_free(run.engine);
+	if (run.mem_fd >= 0)
+		close(run.mem_fd);
 	if (live)
 		mbec_live_close(live);
 	if (child.pid > 0)

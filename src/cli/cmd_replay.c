@@ -16,6 +16,7 @@
 #include "check/check.h"
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "trace/guestmem.h"
 #include "trace/print.h"
 #include "trace/source.h"
 #include "workload/workload.h"
@@ -190,6 +191,7 @@ int cmd_replay(int argc, char **argv)
 	struct json_writer xw;
 	FILE *xf = NULL;
 	struct mbec_rec_writer *wr = NULL;
+	struct guest_mem gmem = { 0 };
 	const char *path, *export = NULL, *wpath = NULL;
 	int wfd = -1;
 	bool json = false, events = false, workload = false, fed_workload = false, have_from = false, have_to = false, printer = false;
@@ -322,6 +324,9 @@ int cmd_replay(int argc, char **argv)
 	/* A recording of the workload carries its guest entries already. */
 	if (info->flags & MBEC_REC_F_WORKLOAD)
 		workload = false;
+	/* What check read from VMM memory while recording, answered from the recording. */
+	copts.guest.read_mem = guest_mem_read;
+	copts.guest.ctx = &gmem;
 	engine = mbec_check_new(&copts);
 	if (!engine) {
 		trace_source_free(src);
@@ -397,6 +402,12 @@ int cmd_replay(int argc, char **argv)
 			rc = cli_usage_error("replay", "%s: %s", wpath, mbec_rec_writer_error(wr));
 			goto out;
 		}
+		if (h->type == MBEC_EV_GUEST_MEM) {
+			const struct mbec_ev_guest_mem *g = (const void *)h;
+
+			guest_mem_put(&gmem, g->hdr.pid, g->hva, g->val);
+			continue;	/* not an event: live check never feeds it */
+		}
 		mbec_check_feed(engine, h, h->size);
 	}
 	if (wr) {
@@ -450,6 +461,7 @@ out:
 	if (printer)
 		event_printer_free(&pr);
 	mbec_check_free(engine);
+	guest_mem_free(&gmem);
 	trace_source_free(src);
 	return rc;
 }

@@ -172,6 +172,13 @@ static unsigned int fields_of(struct event_printer *p, const struct mbec_event_h
 		f[n++] = F("pte", e->pte, DECODE_GPTE);
 		break;
 	}
+	case MBEC_EV_GUEST_MEM: {
+		const struct mbec_ev_guest_mem *e = (const void *)h;
+
+		f[n++] = F("hva", e->hva, -1);
+		f[n++] = F("val", e->val, DECODE_GPTE);
+		break;
+	}
 	default:
 		break;
 	}

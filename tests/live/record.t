@@ -97,6 +97,28 @@ else
 	nok "killed recording" "exit $rc" "$(cat "$tmp/err")" "$(head -c 400 "$tmp/killed.json")"
 fi
 
+# Another VMM (the workload run on its own, recorded by pid): guest entries
+# behind prefetched SPTEs are read from its memory while recording, and
+# replay answers the same reads from the recording, long after the process
+# is gone.
+"$M" workload --duration 4 >/dev/null 2>&1 &
+wpid=$!
+sleep 1
+"$M" record --pid "$wpid" --duration 2 -o "$tmp/pid.mbr" >/dev/null 2>"$tmp/err"; rc=$?
+wait "$wpid"
+"$M" replay "$tmp/pid.mbr" --json >"$tmp/pid.json" 2>>"$tmp/err"
+reads=$("$M" replay "$tmp/pid.mbr" --events 2>/dev/null | grep -c ' guest_mem: ')
+if [ $rc -eq 0 ] && [ "$reads" -gt 0 ] && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+mem = sum(w["count"] for w in d["sptes_checked"]["why"] if "memory" in w["reason"])
+sys.exit(0 if mem == int(sys.argv[2]) and "guest_mem" not in d["events"] else 1)' "$tmp/pid.json" "$reads"; then
+	ok "VMM memory read while recording ($reads entries) serves the same checks in replay"
+else
+	nok "guest memory in recordings" "exit $rc, $reads reads" "$(cat "$tmp/err")" \
+		"$(head -c 600 "$tmp/pid.json")"
+fi
+
 # Write errors: one line, exit 2, nothing left behind.
 # An environment error leaves no file behind.
 MBECSCOPE_KERNEL_BTF=/nonexistent "$M" record --workload -o "$tmp/new.mbr" >"$tmp/out" 2>"$tmp/err"; rc=$?
