@@ -33,7 +33,8 @@ static void usage(FILE *f)
 		"the checks of 'mbecscope check' and print the same summary.\n"
 		"\n"
 		"  --json            print the summary as one JSON document\n"
-		"  --events          print every event, decoded, before the summary\n"
+		"  --events          print every event, decoded, before the summary (with\n"
+		"                    --json: one JSON object per line, then the summary)\n"
 		"  --export-json OUT write every event, decoded, to OUT as JSON lines\n"
 		"  -o, --write-recording OUT  also write the events replayed to a recording\n"
 		"                    (converts ftrace text to the compact binary form)\n"
@@ -391,8 +392,14 @@ int cmd_replay(int argc, char **argv)
 				goto out;
 			}
 		}
-		if (events)
+		if (events && json) {
+			/* JSON lines: one object per event, then the summary document. */
+			json_init(&xw, stdout, false);
+			event_print_json(&pr, &xw, h);
+			json_finish(&xw);
+		} else if (events) {
 			event_print_text(&pr, stdout, h);
+		}
 		if (xf) {
 			json_init(&xw, xf, false);
 			event_print_json(&pr, &xw, h);

@@ -159,6 +159,17 @@ if grep -q 'exit: reason 0x30 info1 0x181 (ACC_READ|GVA_IS_VALID|GVA_TRANSLATED)
 else
 	nok "--events" "$(head -c 800 "$tmp/out")"
 fi
+run replay $fx/nested-inject.trace --events --json
+if [ $rc -eq 1 ] && python3 -c '
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if len(docs) == 3 and docs[0]["event"] == "nested_vmexit_inject" and
+         docs[1]["info1_decoded"] == "ACC_READ|GVA_TRANSLATED" and docs[2]["injects_checked"] == 2
+         else 1)' "$tmp/out"; then
+	ok "--events --json: JSON lines of events, then the summary"
+else
+	nok "--events --json" "$(head -c 600 "$tmp/out")"
+fi
 run replay $fx/role.trace --export-json "$tmp/ev.jsonl"
 if [ "$(wc -l <"$tmp/ev.jsonl")" -eq 19 ] && python3 -c '
 import json, sys
