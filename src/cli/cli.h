@@ -33,6 +33,7 @@ int cmd_check(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_workload(int argc, char **argv);

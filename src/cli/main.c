@@ -19,6 +19,8 @@ static const struct cli_cmd commands[] = {
 	  "attach to KVM, check every SPTE and exit against the model, summarize" },
 	{ "decode", cmd_decode, "KIND VALUE [--layout L] [--json]",
 	  "decode an exit qualification, error code, SPTE, PTE, role or ACC" },
+	{ "model", cmd_model, "--mmu legacy|ept|npt --walk E1,... --access A --mode M",
+	  "ask the reference permission model about one access" },
 	{ "top", cmd_top, "[-d S] [-b [-n N] [--json]] [--sort COL] [--pid PID] [--workload]",
 	  "the live view per VM (also installed as mbectop)" },
 	{ "watch", cmd_watch, "[--replay FILE] [--config FILE] [--textfile F] [--listen P] [--json]",

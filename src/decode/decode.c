@@ -11,6 +11,7 @@
 
 #include "decode/decode.h"
 #include "live/btf_layout.h"
+#include "mbec_model.h"
 
 struct bitdef {
 	unsigned char lo, hi;
@@ -360,6 +361,25 @@ static const struct bitdef npf_bits[] = {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* PFERR names of @v joined by '|' (only named bits). */
+static const char *pfec_names(uint64_t v, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(pfec_bits); i++) {
+		if (!(v & MBEC_BIT(pfec_bits[i].lo)))
+			continue;
+		used += snprintf(buf + used, len - used, "%s%s", used ? "|" : "",
+				 pfec_bits[i].name);
+		if (used >= len)
+			break;
+	}
+	if (!buf[0])
+		snprintf(buf, len, "0");
+	return buf;
+}
+
 static void decode_pfec(struct decode_result *res)
 {
 	uint64_t v = res->value;
@@ -419,7 +439,9 @@ static void decode_exit_qual(struct decode_result *res)
 	bool mbec = res->opts.mbec;
 	bool gva_ok = (v & EPT_VIOL_GVA_IS_VALID) && (v & EPT_VIOL_GVA_TRANSLATED);
 	struct decode_field *f;
+	char names[DECODE_DESC_LEN];
 	unsigned int b;
+	uint64_t pfec;
 
 	apply_table(res, eq_bits, ARRAY_SIZE(eq_bits), DF_UNDEFINED, "-",
 		    "undefined: above bit 16");
@@ -441,6 +463,9 @@ static void decode_exit_qual(struct decode_result *res)
 	}
 	if (!(v & EPT_VIOL_ACC_MASK))
 		warn(res, "no access bit (0-2) set: the CPU always reports the access");
+	pfec = mbec_kvm_exit_qual_to_pfec(res->opts.layout, mbec, v);
+	add_extra(res, "kvm_error_code", DX_HEX, pfec, "%s (KVM, layout %s)",
+		  pfec_names(pfec, names, sizeof(names)), mbec_layout_name(res->opts.layout));
 	if (v & EPT_VIOL_GVA_IS_VALID)
 		add_extra(res, "gva_access", DX_STR, 0, "%s",
 			  v & EPT_VIOL_GVA_TRANSLATED ? "translated address" :

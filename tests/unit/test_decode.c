@@ -113,6 +113,29 @@ static void test_exit_qual_context(void)
 	   "bit 7 without 8: paging-structure access");
 }
 
+static void test_kvm_error_code(void)
+{
+	/* classic: reads are USER; PRESENT from 3-5; FINAL from 7+8 */
+	dec(DECODE_EXIT_QUAL, 0x1ab, MBEC_LAYOUT_CLASSIC, false, 0);
+	is_u64(extra_u("kvm_error_code"), 0x100000007ULL, "classic 0x1ab -> P|W|U|FINAL");
+	dec(DECODE_EXIT_QUAL, 0x1ab, MBEC_LAYOUT_MBEC, false, 0);
+	is_u64(extra_u("kvm_error_code"), 0x100000003ULL, "mbec 0x1ab -> P|W|FINAL (no U)");
+	/* mbec: bit 6 makes PRESENT with MBEC; 7+8+9 make USER */
+	dec(DECODE_EXIT_QUAL, 0x3c4, MBEC_LAYOUT_MBEC, true, 0);
+	is_u64(extra_u("kvm_error_code"), 0x100000015ULL, "mbec+MBEC 0x3c4 -> P|U|F|FINAL");
+	dec(DECODE_EXIT_QUAL, 0x3c4, MBEC_LAYOUT_MBEC, false, 0);
+	is_u64(extra_u("kvm_error_code"), 0x100000014ULL, "mbec, MBEC off: bit 6 ignored");
+	dec(DECODE_EXIT_QUAL, 0x3c4, MBEC_LAYOUT_CLASSIC, false, 0);
+	is_u64(extra_u("kvm_error_code"), 0x100000010ULL, "classic 0x3c4 -> F|FINAL");
+	/* paging-structure access: GUEST_PAGE */
+	dec(DECODE_EXIT_QUAL, 0x81, MBEC_LAYOUT_CLASSIC, false, 0);
+	is_u64(extra_u("kvm_error_code"), 0x200000004ULL, "classic 0x81 -> U|GUEST_PAGE");
+	dec(DECODE_EXIT_QUAL, 0x81, MBEC_LAYOUT_MBEC, false, 0);
+	is_u64(extra_u("kvm_error_code"), 0x200000000ULL, "mbec 0x81 -> GUEST_PAGE");
+	dec(DECODE_EXIT_QUAL, 0x2, MBEC_LAYOUT_MBEC, false, 0);
+	is_u64(extra_u("kvm_error_code"), 0x2, "no GVA: WRITE only");
+}
+
 static void test_npf_pfec(void)
 {
 	dec(DECODE_NPF, 0x100000005ULL, MBEC_LAYOUT_MBEC, false, 0);
@@ -356,6 +379,7 @@ int main(void)
 {
 	test_exit_qual_names();
 	test_exit_qual_context();
+	test_kvm_error_code();
 	test_npf_pfec();
 	test_spte_mbec();
 	test_spte_classic();

@@ -1,0 +1,177 @@
+#!/bin/bash
+# mbecscope decode: good input for every kind (values checked through the
+# JSON output), and bad input: exit 2, exactly one line on stderr, nothing
+# on stdout.
+set -u
+: "${MBECSCOPE:=build/asan/mbecscope}"
+n=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+run() { "$MBECSCOPE" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
+
+# expect_json NAME PYTHON-EXPR ARGS...: exit 0, empty stderr, expr true on d
+expect_json() {
+	local name=$1 expr=$2; shift 2
+	run "$@" --json
+	if [ $rc -ne 0 ] || [ -s "$tmp/err" ]; then
+		nok "$name" "exit $rc" "$(head -c 300 "$tmp/err")"
+		return
+	fi
+	if python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($expr) else 1)" \
+		"$tmp/out" 2>"$tmp/pyerr"; then
+		ok "$name"
+	else
+		nok "$name" "expr: $expr" "$(head -c 600 "$tmp/out")" "$(cat "$tmp/pyerr")"
+	fi
+}
+
+# expect_text NAME REGEX ARGS...: exit 0 and stdout matches the (grep -E) regex
+expect_text() {
+	local name=$1 re=$2; shift 2
+	run "$@"
+	if [ $rc -eq 0 ] && grep -qE -- "$re" "$tmp/out" && [ ! -s "$tmp/err" ]; then
+		ok "$name"
+	else
+		nok "$name" "exit $rc, want /$re/" "$(head -c 400 "$tmp/out")" "$(cat "$tmp/err")"
+	fi
+}
+
+# expect_usage NAME REGEX ARGS...: exit 2, nothing on stdout, one stderr line matching
+expect_usage() {
+	local name=$1 re=$2; shift 2
+	run "$@"
+	local lines
+	lines=$(wc -l <"$tmp/err")
+	if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && [ "$lines" -eq 1 ] &&
+		grep -qE -- "$re" "$tmp/err"; then
+		ok "$name"
+	else
+		nok "$name" "exit $rc, $lines stderr lines, want /$re/" \
+			"stdout: $(head -c 200 "$tmp/out")" "stderr: $(head -c 300 "$tmp/err")"
+	fi
+}
+
+# ---- help ----
+run --help
+[ $rc -eq 0 ] && grep -q decode "$tmp/out" && ok "mbecscope --help lists decode" || nok "mbecscope --help"
+run decode --help
+[ $rc -eq 0 ] && grep -q "^usage: mbecscope decode" "$tmp/out" && [ ! -s "$tmp/err" ] &&
+# ---- help ----
+run model --help
+[ $rc -eq 0 ] && grep -q "^usage: mbecscope model" "$tmp/out" && [ ! -s "$tmp/err" ] &&
+	ok "model --help on stdout, exit 0" || nok "model --help" "exit $rc"
+
+ALL4=0x7,0x7,0x7
+EPT3=0x407,0x407,0x407
+
+# ---- legacy (shadow paging) ----
+expect_json "legacy: user write to a read-only page faults P|W|U" \
+	'd["fault"] and not d["misconfig"] and d["error_code"] == "0x7" and d["agree"]' \
+	model --mmu legacy --walk $ALL4,0x8000000000000005 --access write --mode user --efer-nx
+expect_json "legacy: the page's ACC is r-u- and the SPTE P|US|NX" \
+	'd["acc"] == 5 and d["spte"] == "0x8000000000000005"' \
+	model --mmu legacy --walk $ALL4,0x8000000000000005 --access read --mode user --efer-nx
+expect_json "legacy: fetch of an NX page faults with I/D" \
+	'd["fault"] and d["error_code"] == "0x15"' \
+	model --mmu legacy --walk $ALL4,0x8000000000000005 --access fetch --mode user --efer-nx
+expect_json "legacy: SMAP stops a supervisor read of a user page" \
+	'd["fault"] and d["error_code"] == "0x1"' \
+	model --mmu legacy --walk $ALL4,0x7 --access read --mode supervisor --cr4-smap
+expect_json "legacy: EFLAGS.AC lifts SMAP" 'not d["fault"] and d["result"] == "ok"' \
+	model --mmu legacy --walk $ALL4,0x7 --access read --mode supervisor --cr4-smap --eflags-ac
+expect_json "legacy: implicit access ignores EFLAGS.AC" 'd["fault"]' \
+	model --mmu legacy --walk $ALL4,0x7 --access read --mode user --cr4-smap --eflags-ac --implicit
+expect_json "legacy: CR0.WP=0 supervisor write to a read-only page succeeds" \
+	'not d["fault"] and d["fault_acc"] & 2 and not d["fault_acc"] & 4' \
+	model --mmu legacy --walk $ALL4,0x5 --access write --mode supervisor
+expect_json "legacy: CR0.WP=1 faults" 'd["fault"] and d["error_code"] == "0x3"' \
+	model --mmu legacy --walk $ALL4,0x5 --access write --mode supervisor --cr0-wp
+expect_json "legacy: 2M page ends the walk" 'not d["fault"] and len(d["walk"]) == 3' \
+	model --mmu legacy --walk 0x7,0x7,0x87 --access read --mode user
+expect_json "legacy classic layout: ACC wux" 'd["layout"] == "classic" and d["acc_letters"] == "wux"' \
+	model --mmu legacy --walk $ALL4,0x7 --access read --mode user --layout classic
+
+# ---- EPT ----
+expect_json "EPT without MBEC: XU ignored, user fetch needs X" \
+	'd["fault"] and d["result"] == "ept-violation" and d["exit_qual"] == "0x39c" and "error_code" not in d' \
+	model --mmu ept --walk $EPT3,0x403 --access fetch --mode user
+expect_json "EPT without MBEC: X allows a user fetch" 'not d["fault"]' \
+	model --mmu ept --walk $EPT3,0x5 --access fetch --mode user
+expect_json "EPT with MBEC: user fetch needs XU" \
+	'd["fault"] and d["exit_qual"] == "0x3ac" and d["kvm_error_code"] == "0x100000015" and d["flags"]["mbec"]' \
+	model --mmu ept --mbec --walk $EPT3,0x5 --access fetch --mode user
+expect_json "EPT with MBEC: supervisor fetch with XS" 'not d["fault"] and d["agree"]' \
+	model --mmu ept --mbec --walk $EPT3,0x405 --access fetch --mode supervisor
+expect_json "EPT with MBEC: supervisor fetch without XS" \
+	'd["fault"] and d["exit_qual"] == "0x1dc" and d["kvm_error_code"] == "0x100000011"' \
+	model --mmu ept --mbec --walk $EPT3,0x403 --access fetch --mode supervisor
+expect_json "EPT with MBEC: SPTE bits for r-u- are R|XU" \
+	'd["acc"] == 5 and d["spte"] == "0x401" and d["spte_names"] == "R|XU"' \
+	model --mmu ept --mbec --walk $EPT3,0x401 --access read --mode user
+expect_json "EPT: W without R is a misconfiguration" \
+	'd["fault"] and d["misconfig"] and d["result"] == "ept-misconfig"' \
+	model --mmu ept --walk $EPT3,0x402 --access read --mode user
+expect_json "EPT: not-present leaf (user address)" 'd["fault"] and d["exit_qual"] == "0x381"' \
+	model --mmu ept --walk $EPT3,0x0 --access read --mode user
+
+# ---- NPT ----
+expect_json "NPT without GMET: supervisor read of a U=0 page is P|US|FINAL" \
+	'd["fault"] and d["result"] == "npf" and d["error_code"] == "0x100000005"' \
+	model --mmu npt --walk $ALL4,0x3 --access read --mode supervisor
+expect_json "NPT with GMET: U=0 no longer restricts reads" 'not d["fault"]' \
+	model --mmu npt --gmet --walk $ALL4,0x3 --access read --mode supervisor
+expect_json "NPT with GMET: supervisor fetch of a U=1 page is P|ID|FINAL" \
+	'd["fault"] and d["error_code"] == "0x100000011"' \
+	model --mmu npt --gmet --walk $ALL4,0x7 --access fetch --mode supervisor
+expect_json "NPT with GMET: user fetch of a U=1 page" 'not d["fault"]' \
+	model --mmu npt --gmet --walk $ALL4,0x7 --access fetch --mode user
+
+expect_text "text output names the outcome" '^outcome: EPT violation at level 1' \
+	model --mmu ept --mbec --walk $EPT3,0x403 --access fetch --mode supervisor
+expect_text "text output gives the SPTE bits" '^spte: 0x403 +R\|W\|XU' \
+	model --mmu ept --mbec --walk $EPT3,0x403 --access fetch --mode supervisor
+
+# ---- bad input ----
+expect_usage "missing --walk" "missing --walk" model --mmu ept --access read --mode user
+expect_usage "missing everything" "missing --mmu" model
+expect_usage "unknown mmu" "--mmu 'x86'" model --mmu x86 --walk 1 --access read --mode user
+expect_usage "unknown access" "--access 'exec'" model --mmu ept --walk 1 --access exec --mode user
+expect_usage "unknown mode" "--mode 'kernel'" model --mmu ept --walk 1 --access read --mode kernel
+expect_usage "--gmet with --mmu ept" "--gmet applies to --mmu npt only" \
+	model --mmu ept --gmet --walk $EPT3,0x407 --access read --mode user
+expect_usage "--mbec with --mmu npt" "--mbec applies to --mmu ept only" \
+	model --mmu npt --mbec --walk $ALL4,0x7 --access read --mode user
+expect_usage "--execonly without ept" "--execonly applies to --mmu ept only" \
+	model --mmu legacy --execonly --walk $ALL4,0x7 --access read --mode user
+expect_usage "--cr0-wp with ept" "--cr0-wp applies to --mmu legacy only" \
+	model --mmu ept --cr0-wp --walk $EPT3,0x407 --access read --mode user
+expect_usage "--mbec with classic layout" "--mbec needs --layout mbec" \
+	model --mmu ept --mbec --layout classic --walk $EPT3,0x407 --access read --mode user
+expect_usage "--implicit fetch" "--implicit cannot be a fetch" \
+	model --mmu legacy --implicit --walk $ALL4,0x7 --access fetch --mode user
+expect_usage "more entries than levels" "--walk has 5 entries but a 4-level walk" \
+	model --mmu ept --walk $EPT3,0x407,0x407 --access read --mode user
+expect_usage "entry after a large page" "--walk entry 3 follows the end of the walk" \
+	model --mmu legacy --walk 0x7,0x87,0x7 --access read --mode user
+expect_usage "too few entries" "--walk ends at level 2" \
+	model --mmu npt --walk 0x7,0x7,0x7 --access read --mode user
+expect_usage "walk entry not a number" "--walk entry 2 'zz' is not a number" \
+	model --mmu ept --walk 0x7,zz --access read --mode user
+expect_usage "walk entry empty" "--walk entry 2 '' is not a number" \
+	model --mmu ept --walk 0x7,,0x7 --access read --mode user
+expect_usage "walk entry above 64 bits" "out of range" \
+	model --mmu ept --walk 0x10000000000000000 --access read --mode user
+expect_usage "32-bit paging entry above 32 bits" "does not fit a 32-bit entry" \
+	model --mmu legacy --levels 2 --walk 0x100000007,0x7 --access read --mode user
+expect_usage "bad --levels" "--levels '3': use 4 or 5" \
+	model --mmu ept --levels 3 --walk 0x7 --access read --mode user
+expect_usage "unknown option" "unknown option '--smep'" \
+	model --mmu legacy --smep --walk $ALL4,0x7 --access read --mode user
+expect_usage "option without value" "option '--walk' needs a value" model --mmu ept --walk
+
+echo "1..$n"
+[ $failed -eq 0 ]
