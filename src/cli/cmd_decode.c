@@ -39,6 +39,7 @@ static const char decode_help[] =
 "  --mbec         MBEC is on (exit-qual: bit 6 defined; ept-pte: XU honoured)\n"
 "  --format F     spte format: ept (default) or legacy (shadow paging, NPT)\n"
 "  --json         print one JSON object\n"
+"  --pretty       the same, indented\n"
 "  -h, --help     this text\n"
 "\n"
 "exit status: 0 decoded, 2 usage error.\n";

@@ -56,6 +56,7 @@ static const char model_help[] =
 "  --efer-nx          legacy: EFER.NXE; npt: the host's EFER.NXE\n"
 "  --cr4-smep         also for npt: fetch faults report ID\n"
 "  --json             print one JSON object\n"
+"  --pretty           the same, indented\n"
 "\n"
 "exit status: 0 the layers agree, 1 they disagree (a model bug), 2 usage error.\n";
 
