@@ -348,6 +348,8 @@ void top_render_json(struct top_model *m, const struct top_view *v, FILE *f)
 	json_kv_str(&jw, "clock", v->clock);
 	json_kv_str(&jw, "source", v->source);
 	json_kv_u64(&jw, "interval_ms", round_rate(m->interval_s * 1000));
+	json_kv_bool(&jw, "paused", v->paused);
+	json_kv_str(&jw, "status", v->status[0] ? v->status : NULL);
 	json_key(&jw, "kvm");
 	json_obj_begin(&jw);
 	json_kv_str(&jw, "mmu", m->env.mmu == TOP_MMU_EPT ? "ept" :
