@@ -32,6 +32,7 @@
 #include "top/render.h"
 #include "top/tui.h"
 #include "top/vmname.h"
+#include "trace/source.h"
 #include "workload/workload.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -47,6 +48,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: %s top [-d SECONDS] [-b [-n COUNT] [--json]] [--sort COLUMN] [--pid PID]\n"
 		"       [--filter TEXT] [--vcpus] [--workload] [--bpf-stats] [--layout L] [-v]\n"
+		"       [--replay FILE [--speed N]]\n"
 		"       mbectop [the same options]\n"
 		"\n"
 		"Show what KVM's MMU does, per VM: faults by access and cause, SPTE installs\n"
@@ -67,6 +69,10 @@ static void usage(FILE *f)
 		"  --workload        run the built-in guest (2 vCPUs, matrix rounds) and watch it\n"
 		"  --bpf-stats       turn on the kernel's BPF run-time statistics while running,\n"
 		"                    to show the tool's own cost\n"
+		"  --replay FILE     drive the view from a recording (or ftrace text) instead\n"
+		"                    of the live kernel; needs no root\n"
+		"  --speed N         replay at N times the recorded speed (default 1; 0: as\n"
+		"                    fast as possible)\n"
 		"  --layout L        KVM ABI: classic, mbec or auto (from BTF)\n"
 		"  -v, --verbose     libbpf diagnostics\n"
 		"\n"
@@ -94,6 +100,10 @@ struct top_run {
 	double delay;
 	uint32_t pid;
 	uint64_t last_scan_ns;		/* last look for processes holding a VM */
+	/* --replay */
+	struct trace_source *src;
+	const char *replay_path;
+	double speed;			/* 0: as fast as possible */
 };
 
 static uint64_t mono_ns(void)
@@ -413,6 +423,254 @@ static int live_loop(struct top_run *r)
 	return 0;
 }
 
+
+/* ---- --replay: the same view driven by a recording ---------------------------- */
+
+static void replay_names(struct top_run *r, const struct mbec_rec_info *info)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->model->nr_vms; i++) {
+		struct top_vm *vm = &r->model->vms[i];
+
+		if (vm->name[0])
+			continue;
+		if ((info->flags & MBEC_REC_F_WORKLOAD) && vm->pid == info->pid)
+			snprintf(vm->name, sizeof(vm->name), "workload");
+		else
+			snprintf(vm->name, sizeof(vm->name), "pid %u", vm->pid);
+	}
+}
+
+/* Close the frame at recording time t and show it. */
+static void replay_frame(struct top_run *r, const struct mbec_rec_info *info, uint64_t t,
+			 uint64_t t0)
+{
+	top_model_frame(r->model, t);
+	replay_names(r, info);
+	snprintf(r->view.clock, sizeof(r->view.clock), "+%.1fs", (double)(t - t0) / 1e9);
+	show(r);
+	r->frames++;
+}
+
+/*
+ * Wait until the wall clock reaches recording time t (at --speed), handling
+ * keys meanwhile; a pause holds the recording's clock.  false: quit.
+ */
+static bool replay_wait(struct top_run *r, uint64_t t, uint64_t t0, uint64_t *wall0)
+{
+	for (;;) {
+		uint64_t now = mono_ns(), target;
+		int wait_ms;
+
+		if (stop_requested)
+			return false;
+		if (r->speed <= 0 && !r->view.paused)
+			target = 0;
+		else
+			target = *wall0 +
+				 (uint64_t)((double)(t - t0) / (r->speed > 0 ? r->speed : 1));
+		if (!r->view.paused && now >= target)
+			return true;
+		wait_ms = r->view.paused ? 100 : (int)((target - now) / 1000000);
+		if (wait_ms > 50)
+			wait_ms = 50;
+		if (r->tui) {
+			bool was_paused = r->view.paused;
+			uint64_t before = mono_ns();
+			enum top_tui_action a = top_tui_keys(r->tui, r->model, &r->view, wait_ms);
+
+			if (a == TOP_TUI_QUIT)
+				return false;
+			/* Time spent paused does not count as recording time. */
+			if (was_paused)
+				*wall0 += mono_ns() - before;
+			if (a == TOP_TUI_REDRAW)
+				show(r);
+		} else {
+			struct timespec ts = { 0, (long)wait_ms * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/*
+ * Read the recording through: frames at the recording's own clock, every
+ * delay seconds from its first record.  Returns 0, or -1 when the input
+ * was damaged (the frames up to the damage were shown).
+ */
+static int replay_loop(struct top_run *r)
+{
+	const struct mbec_rec_info *info = trace_source_info(r->src);
+	const struct mbec_event_hdr *h;
+	uint64_t d_ns = (uint64_t)(r->delay * 1e9), t0 = 0, end = 0, last = 0, wall0 = mono_ns();
+	bool first = true, quit = false;
+	int ret;
+
+	while (!quit && (ret = trace_source_next(r->src, &h)) > 0) {
+		/*
+		 * Records user space made (guest entries, losses) may carry no
+		 * time of their own: they neither start nor move the clock.
+		 */
+		bool timed = h->ts_ns && h->type != MBEC_EV_GUEST_PTE && h->type != MBEC_EV_LOST;
+
+		if (!timed) {
+			if (!r->pid || h->pid == r->pid || h->type == MBEC_EV_LOST) {
+				top_model_record(r->model, h, h->size);
+				mbec_check_feed(r->engine, h, h->size);
+			}
+			continue;
+		}
+		if (first) {
+			t0 = last = h->ts_ns;
+			end = t0 + d_ns;
+			top_model_frame(r->model, t0);
+			first = false;
+			wall0 = mono_ns();
+		}
+		while (h->ts_ns >= end) {
+			replay_frame(r, info, end, t0);
+			if ((r->frames_max && r->frames >= r->frames_max) ||
+			    !replay_wait(r, end, t0, &wall0)) {
+				quit = true;
+				break;
+			}
+			end += d_ns;
+		}
+		if (quit)
+			break;
+		if (h->ts_ns > last)
+			last = h->ts_ns;
+		if (r->pid && h->pid != r->pid && h->type != MBEC_EV_LOST)
+			continue;
+		if (h->type == MBEC_EV_SPTE_REQUESTED && r->model->env.mmu == TOP_MMU_SHADOW &&
+		    h->size >= sizeof(struct mbec_ev_spte_requested) &&
+		    (((const struct mbec_ev_spte_requested *)h)->flags & MBEC_FAULT_IS_TDP))
+			r->model->env.mmu = TOP_MMU_NPT;	/* TDP with legacy-format SPTEs */
+		top_model_record(r->model, h, h->size);
+		mbec_check_feed(r->engine, h, h->size);
+	}
+	if (quit || stop_requested)
+		return 0;
+	mbec_check_finish(r->engine);
+	snprintf(r->view.status, sizeof(r->view.status), "end of the recording%s%s",
+		 trace_source_problem(r->src)[0] ? ": " : "", trace_source_problem(r->src));
+	/* The last, partial frame (or the only one of an empty recording). */
+	if (first || last > r->model->frame_ns || !r->frames) {
+		if (first)
+			top_model_frame(r->model, 0);
+		replay_frame(r, info, first ? 0 : last, t0);
+	} else if (r->tui) {
+		show(r);
+	}
+	while (r->tui && !stop_requested) {
+		enum top_tui_action a = top_tui_keys(r->tui, r->model, &r->view, 200);
+
+		if (a == TOP_TUI_QUIT)
+			break;
+		if (a == TOP_TUI_REDRAW)
+			show(r);
+	}
+	return trace_source_damaged(r->src) ? -1 : 0;
+}
+
+/* Set up the model and the engine from the recording's header. */
+static int replay_open(struct top_run *r, struct mbec_check_opts *copts, struct top_env *env,
+		       char *err, size_t errlen)
+{
+	struct trace_source_opts so = { .layout = MBEC_LAYOUT_UNKNOWN, .spte_ept = -1 };
+	const struct mbec_rec_info *info;
+	const struct mbec_event_hdr *h;
+	struct trace_source *scan;
+	const char *base = strrchr(r->replay_path, '/');
+
+	if (trace_source_open(&r->src, r->replay_path, &so, err, errlen))
+		return -1;
+	info = trace_source_info(r->src);
+	env->mmu = (info->flags & MBEC_REC_F_SPTE_EPT) ? TOP_MMU_EPT : TOP_MMU_SHADOW;
+	env->mbec = info->flags & MBEC_REC_F_MBEC;
+	env->layout = info->abi;
+	snprintf(env->layout_src, sizeof(env->layout_src), "recording");
+	/*
+	 * Faults: from kvm_page_fault when the recording has any, else from
+	 * kvm_mmu_spte_requested (a KVM that fires no kvm_page_fault).  A
+	 * first pass over a file finds out; standard input cannot be read twice.
+	 */
+	env->faults = env->mmu == TOP_MMU_EPT ? TOP_FAULTS_EXITS : TOP_FAULTS_MAPPED;
+	if (strcmp(r->replay_path, "-") &&
+	    !trace_source_open(&scan, r->replay_path, &so, err, errlen)) {
+		env->faults = TOP_FAULTS_MAPPED;
+		while (trace_source_next(scan, &h) > 0)
+			if (h->type == MBEC_EV_PAGE_FAULT) {
+				env->faults = TOP_FAULTS_EXITS;
+				break;
+			}
+		trace_source_free(scan);
+	}
+	err[0] = 0;
+	copts->layout = info->abi;
+	copts->role = &info->role;
+	copts->spte_ept = info->flags & MBEC_REC_F_SPTE_EPT;
+	copts->mbec = info->flags & MBEC_REC_F_MBEC;
+	if (info->has_mode) {
+		copts->expect_mode_valid = true;
+		copts->expect_mode = info->mode;
+	}
+	snprintf(r->view.source, sizeof(r->view.source), "replay of %s (%s)",
+		 base ? base + 1 : r->replay_path, r->speed > 0 ? "" : "as fast as possible");
+	if (r->speed > 0)
+		snprintf(r->view.source, sizeof(r->view.source), "replay of %s (x%g)",
+			 base ? base + 1 : r->replay_path, r->speed);
+	snprintf(r->view.cost_note, sizeof(r->view.cost_note), "n/a (replay)");
+	return 0;
+}
+
+/* mbectop --replay FILE: everything after the options. */
+static int top_replay(struct top_run *r)
+{
+	struct mbec_check_opts copts = { 0 };
+	struct top_env env = { 0 };
+	char err[512];
+	int rc = EXIT_FINE, ret;
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	if (replay_open(r, &copts, &env, err, sizeof(err)))
+		return cli_usage_error("top", "%s: %s", r->replay_path, err);
+	r->engine = mbec_check_new(&copts);
+	r->model = top_model_new(&env, false);
+	if (!r->engine || !r->model) {
+		rc = cli_usage_error("top", "out of memory");
+		goto out;
+	}
+	mbec_check_on_anomaly(r->engine, on_anomaly, r);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (!r->batch) {
+		r->tui = top_tui_open(err, sizeof(err));
+		if (!r->tui) {
+			rc = cli_usage_error("top", "%s", err);
+			goto out;
+		}
+		r->view.tui = true;
+	}
+	ret = replay_loop(r);
+	top_tui_close(r->tui);
+	r->tui = NULL;
+	if (ret)
+		rc = cli_usage_error("top", "%s: %s", r->replay_path,
+				     trace_source_problem(r->src));
+	else
+		rc = r->model->g_tot[TOP_G_ANOM] ? EXIT_ANOMALY : EXIT_FINE;
+out:
+	trace_source_free(r->src);
+	mbec_check_free(r->engine);
+	top_model_free(r->model);
+	return rc;
+}
+
 int cmd_top(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -428,6 +686,8 @@ int cmd_top(int argc, char **argv)
 		{ "workload", no_argument, NULL, 'w' },
 		{ "bpf-stats", no_argument, NULL, 'S' },
 		{ "layout", required_argument, NULL, 'l' },
+		{ "replay", required_argument, NULL, 'r' },
+		{ "speed", required_argument, NULL, 'P' },
 		/* tests only: a small ring buffer, to show the counts survive losses */
 		{ "ringbuf-kb", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -435,13 +695,13 @@ int cmd_top(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct top_run r = { .vm_fd = -1, .full_fd = -1, .stats_fd = -1, .wl_status = -1,
-			     .child = { .pid = -1, .go_fd = -1 }, .delay = 1.0 };
+			     .child = { .pid = -1, .go_fd = -1 }, .delay = 1.0, .speed = 1.0 };
 	struct mbec_check_opts copts = { 0 };
 	struct mbec_live_opts lopts = { 0 };
 	struct top_env env = { 0 };
 	struct role_layout rl;
 	const char *layout_arg = "auto";
-	bool workload = false, bpf_stats = false;
+	bool workload = false, bpf_stats = false, have_speed = false;
 	int c, ret, rc = EXIT_FINE;
 	long pid = 0, ringbuf_kb = 0;
 	char err[320], *end;
@@ -508,6 +768,19 @@ int cmd_top(int argc, char **argv)
 						       "not '%s'", optarg);
 			layout_arg = optarg;
 			break;
+		case 'r':
+			r.replay_path = optarg;
+			break;
+		case 'P':
+			errno = 0;
+			r.speed = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(r.speed) || r.speed < 0 ||
+			    r.speed > 1e6)
+				return cli_usage_error("top", "--speed wants a factor (1: as "
+						       "recorded, 0: as fast as possible), not "
+						       "'%s'", optarg);
+			have_speed = true;
+			break;
 		case 'K':
 			errno = 0;
 			ringbuf_kb = strtol(optarg, &end, 10);
@@ -539,13 +812,22 @@ int cmd_top(int argc, char **argv)
 	if (workload && pid)
 		return cli_usage_error("top", "--workload and --pid exclude each other: the "
 				       "workload's pid is the filter");
+	if (have_speed && !r.replay_path)
+		return cli_usage_error("top", "--speed paces a replay: use it with --replay FILE");
+	if (r.replay_path && (workload || bpf_stats))
+		return cli_usage_error("top", "--replay shows a recording: %s watches the live "
+				       "kernel", workload ? "--workload" : "--bpf-stats");
+	if (!r.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
+		return cli_usage_error("top", "not a terminal: the full-screen view needs one; "
+				       "use -b for batch mode (plain text frames)");
+	if (r.replay_path) {
+		r.pid = (uint32_t)pid;
+		return top_replay(&r);
+	}
 	if (geteuid() != 0)
 		return cli_usage_error("top", "must run as root: watching KVM needs BPF programs "
 				       "on its tracepoints (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN); "
 				       "try sudo");
-	if (!r.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
-		return cli_usage_error("top", "not a terminal: the full-screen view needs one; "
-				       "use -b for batch mode (plain text frames)");
 
 	/* The KVM we watch. */
 	detect_env(&env);

@@ -21,7 +21,7 @@ static const struct cli_cmd commands[] = {
 	  "decode an exit qualification, error code, SPTE, PTE, role or ACC" },
 	{ "model", cmd_model, "--mmu legacy|ept|npt --walk E1,... --access A --mode M",
 	  "ask the reference permission model about one access" },
-	{ "top", cmd_top, "[-d S] [-b [-n N] [--json]] [--sort COL] [--pid PID] [--workload]",
+	{ "top", cmd_top, "[-d S] [-b [-n N]] [--sort COL] [--workload | --replay FILE]",
 	  "the live view per VM (also installed as mbectop)" },
 	{ "watch", cmd_watch, "[--replay FILE] [--config FILE] [--textfile F] [--listen P] [--json]",
 	  "daemon: alerts (JSON lines, syslog) and Prometheus metrics" },

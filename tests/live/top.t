@@ -33,8 +33,8 @@ usage_error() {
 
 "$M" top --help >"$tmp/out" 2>&1
 ok $? "top --help exits 0"
-grep -q -- "--workload" "$tmp/out" && grep -q "q quit" "$tmp/out"
-ok $? "--help names --workload and the keys"
+grep -q -- "--replay" "$tmp/out" && grep -q "q quit" "$tmp/out"
+ok $? "--help names --replay and the keys"
 [ -x "$TOP" ] && "$TOP" --help | grep -q "mbectop"
 ok $? "the mbectop name runs the same command"
 
@@ -46,6 +46,10 @@ usage_error "--sort of no column" -b --sort colour
 usage_error "--json without -b" --json
 usage_error "--workload with --pid" -b --workload --pid 1
 usage_error "an extra argument" -b extra
+usage_error "--speed without --replay" -b --speed 2
+usage_error "--speed of nothing" -b --replay x --speed fast
+usage_error "--replay of a missing file" -b --replay "$tmp/none.rec"
+usage_error "--replay with --workload" -b --replay x --workload
 
 # Not a terminal and no -b: say to use -b.
 "$TOP" -n 1 >"$tmp/out" 2>"$tmp/err" </dev/null
