@@ -545,7 +545,7 @@ static int replay_loop(struct top_run *r)
 		if (r->pid && h->pid != r->pid && h->type != MBEC_EV_LOST)
 			continue;
 		if (h->type == MBEC_EV_SPTE_REQUESTED && r->model->env.mmu == TOP_MMU_SHADOW &&
-		    h->size >= sizeof(struct mbec_ev_spte_requested) &&
+		    h->size >= mbec_event_min_size(MBEC_EV_SPTE_REQUESTED) &&
 		    (((const struct mbec_ev_spte_requested *)h)->flags & MBEC_FAULT_IS_TDP))
 			r->model->env.mmu = TOP_MMU_NPT;	/* TDP with legacy-format SPTEs */
 		top_model_record(r->model, h, h->size);

@@ -236,32 +236,37 @@ void top_model_record(struct top_model *m, const struct mbec_event_hdr *h, size_
 {
 	uint16_t bucket = 0;
 	bool per_vm = false;
+	size_t min;
 
 	if (len < sizeof(*h) || h->size > len)
 		return;
+	/* Records of a type's first version are shorter than today's struct. */
+	min = mbec_event_min_size(h->type);
+	if (!min)
+		min = sizeof(*h);
 	switch (h->type) {
 	case MBEC_EV_LOST:
-		if (!m->g_from_kernel && len >= sizeof(struct mbec_ev_lost))
+		if (!m->g_from_kernel && len >= min)
 			m->g_tot[TOP_G_LOST] += ((const struct mbec_ev_lost *)h)->count;
 		return;
 	case MBEC_EV_GUEST_PTE:
 		return;		/* made by user space, not an event of the kernel */
 	case MBEC_EV_PAGE_FAULT:
-		if (len >= sizeof(struct mbec_ev_page_fault)) {
+		if (len >= min) {
 			bucket = mbec_vmstats_bucket_pf(
 				((const struct mbec_ev_page_fault *)h)->error_code);
 			per_vm = true;
 		}
 		break;
 	case MBEC_EV_SPTE_REQUESTED:
-		if (len >= sizeof(struct mbec_ev_spte_requested)) {
+		if (len >= min) {
 			bucket = mbec_vmstats_bucket_pf(
 				((const struct mbec_ev_spte_requested *)h)->error_code);
 			per_vm = true;
 		}
 		break;
 	case MBEC_EV_SET_SPTE:
-		if (len >= sizeof(struct mbec_ev_set_spte)) {
+		if (len >= min) {
 			const struct mbec_ev_set_spte *s = (const void *)h;
 
 			bucket = mbec_vmstats_bucket_spte(s->spte, s->level);
@@ -269,7 +274,7 @@ void top_model_record(struct top_model *m, const struct mbec_event_hdr *h, size_
 		}
 		break;
 	case MBEC_EV_WALKER_ERROR:
-		if (len >= sizeof(struct mbec_ev_walker_error)) {
+		if (len >= min) {
 			bucket = mbec_vmstats_bucket_walkerr(
 				((const struct mbec_ev_walker_error *)h)->pferr);
 			per_vm = true;
