@@ -513,7 +513,8 @@ static int replay_loop(struct top_run *r)
 		 * Records user space made (guest entries, losses) may carry no
 		 * time of their own: they neither start nor move the clock.
 		 */
-		bool timed = h->ts_ns && h->type != MBEC_EV_GUEST_PTE && h->type != MBEC_EV_LOST;
+		bool timed = h->ts_ns && h->type != MBEC_EV_GUEST_PTE &&
+			     h->type != MBEC_EV_GUEST_MEM && h->type != MBEC_EV_LOST;
 
 		if (!timed) {
 			if (!r->pid || h->pid == r->pid || h->type == MBEC_EV_LOST) {

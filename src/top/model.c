@@ -250,6 +250,7 @@ void top_model_record(struct top_model *m, const struct mbec_event_hdr *h, size_
 			m->g_tot[TOP_G_LOST] += ((const struct mbec_ev_lost *)h)->count;
 		return;
 	case MBEC_EV_GUEST_PTE:
+	case MBEC_EV_GUEST_MEM:
 		return;		/* made by user space, not an event of the kernel */
 	case MBEC_EV_PAGE_FAULT:
 		if (len >= min) {
