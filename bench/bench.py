@@ -371,6 +371,28 @@ class Bench:
             prev = t
         return num / den if den > 0 else None
 
+    def pause_storm(self, pid):
+        """SIGSTOP the storm and wait until every thread has stopped.
+
+        An observer is stopped only while the storm is paused, so that all it
+        saw can be drained and accounted for: nothing is in flight when it
+        detaches.  The paused seconds lie outside every window.
+        """
+        os.kill(pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            states = []
+            for t in os.listdir("/proc/%d/task" % pid):
+                try:
+                    states.append(read("/proc/%d/task/%s/stat" % (pid, t)).rsplit(")", 1)[1]
+                                  .split()[0])
+                except (OSError, IndexError):
+                    pass
+            if states and all(x in "tT" for x in states):
+                return
+            time.sleep(0.02)
+        raise RuntimeError("the storm's threads did not stop within 5 s of SIGSTOP")
+
     def storm_alive(self, p):
         if p.poll() is not None:
             raise RuntimeError("the storm workload ended early (status %d): %s" %
@@ -494,20 +516,24 @@ class Bench:
         except BaseException:
             h["proc"].kill()
             raise
-        time.sleep(0.2)	# the observer drains what the last faults produced
         w = {"config": config, "rep": rep, "t0": t0, "t1": t1, "loadavg": la}
-        if config == "tracefs":
-            obs = self.stop_tracefs(h)
-        else:
-            obs = self.stop_proc(h)
-            obs["attached"] = h["attached"]
-            try:
-                self.observer_result(config, h["path"], obs)
-            except (RuntimeError, ValueError) as e:
-                # On a shared machine something may kill an observer: the
-                # window is reported as failed and left out, the run goes on.
-                w["failed"] = str(e).splitlines()[0][:200]
-                note("%s window %d failed: %s" % (config, rep, w["failed"]))
+        try:
+            self.pause_storm(pid)
+            time.sleep(0.2)	# the observer drains what the last faults produced
+            if config == "tracefs":
+                obs = self.stop_tracefs(h)
+            else:
+                obs = self.stop_proc(h)
+                obs["attached"] = h["attached"]
+                try:
+                    self.observer_result(config, h["path"], obs)
+                except (RuntimeError, ValueError) as e:
+                    # On a shared machine something may kill an observer: the
+                    # window is reported as failed and left out, the run goes on.
+                    w["failed"] = str(e).splitlines()[0][:200]
+                    note("%s window %d failed: %s" % (config, rep, w["failed"]))
+        finally:
+            os.kill(pid, signal.SIGCONT)
         obs["path"] = h["path"]
         w["observer"] = obs
         return w
@@ -542,7 +568,11 @@ class Bench:
                     t1 = time.monotonic()
                     ns1, cnt1 = prog_run_stats(ids)
                 finally:
-                    r = self.stop_proc(h)
+                    try:
+                        self.pause_storm(wl.pid)
+                        r = self.stop_proc(h)
+                    finally:
+                        os.kill(wl.pid, signal.SIGCONT)
                 prof[c] = {"programs": len(ids), "run_ns": ns1 - ns0, "run_cnt": cnt1 - cnt0,
                            "t0": t0, "t1": t1, "cpu_s": r["cpu_s"]}
                 self.storm_alive(wl)
