@@ -65,22 +65,6 @@ def stats(values):
     return {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
 
 
-def wait_rusage(pid, timeout=None):
-    """Reap a child, returning its exit status (-signal when it died of one)."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        flags = 0 if deadline is None else os.WNOHANG
-        wpid, status = os.waitpid(pid, flags)
-        if wpid == pid:
-            if os.WIFSIGNALED(status):
-                return -os.WTERMSIG(status)
-            return os.WEXITSTATUS(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            deadline = None
-        time.sleep(0.05)
-
-
 class Proc:
     """A command run under GNU time, for its peak RSS and CPU time.
 
@@ -291,7 +275,8 @@ class Bench:
         for m in ("kvm_intel", "kvm_amd"):
             for p in ("ept", "npt"):
                 try:
-                    tdp += " %s.%s=%s" % (m, p, read("/sys/module/%s/parameters/%s" % (m, p)).strip())
+                    v = read("/sys/module/%s/parameters/%s" % (m, p)).strip()
+                    tdp += " %s.%s=%s" % (m, p, v)
                 except OSError:
                     pass
         try:
@@ -867,10 +852,10 @@ class Bench:
         o.append("Machine: %s, %s CPUs (%s), %d MiB, Linux %s, %s. Run %s." %
                  (m["host"], m["cpus"], m["cpu"], m["mem_mib"], m["kernel"], m["kvm"], m["date"]))
         a = self.a
+        quick = " (QUICK: a smoke run, not figures)" if a.quick else ""
         o.append("Settings: %d repetitions, %.1f s windows, storm with %d vCPU; replay %d "
-                 "repetitions, %d and %d events%s." % (a.reps, a.window, a.vcpus, a.replay_reps, a.events,
-                                           4 * a.events, " (QUICK: a smoke run, not figures)"
-                                           if a.quick else ""))
+                 "repetitions, %d and %d events%s." %
+                 (a.reps, a.window, a.vcpus, a.replay_reps, a.events, 4 * a.events, quick))
         ov = R["overhead"]
         if ov:
             la = ov["loadavg"]

@@ -71,6 +71,6 @@ else
 	ok $? "without 'replay' in the build, the replay section says it is pending"
 fi
 # Nothing of ours left in tracefs.
-ok $(ls /sys/kernel/tracing/instances 2>/dev/null | grep -q '^mbecscope-bench-'; [ $? -ne 0 ]; echo $?) \
-	"the tracefs instance is removed"
+left=$(ls /sys/kernel/tracing/instances 2>/dev/null | grep -c '^mbecscope-bench-')
+ok $([ "$left" = 0 ]; echo $?) "the tracefs instance is removed"
 echo "1..$n"
