@@ -25,6 +25,7 @@ Needs root, /dev/kvm, BPF and tracefs; bpftrace and time(1) (tools/deps.sh
 bench).
 """
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -203,7 +204,7 @@ def prog_ids(pid):
 
 
 def prog_run_stats(ids):
-    """Sum of run_time_ns and run_cnt over BPF programs (kernel.bpf_stats_enabled)."""
+    """Sum of run_time_ns and run_cnt over BPF programs (while statistics are on)."""
     ns = cnt = 0
     for i in sorted(ids):
         r = subprocess.run(["bpftool", "prog", "show", "id", str(i), "--json"], text=True,
@@ -214,6 +215,20 @@ def prog_run_stats(ids):
         ns += j.get("run_time_ns", 0)
         cnt += j.get("run_cnt", 0)
     return ns, cnt
+
+
+def bpf_enable_stats():
+    """An fd that keeps BPF run-time statistics on while it is open (BPF_ENABLE_STATS).
+
+    Unlike the kernel.bpf_stats_enabled sysctl it leaves no global state
+    behind and cannot race with anyone else turning statistics on or off.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = ctypes.c_uint32(0)	# union bpf_attr.enable_stats.type = BPF_STATS_RUN_TIME
+    fd = libc.syscall(321, 32, ctypes.byref(attr), ctypes.sizeof(attr))	# bpf(BPF_ENABLE_STATS)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return fd
 
 
 def tracepoints():
@@ -252,6 +267,7 @@ class Bench:
         self.mbec = os.path.abspath(args.mbecscope)
         self.out = os.path.abspath(args.out)
         self.results = {"machine": self.machine(), "args": vars(args), "overhead": None,
+                        "tracefs_instance": INSTANCE,
                         "replay": None, "memory": None, "pending": []}
         self.tps = tracepoints()
 
@@ -346,13 +362,28 @@ class Bench:
         return st
 
     def window_rate(self, t0, t1):
-        """faults/s over the per-second intervals that lie wholly in [t0, t1]."""
+        """faults/s over the per-second intervals that lie wholly in [t0, t1].
+
+        When the storm's reports came late (a loaded machine) and none lies
+        wholly inside, the intervals overlapping the window, weighted by the
+        overlap, stand in.
+        """
         num = den = 0.0
         prev = None
         for t, rate in self.samples:
             if prev is not None and prev >= t0 and t <= t1:
                 num += rate * (t - prev)
                 den += t - prev
+            prev = t
+        if den > 0:
+            return num / den
+        prev = None
+        for t, rate in self.samples:
+            if prev is not None:
+                ov = min(t, t1) - max(prev, t0)
+                if ov > 0:
+                    num += rate * ov
+                    den += ov
             prev = t
         return num / den if den > 0 else None
 
@@ -524,18 +555,16 @@ class Bench:
         return w
 
     def profile(self, configs, wl):
-        """One more window per BPF observer with kernel.bpf_stats_enabled on.
+        """One more window per BPF observer with BPF run-time statistics on.
 
         Not part of the ratios (the statistics cost time themselves): it says
         how much of a fault's time the observer's programs take in the kernel,
         apart from the CPU its user space takes from everything else.
         """
-        knob = "/proc/sys/kernel/bpf_stats_enabled"
         try:
-            old = read(knob).strip()
-            write(knob, "1")
+            stats_fd = bpf_enable_stats()
         except OSError as e:
-            self.results["pending"].append("BPF run-time profile: cannot set %s: %s" % (knob, e))
+            self.results["pending"].append("BPF run-time profile: BPF_ENABLE_STATS: %s" % e)
             return {}
         prof = {}
         try:
@@ -562,7 +591,7 @@ class Bench:
                            "t0": t0, "t1": t1, "cpu_s": r["cpu_s"]}
                 self.storm_alive(wl)
         finally:
-            write(knob, old)
+            os.close(stats_fd)
         return prof
 
     def base_window(self, rep):
@@ -652,7 +681,7 @@ class Bench:
         for w in wins:
             w["faults_per_s"] = self.window_rate(w["t0"], w["t1"])
             if w["faults_per_s"] is None:
-                raise RuntimeError("no whole second of storm in a %.1f s window; "
+                raise RuntimeError("the storm reported no rate during a %.1f s window; "
                                    "raise --window" % self.a.window)
         for i, w in enumerate(wins):
             if w["config"] != "base" and "failed" not in w:
@@ -885,7 +914,7 @@ class Bench:
             if prof:
                 o.append("")
                 o.append("In-kernel cost of the observers' BPF programs (one extra window each "
-                         "with kernel.bpf_stats_enabled=1, not part of the ratios above):")
+                         "with BPF run-time statistics on, not part of the ratios above):")
                 o.append("")
                 o.append("| configuration | programs | runs per fault | ns per run | "
                          "ns per fault | share of a fault's time at the baseline rate |")
@@ -979,7 +1008,7 @@ def main():
     ap.add_argument("--mbecscope", default=os.path.join(ROOT, "build", "mbecscope"))
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 1 repetition, 2 s windows, small replay inputs")
+                    help="smoke run: 1 repetition, 2.5 s windows, small replay inputs")
     ap.add_argument("--reps", type=int, help="overhead repetitions (default 5)")
     ap.add_argument("--window", type=float, help="seconds each configuration is measured "
                     "(default 3, at least 2)")
@@ -996,7 +1025,7 @@ def main():
     a = ap.parse_args()
     q = a.quick
     a.reps = a.reps or (1 if q else 5)
-    a.window = a.window or (2.0 if q else 3.0)
+    a.window = a.window or (2.5 if q else 3.0)
     a.replay_reps = a.replay_reps or (1 if q else 3)
     a.events = a.events or (50000 if q else 1000000)
     a.configs = [c.strip() for c in a.configs.split(",") if c.strip()]

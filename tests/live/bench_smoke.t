@@ -45,6 +45,7 @@ if [ ! -r /dev/kvm ]; then
 	exit 0
 fi
 
+stats_before=$(cat /proc/sys/kernel/bpf_stats_enabled)
 $PY bench/bench.py --quick --configs base,check --events 20000 --mbecscope "$B" \
 	--out "$tmp/q" >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -71,6 +72,10 @@ else
 	ok $? "without 'replay' in the build, the replay section says it is pending"
 fi
 # Nothing of ours left in tracefs.
-left=$(ls /sys/kernel/tracing/instances 2>/dev/null | grep -c '^mbecscope-bench-')
-ok $([ "$left" = 0 ]; echo $?) "the tracefs instance is removed"
+# Nothing of this run left behind: its tracefs instance, the BPF statistics switch.
+inst=$(grep -o '"tracefs_instance": "[^"]*"' "$tmp/q/results.json" | cut -d'"' -f4)
+ok $([ -n "$inst" ] && [ ! -e "/sys/kernel/tracing/instances/$inst" ]; echo $?) \
+	"the tracefs instance ($inst) is removed"
+ok $([ "$(cat /proc/sys/kernel/bpf_stats_enabled)" = "$stats_before" ]; echo $?) \
+	"kernel.bpf_stats_enabled is as it was"
 echo "1..$n"
