@@ -674,7 +674,7 @@ static uint16_t fault_flags(uint64_t ec)
 static int ev_spte_requested(struct ftrace_import *fi, const struct line *l, struct thread *t)
 {
 	struct mbec_ev_spte_requested *r = &t->req;
-	uint64_t gfn, pfn, level;
+	uint64_t gfn, pfn, level, acc;
 
 	if (!kv_hex(l->fields, "gfn", &gfn) || !kv_hex(l->fields, "pfn", &pfn) ||
 	    !kv_dec(l->fields, "level", &level) || level > MAX_LEVEL)
@@ -690,6 +690,11 @@ static int ev_spte_requested(struct ftrace_import *fi, const struct line *l, str
 	r->gfn = gfn;
 	r->pfn = pfn;
 	r->goal_level = (uint8_t)level;
+	/* Kernels with this project's series also print the requested ACC. */
+	if (kv_hex(l->fields, "access", &acc) && acc <= 0xff) {
+		r->acc = (uint8_t)acc;
+		r->flags |= MBEC_FAULT_HAS_ACC;
+	}
 	r->addr = t->pf_valid ? t->pf_addr : t->walk_valid ? t->walk_addr : gfn << 12;
 	if (t->exit_valid && t->exit_isa == 1 && t->exit_reason == EXIT_REASON_EPT_VIOLATION)
 		r->error_code = mbec_kvm_exit_qual_to_pfec(eff_layout(fi),
@@ -699,7 +704,7 @@ static int ev_spte_requested(struct ftrace_import *fi, const struct line *l, str
 		r->error_code = t->pf_ec;
 	else if (t->walk_valid)
 		r->error_code = t->walk_pferr;
-	r->flags = fault_flags(r->error_code) | MBEC_FAULT_DERIVED;
+	r->flags |= fault_flags(r->error_code) | MBEC_FAULT_DERIVED;
 	if (t->exit_valid && !t->walk_valid &&
 	    (t->exit_reason == EXIT_REASON_EPT_VIOLATION || t->exit_reason == SVM_EXIT_NPF))
 		r->flags |= MBEC_FAULT_IS_TDP;

@@ -12,7 +12,8 @@
  *    error code come from the thread's kvm_page_fault / guest walk (for a
  *    VMX EPT violation the error code KVM derives is computed from the
  *    exit qualification by the model), map_writable from the host-writable
- *    bit of the SPTE installed for it;
+ *    bit of the SPTE installed for it; the requested ACC when the kernel
+ *    prints it ("access %x", this project's series);
  *  - kvm_mmu_get_page prints the role's fields, not the word nor sp->spt:
  *    the word is rebuilt from the layout (fields the text does not show:
  *    cr0_wp 1, the others 0), and each shadow page gets an id that the

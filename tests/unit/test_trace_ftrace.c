@@ -174,6 +174,13 @@ int main(void)
 	r = feed(" m-10 (   9) [000] ...1. 1.000012: kvm_mmu_set_spte: gfn 31 spte 250001a05 (r-xu) "
 		 "level 1 at 10ab3f188");
 	ok(rec[1].spte.sptep == (sp1 | 0x188), "a later fault on the page finds it again");
+	feed(" m-10 (   9) [000] .... 1.000015: kvm_mmu_pagetable_walk: addr 33000 pferr 4 U");
+	feed(" m-10 (   9) [000] ...1. 1.000016: kvm_mmu_spte_requested: gfn 33 pfn 250003 level 1 "
+	     "access d");
+	feed(" m-10 (   9) [000] .... 1.000017: kvm_mmu_pagetable_walk: addr 34000 pferr 4 U");
+	ok(nrec == 2 && rec[0].hdr.type == MBEC_EV_SPTE_REQUESTED && rec[0].req.acc == 0xd &&
+	   (rec[0].req.flags & MBEC_FAULT_HAS_ACC) && (rec[0].req.flags & MBEC_FAULT_USER),
+	   "the series' 'access %%x' is the requested ACC; the next walk releases the request");
 	feed(" m-10 (   9) [000] .... 1.000020: kvm_mmu_pagetable_walk: addr 32000 pferr 4 U");
 	feed(" m-10 (   9) [000] ...1. 1.000021: kvm_mmu_spte_requested: gfn 32 pfn 250002 level 1");
 	flush();
