@@ -57,6 +57,12 @@ expect_class "format.trace" 1 "format=1" "spte-invariant" $fx/format.trace
 expect_class "exit-qual.trace" 1 "exit-qual=1" "exit-qual-pfec" $fx/exit-qual.trace
 expect_class "nested-inject.trace" 1 "nested-inject=1" "nested-qual" $fx/nested-inject.trace
 expect_class "role.trace" 1 "role=1" "role-vs-walk" $fx/role.trace
+expect_class "escalation-mbec.trace (4-letter access strings)" 1 "escalation=1" \
+	"spte-exceeds-walk" $fx/escalation-mbec.trace
+run replay $fx/escalation-mbec.trace --json
+pyexpr "$tmp/out" 'd["layout"] == "mbec" and "access strings" in d["layout_source"] and d["roles_checked"] == 2' &&
+	ok "rwux access strings select the mbec layout, roles checked in it" ||
+	nok "mbec layout detection" "$(head -c 400 "$tmp/out")"
 
 # Every fixture's benign part is checked too (not just skipped).
 run replay $fx/escalation.trace --json
