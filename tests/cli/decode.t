@@ -77,6 +77,10 @@ expect_json "exit-qual bit 6 defined with --mbec" \
 	decode exit-qual 0x44 --mbec
 expect_json "exit-qual bit 20 undefined" \
 	'd["flagged_mask"] == "0x100000"' decode exit-qual 0x100001 --layout classic
+expect_json "exit-qual: KVM's error code, classic (reads are USER)" \
+	'd["kvm_error_code"] == "0x100000007"' decode exit-qual 0x1ab --layout classic
+expect_json "exit-qual: KVM's error code, mbec with MBEC (bit 6 present, 7+8+9 user)" \
+	'd["kvm_error_code"] == "0x100000015"' decode exit-qual 0x3c4 --mbec
 expect_json "exit-qual decimal value" 'd["value"] == "0x1ab"' decode exit-qual 427 --layout mbec
 
 # ---- error codes ----
