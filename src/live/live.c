@@ -250,7 +250,7 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 	bool enabled[MBEC_LIVE_NR_TP] = { false };
 	bool acc_arg = false, raw = false;
 	struct mbec_live *l;
-	int i, ret, nattached = 0;
+	int i, ret;
 
 	*out = NULL;
 	libbpf_verbose = opts->verbose;
@@ -350,7 +350,6 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 			continue;
 		}
 		l->state[i].how = raw ? "raw_tp" : "tp_btf";
-		nattached++;
 	}
 
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_ringbuf, l, NULL);
@@ -366,7 +365,6 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 		mbec_live_close(l);
 		return ret;
 	}
-	(void)nattached;
 	*out = l;
 	return 0;
 }
