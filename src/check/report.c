@@ -45,7 +45,10 @@ void mbec_check_print(const struct mbec_check *e, const struct mbec_counter *ker
 	for (i = 1; i < MBEC_EV_MAX; i++) {
 		if (!s->events[i] && (!kernel || !kernel[i].seen))
 			continue;
-		if (kernel)
+		if (kernel && i == MBEC_EV_GUEST_PTE)	/* written by user space */
+			fprintf(f, "  %-22s %10" PRIu64 " %10s %8s\n", mbec_event_name(i),
+				s->events[i], "-", "-");
+		else if (kernel)
 			fprintf(f, "  %-22s %10" PRIu64 " %10" PRIu64 " %8" PRIu64 "\n",
 				mbec_event_name(i), s->events[i], (uint64_t)kernel[i].seen,
 				(uint64_t)kernel[i].dropped);
