@@ -316,6 +316,12 @@ bad_input "missing file" 2 'cannot open' "$tmp/nope.mbr"
 bad_input "bad option" 2 'unknown option' --frobnicate $fx/format.trace
 bad_input "no file" 2 'which recording' --json
 bad_input "bad --from" 2 '--from wants seconds' --from x $fx/format.trace
+for cmd in replay record; do
+	"$MBECSCOPE" $cmd --help >"$tmp/out" 2>"$tmp/err"; rc=$?
+	[ $rc -eq 0 ] && grep -q "usage: .* $cmd" "$tmp/out" && grep -q 'Exit status' "$tmp/out" &&
+		[ ! -s "$tmp/err" ] && ok "$cmd --help: exit 0, usage and exit status on stdout" ||
+		nok "$cmd --help" "exit $rc" "$(cat "$tmp/err")"
+done
 
 echo "1..$n"
 [ $failed -eq 0 ]
