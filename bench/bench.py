@@ -620,9 +620,11 @@ class Bench:
             except ValueError:
                 raise RuntimeError("%s printed no JSON summary: %s" % (config, text[:300]))
             ev = j.get("events", {})
-            seen = sum(v.get("kernel_seen", 0) for v in ev.values())
-            rec = sum(v.get("received", 0) for k, v in ev.items() if v.get("kernel_seen", 0))
-            dropped = sum(v.get("kernel_dropped", 0) for v in ev.values())
+            # Records user space writes itself (guest_pte) have no kernel
+            # counters (0 or null): they are neither seen nor lost there.
+            seen = sum(v.get("kernel_seen") or 0 for v in ev.values())
+            rec = sum(v.get("received") or 0 for v in ev.values() if v.get("kernel_seen"))
+            dropped = sum(v.get("kernel_dropped") or 0 for v in ev.values())
             r["events"] = seen
             r["received"] = rec
             r["lost"] = j.get("lost_events", dropped)
