@@ -105,7 +105,8 @@ sed -n 's/^\[ *[0-9.]*\] *//; /kvm_x86_mmu\|^ *\(not \)\{0,1\}ok\|# Subtest/p' "
 summary=$(grep -oE '# kvm_x86_mmu: pass:[0-9]+ fail:[0-9]+ skip:[0-9]+ total:[0-9]+' "$console" | tail -1)
 if [ -n "$summary" ] && echo "$summary" | grep -q 'fail:0 ' &&
 	! echo "$summary" | grep -q 'pass:0 '; then
-	ok "KUnit kvm_x86_mmu: ${summary#\# kvm_x86_mmu: }"
+	totals=$(grep -oE '# Totals: pass:[0-9]+ fail:[0-9]+ skip:[0-9]+ total:[0-9]+' "$console" | tail -1)
+	ok "KUnit kvm_x86_mmu: ${summary#\# kvm_x86_mmu: } (cases; parameters ${totals#\# Totals: })"
 else
 	notok "KUnit kvm_x86_mmu: ${summary:-no summary in $console}"
 	grep -E 'Expected|model|not ok' "$console" | head -30 | sed 's/^/#   /'

@@ -53,7 +53,7 @@ else
 		echo "#   regenerate: $tool -o <tree>/$file, amend the patch, kernel/scripts/export.sh"
 	fi
 	# The same comparison on a copy with one fault bit flipped must fail.
-	sed '0,/0x5555,/s//0x5554,/' "$tmp/committed.h" > "$tmp/mutated.h"
+	sed '0,/0x5555,/s//0x5557,/' "$tmp/committed.h" > "$tmp/mutated.h"
 	if ! cmp -s "$tmp/mutated.h" "$tmp/committed.h" && ! cmp -s "$tmp/mutated.h" "$tmp/now.h"; then
 		ok "a one-bit change of the committed table is detected"
 	else
