@@ -130,6 +130,9 @@ if [ $quick = 1 ]; then
 		if kbuild; then
 			ok "arch/x86/kvm builds with the series (W=1, no warnings)"
 			git -C "$KTREE" rev-parse 'HEAD^{tree}' >"$KDIR/quick.ok"
+			# Snapshots for core-btf.sh, safe from a later kernel-check.
+			cp "$KDIR/out/arch/x86/kvm/mmu/mmu.o" "$KDIR/series-mmu.o"
+			cp "$KTREE/arch/x86/kvm/mmu/spte.h" "$KDIR/series-spte.h"
 		else
 			notok "arch/x86/kvm builds with the series (W=1, no warnings)"
 			kbuild_fail

@@ -11,7 +11,7 @@
 #     fields (cr4_smep, 4-bit access);
 #   - check that the series' SPTE/ACC constants are those of
 #     include/mbec_kvm.h and decode an SPTE of the mbec layout.
-# Needs the series applied in the cached tree (check.sh --quick did it).
+# Needs the snapshots check.sh --quick leaves (series-mmu.o, series-spte.h).
 #   core-btf.sh [--vmlinux] [START]     prints TAP from test number START+1
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -30,12 +30,11 @@ OBJ=$BUILD/gen/mbecscope.bpf.o
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for KTREE in "$KDIR"/linux-*; do [ -d "$KTREE/.git" ] && break; done
 if [ $use_vmlinux = 1 ]; then
 	btf=$KDIR/out-kunit/vmlinux
 	what="vmlinux of make kernel-kunit"
 else
-	obj=$KDIR/out/arch/x86/kvm/mmu/mmu.o
+	obj=$KDIR/series-mmu.o		# saved by check.sh --quick
 	what="pahole -J of the series' arch/x86/kvm/mmu/mmu.o"
 	btf=$tmp/mmu.o
 	if [ -f "$obj" ] && cp "$obj" "$btf" && pahole -J "$btf" >/dev/null 2>&1 &&
@@ -110,9 +109,11 @@ else
 	head -5 "$tmp/min.log" | sed 's/^/#   /'
 fi
 
-# The series' SPTE software bits and ACC values are include/mbec_kvm.h's.
+# The series' SPTE software bits and ACC values are include/mbec_kvm.h's
+# (spte.h as check.sh --quick applied it).
+spte_h=$KDIR/series-spte.h
 kdef() {	# print the value of a #define NAME in the applied tree's spte.h
-	sed -nE "s/^#define $1[[:space:]]+(.*)$/\1/p" "$KTREE/arch/x86/kvm/mmu/spte.h" | head -1 |
+	sed -nE "s/^#define $1[[:space:]]+(.*)$/\1/p" "$spte_h" | head -1 |
 		sed -E 's/BIT_ULL\(([0-9]+)\)/(1ULL << \1)/; s/\(SHADOW_NONPRESENT_VALUE \| (0x[0-9a-fA-F]+)ULL\)/\1ULL/'
 }
 cat > "$tmp/abi.c" <<CEOF
@@ -144,7 +145,7 @@ if gcc -I"$KTOP/include" -o "$tmp/abi" "$tmp/abi.c" 2>"$tmp/abi.log"; then
 		grep DIFF <<<"$res" | sed 's/^/#   /'
 	fi
 else
-	notok "the series' SPTE constants can be read from $KTREE"
+	notok "the series' SPTE constants can be read from $spte_h"
 	head -5 "$tmp/abi.log" | sed 's/^/#   /'
 fi
 
