@@ -38,6 +38,7 @@ static const char decode_help[] =
 "  --btf FILE     read the role layout from FILE instead of the running kernel\n"
 "  --mbec         MBEC is on (exit-qual: bit 6 defined; ept-pte: XU honoured)\n"
 "  --format F     spte format: ept (default) or legacy (shadow paging, NPT)\n"
+"  -v             let libbpf print its diagnostics while reading BTF\n"
 "  --json         print one JSON object\n"
 "  --pretty       the same, indented\n"
 "  -h, --help     this text\n"
@@ -53,6 +54,7 @@ static const struct option decode_opts_long[] = {
 	{ "btf", required_argument, NULL, OPT_BTF },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "pretty", no_argument, NULL, OPT_PRETTY },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -89,7 +91,7 @@ int cmd_decode(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", decode_opts_long, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hv", decode_opts_long, NULL)) != -1) {
 		switch (c) {
 		case OPT_LAYOUT:
 			layout_arg = optarg;
@@ -108,6 +110,9 @@ int cmd_decode(int argc, char **argv)
 			break;
 		case OPT_PRETTY:
 			json = pretty = true;
+			break;
+		case 'v':
+			role_layout_set_verbose(true);
 			break;
 		case 'h':
 			fputs(decode_help, stdout);

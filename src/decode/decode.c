@@ -852,7 +852,7 @@ static void decode_ept_pte(struct decode_result *res)
 	memcpy(t, eptpte_bits, sizeof(eptpte_bits));
 	t[n++] = (struct bitdef){ 2, 2, mbec ? "XS" : "X", mbec ?
 		"execute allowed for supervisor-mode linear addresses" : "execute allowed", 0 };
-	t[n++] = (struct bitdef){ 10, 10, "XU", "execute allowed for user-mode linear addresses", 0 };
+	t[n++] = (struct bitdef){ 10, 10, "XU", "execute allowed for user-mode addresses", 0 };
 	apply_table(res, t, n, DF_UNDEFINED, "-", NULL);
 	if (!mbec && (f = field_at(res, 10)))
 		flag(res, f, DF_IGNORED, "ignored: MBEC off");

@@ -217,6 +217,13 @@ static int find_role(const struct btf *btf, struct role_layout *l)
 	return 0;
 }
 
+static bool verbose;
+
+void role_layout_set_verbose(bool v)
+{
+	verbose = v;
+}
+
 /* libbpf prints its own warnings on parse errors; we report in one line. */
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -229,7 +236,7 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 int role_layout_from_btf(const char *btf_path, struct role_layout *out, char *err, size_t errlen)
 {
 	const char *path = btf_path ? btf_path : role_kernel_btf_path();
-	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
+	libbpf_print_fn_t old = verbose ? NULL : libbpf_set_print(quiet_print);
 	struct btf *btf = NULL, *mod = NULL;
 	struct utsname u;
 	int ret = -1, r;
@@ -245,8 +252,11 @@ int role_layout_from_btf(const char *btf_path, struct role_layout *out, char *er
 	}
 	btf = btf__parse(path, NULL);
 	if (!btf) {
+		char why[128];
+
+		libbpf_strerror(errno, why, sizeof(why));
 		snprintf(err, errlen, "cannot parse BTF %s: %s; pass --layout classic|mbec",
-			 path, strerror(errno));
+			 path, why);
 		goto out;
 	}
 	r = find_role(btf, out);
@@ -282,6 +292,7 @@ int role_layout_from_btf(const char *btf_path, struct role_layout *out, char *er
 out:
 	btf__free(mod);
 	btf__free(btf);
-	libbpf_set_print(old);
+	if (!verbose)
+		libbpf_set_print(old);
 	return ret;
 }

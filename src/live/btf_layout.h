@@ -64,6 +64,9 @@ const struct role_layout *role_layout_builtin(enum mbec_layout abi);
  */
 int role_layout_from_btf(const char *btf_path, struct role_layout *out, char *err, size_t errlen);
 
+/* Let libbpf print its own diagnostics while reading BTF (-v); quiet by default. */
+void role_layout_set_verbose(bool verbose);
+
 /* The layout's ABI from its fields: mbec when cr4_smep exists and access is 4 bits. */
 enum mbec_layout role_layout_abi(const struct role_layout *l);
 

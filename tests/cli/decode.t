@@ -178,6 +178,9 @@ expect_usage "--mbec with classic layout" "--mbec conflicts with the classic lay
 	decode exit-qual 0x44 --mbec --layout classic
 expect_usage "extra argument" "unexpected argument 'more'" decode pfec 1 more
 expect_usage "unknown command" "unknown command 'decod'" decod pfec 1
+expect_usage "--btf not a BTF file" "cannot parse BTF /etc/passwd: BPF object format invalid" \
+	decode role 1 --btf /etc/passwd
+expect_json "-v accepted" 'd["values"]["level"] == 1' decode role 1 -v --layout mbec
 expect_usage "--btf missing file" "cannot read BTF /nonexistent" decode role 1 --btf /nonexistent
 
 echo "1..$n"
