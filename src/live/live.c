@@ -226,6 +226,10 @@ static int load_skel(struct mbec_live *l, const struct mbec_live_opts *opts, con
 	l->skel->rodata->spte_req_acc_arg = acc_arg;
 	if (opts->ringbuf_bytes)
 		bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
+	/* Batch wake-ups, but wake well before a small buffer fills. */
+	l->skel->rodata->wake_bytes = bpf_map__max_entries(l->skel->maps.events) / 4;
+	if (l->skel->rodata->wake_bytes > (1U << 20))
+		l->skel->rodata->wake_bytes = 1U << 20;
 	bpf_object__for_each_program(prog, l->skel->obj)
 		bpf_program__set_autoload(prog, false);
 	for (i = 0; i < MBEC_LIVE_NR_TP; i++) {
@@ -371,7 +375,13 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 
 int mbec_live_poll(struct mbec_live *l, int timeout_ms)
 {
-	return ring_buffer__poll(l->rb, timeout_ms);
+	int n = ring_buffer__poll(l->rb, timeout_ms), m;
+
+	if (n < 0)
+		return n;
+	/* Records submitted without a wake-up: epoll does not report them. */
+	m = ring_buffer__consume(l->rb);
+	return m < 0 ? m : n + m;
 }
 
 int mbec_live_counters(struct mbec_live *l, struct mbec_counter out[MBEC_EV_MAX])
