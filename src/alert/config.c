@@ -131,7 +131,8 @@ static int set_one(struct watch_config *c, const struct opt *o, const char *v, c
 		errno = 0;
 		d = strtod(v, &end);
 		if (errno || end == v || *end || !isfinite(d) || d < 0 || d > 1e12) {
-			snprintf(err, errlen, "%s wants a number of at least 0, not '%s'", o->key, v);
+			snprintf(err, errlen, "%s wants a number of at least 0, not '%s'",
+				 o->key, v);
 			return -1;
 		}
 		if (o->type == T_FACTOR && d > 0 && d <= 1) {
@@ -143,8 +144,8 @@ static int set_one(struct watch_config *c, const struct opt *o, const char *v, c
 		return 0;
 	case T_DURATION:
 		if (alert_parse_duration(v, &ns)) {
-			snprintf(err, errlen, "%s wants a duration such as 1s, 500ms, 5m or 1h, not "
-				 "'%s'", o->key, v);
+			snprintf(err, errlen, "%s wants a duration such as 1s, 500ms, 5m or 1h, not '%s'",
+				 o->key, v);
 			return -1;
 		}
 		if ((o->off == R(window_ns) || o->off == R(interval_ns)) && ns < 1000000) {
@@ -153,7 +154,8 @@ static int set_one(struct watch_config *c, const struct opt *o, const char *v, c
 		}
 		if (o->off == W(textfile_every_s)) {
 			if (ns < 100000000) {
-				snprintf(err, errlen, "%s must be at least 100ms, not '%s'", o->key, v);
+				snprintf(err, errlen, "%s must be at least 100ms, not '%s'",
+					 o->key, v);
 				return -1;
 			}
 			*(double *)p = (double)ns / 1e9;
@@ -207,9 +209,8 @@ static int set_one(struct watch_config *c, const struct opt *o, const char *v, c
 				continue;
 			r = alert_rule_from_name(tok);
 			if (r < 0) {
-				snprintf(err, errlen, "disable: unknown rule '%s' (rules: escalation, "
-					 "no-progress, format, exit-qual, nested-inject, role, "
-					 "fault-storm, exec-storm, lost-events, falling-behind)", tok);
+				snprintf(err, errlen, "disable: unknown rule '%s' (rules: escalation, no-progress, format, exit-qual, nested-inject, role, fault-storm, exec-storm, lost-events, falling-behind)",
+					 tok);
 				return -1;
 			}
 			dis[r] = true;
@@ -260,7 +261,8 @@ int watch_config_parse(struct watch_config *c, const char *text, const char *nam
 
 		lineno++;
 		if (n >= sizeof(line)) {
-			snprintf(err, errlen, "%s:%u: line too long (at most %zu bytes)", name, lineno,
+			snprintf(err, errlen, "%s:%u: line too long (at most %zu bytes)",
+				 name, lineno,
 				 sizeof(line) - 1);
 			return -1;
 		}

@@ -365,8 +365,8 @@ static void close_window(struct alert_engine *e, struct vm_state *v)
 	thr = judge(c, v->st.exec_rate, &v->st.exec_baseline, v->st.windows, c->exec_rate,
 		    c->exec_factor, c->exec_min_rate);
 	if (thr > 0) {
-		snprintf(what, sizeof(what), "VM %u: %.0f execute faults/s (threshold %.0f/s, "
-			 "baseline %.0f/s): W^X churn", v->vm, v->st.exec_rate, thr,
+		snprintf(what, sizeof(what), "VM %u: %.0f execute faults/s (threshold %.0f/s, baseline %.0f/s): W^X churn",
+			 v->vm, v->st.exec_rate, thr,
 			 v->st.exec_baseline);
 		occur(e, ALERT_R_EXEC_STORM, v->vm, false, 0, NULL, end, v->st.exec_rate, thr, what,
 		      NULL);
@@ -490,8 +490,8 @@ void alert_feed(struct alert_engine *e, const void *rec, size_t len)
 		e->lost_win += l->count;
 		if (!e->lost_fired_win && e->cfg.lost_min && e->lost_win >= e->cfg.lost_min) {
 			e->lost_fired_win = true;
-			snprintf(what, sizeof(what), "%" PRIu64 " records lost in this window (ring "
-				 "buffer full): checks around them are incomplete", e->lost_win);
+			snprintf(what, sizeof(what), "%" PRIu64 " records lost in this window (ring buffer full): checks around them are incomplete",
+				 e->lost_win);
 			occur(e, ALERT_R_LOST, 0, false, 0, NULL, ts, (double)e->lost_win,
 			      (double)e->cfg.lost_min, what, NULL);
 		}
@@ -538,8 +538,8 @@ void alert_lag(struct alert_engine *e, uint64_t now_ns, uint64_t lag_ns)
 	if (!e->cfg.lag_ns || lag_ns < e->cfg.lag_ns || e->behind_fired_win)
 		return;
 	e->behind_fired_win = true;
-	snprintf(what, sizeof(what), "records waited %.3f s in the ring buffer before being read "
-		 "(threshold %.3f s): the tool is falling behind", e->st.lag_s,
+	snprintf(what, sizeof(what), "records waited %.3f s in the ring buffer before being read (threshold %.3f s): the tool is falling behind",
+		 e->st.lag_s,
 		 (double)e->cfg.lag_ns / ALERT_NS_PER_S);
 	occur(e, ALERT_R_BEHIND, 0, false, 0, NULL, now_ns, e->st.lag_s,
 	      (double)e->cfg.lag_ns / ALERT_NS_PER_S, what, NULL);

@@ -107,8 +107,8 @@ static int parse_listen(const char *s, struct sockaddr_in *sin, bool *loopback, 
 	if (!strcmp(addr, "localhost") || !addr[0])
 		strcpy(addr, "127.0.0.1");
 	if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1) {
-		snprintf(err, errlen, "--listen: '%s' is not an IPv4 address (use 127.0.0.1:PORT, "
-			 "or ADDR:PORT with --allow-remote)", addr);
+		snprintf(err, errlen, "--listen: '%s' is not an IPv4 address (use 127.0.0.1:PORT, or ADDR:PORT with --allow-remote)",
+			 addr);
 		return -1;
 	}
 	errno = 0;
@@ -130,8 +130,7 @@ static int check_listen(const char *listen, bool allow_remote, struct sockaddr_i
 	if (parse_listen(listen, sin, &loopback, err, errlen))
 		return -1;
 	if (!loopback && !allow_remote) {
-		snprintf(err, errlen, "--listen %s is not a loopback address: the metrics would be "
-			 "open to the network; add --allow-remote (allow-remote = yes) to mean it",
+		snprintf(err, errlen, "--listen %s is not a loopback address: the metrics would be open to the network; add --allow-remote (allow-remote = yes) to mean it",
 			 listen);
 		return -1;
 	}

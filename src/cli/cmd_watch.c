@@ -258,8 +258,8 @@ static void end_line(struct watch_run *run, bool json)
 		json_obj_end(&jw);
 		json_finish(&jw);
 	} else {
-		fprintf(run->sinks.out, "watch: %llu records, %llu alerts fired, %llu suppressed, "
-			"%llu summaries, %llu anomalies\n", (unsigned long long)st->records,
+		fprintf(run->sinks.out, "watch: %llu records, %llu alerts fired, %llu suppressed, %llu summaries, %llu anomalies\n",
+			(unsigned long long)st->records,
 			(unsigned long long)fired, (unsigned long long)st->suppressed,
 			(unsigned long long)st->summaries,
 			(unsigned long long)mbec_check_summary(run->check)->anomalies_total);
@@ -489,8 +489,8 @@ int cmd_watch(int argc, char **argv)
 			break;
 		case O_WORKLOAD:
 			if (strcmp(optarg, "matrix") && strcmp(optarg, "storm"))
-				return cli_usage_error("watch", "--workload is matrix or storm, not "
-						       "'%s'", optarg);
+				return cli_usage_error("watch", "--workload is matrix or storm, not '%s'",
+						       optarg);
 			pattern = optarg;
 			break;
 		case O_DURATION:
@@ -498,22 +498,22 @@ int cmd_watch(int argc, char **argv)
 			duration = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !isfinite(duration) || duration <= 0 ||
 			    duration > 31536000)
-				return cli_usage_error("watch", "--duration wants seconds, more than 0, "
-						       "not '%s'", optarg);
+				return cli_usage_error("watch", "--duration wants seconds, more than 0, not '%s'",
+						       optarg);
 			break;
 		case O_LAYOUT:
 			if (strcmp(optarg, "classic") && strcmp(optarg, "mbec") &&
 			    strcmp(optarg, "auto"))
-				return cli_usage_error("watch", "--layout is classic, mbec or auto, "
-						       "not '%s'", optarg);
+				return cli_usage_error("watch", "--layout is classic, mbec or auto, not '%s'",
+						       optarg);
 			layout_arg = optarg;
 			break;
 		case O_RINGBUF_KB: {
 			unsigned long kb = strtoul(optarg, &end, 10);
 
 			if (*end || kb < 4 || kb > (1UL << 20) || (kb & (kb - 1)))
-				return cli_usage_error("watch", "--ringbuf-kb wants a power of two from "
-						       "4 to 1048576, not '%s'", optarg);
+				return cli_usage_error("watch", "--ringbuf-kb wants a power of two from 4 to 1048576, not '%s'",
+						       optarg);
 			lopts.ringbuf_bytes = kb << 10;
 			break;
 		}
@@ -542,11 +542,9 @@ int cmd_watch(int argc, char **argv)
 		return cli_usage_error("watch", "unexpected argument '%s'; try '%s watch --help'",
 				       argv[optind], prog_name);
 	if (pattern && pid)
-		return cli_usage_error("watch", "--workload and --pid exclude each other: the "
-				       "workload's pid is the filter");
+		return cli_usage_error("watch", "--workload and --pid exclude each other: the workload's pid is the filter");
 	if (replay && (pattern || pid || duration > 0))
-		return cli_usage_error("watch", "--replay reads a file: --workload, --pid and "
-				       "--duration are for live watching");
+		return cli_usage_error("watch", "--replay reads a file: --workload, --pid and --duration are for live watching");
 	if (load_config(&run.cfg, config, flags, nflags, err, sizeof(err)))
 		return cli_usage_error("watch", "%s", err);
 	if (run.cfg.listen[0] &&
@@ -577,8 +575,7 @@ int cmd_watch(int argc, char **argv)
 	run.cfg.rules.spte_ept = copts.spte_ept;
 
 	if (geteuid() != 0)
-		return cli_usage_error("watch", "watching KVM live needs root (BPF and tracepoints); "
-				       "run it as root, or use --replay FILE");
+		return cli_usage_error("watch", "watching KVM live needs root (BPF and tracepoints); run it as root, or use --replay FILE");
 	if (pattern) {
 		struct workload_opts wo;
 
