@@ -6,21 +6,20 @@
  * the BPF programs are attached and filtered on its pid.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "check/check.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/json.h"
 #include "live/btf_layout.h"
+#include "live/guest.h"
 #include "live/live.h"
 #include "workload/workload.h"
 
@@ -130,67 +129,11 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	return 0;
 }
 
-/* Entries of the workload's page tables as GUEST_PTE records (prefetch checks). */
-static void feed_guest_ptes(struct check_run *run)
+/* The workload's page-table entries straight into the engine. */
+static int feed_engine(void *ctx, const void *rec, size_t len)
 {
-	struct mbec_ev_guest_pte g;
-	unsigned int i;
-
-	for (i = 0; i < run->layout->nr_entries; i++) {
-		memset(&g, 0, sizeof(g));
-		g.hdr.type = MBEC_EV_GUEST_PTE;
-		g.hdr.size = sizeof(g);
-		g.hdr.pid = run->pid;
-		g.hdr.vcpu_id = MBEC_VCPU_UNKNOWN;
-		g.entry_gpa = run->layout->entries[i].gpa;
-		g.pte = run->layout->entries[i].value;
-		g.level = (int)run->layout->entries[i].level;
-		mbec_check_feed(run->engine, &g, sizeof(g));
-	}
-}
-
-/* Guest memory through /proc/PID/mem (the memslots map GPAs to these addresses). */
-struct mem_reader {
-	uint32_t pid;
-	int fd;
-};
-
-static int read_vmm_mem(void *ctx, uint32_t pid, uint64_t hva, uint64_t *val)
-{
-	struct mem_reader *r = ctx;
-	char path[32];
-
-	if (r->fd < 0 || r->pid != pid) {
-		if (r->fd >= 0)
-			close(r->fd);
-		snprintf(path, sizeof(path), "/proc/%u/mem", pid);
-		r->fd = open(path, O_RDONLY | O_CLOEXEC);
-		r->pid = pid;
-		if (r->fd < 0)
-			return -1;
-	}
-	return pread(r->fd, val, sizeof(*val), (off_t)hva) == sizeof(*val) ? 0 : -1;
-}
-
-static bool sysfs_yes(const char *path)
-{
-	char buf[8] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	mbec_check_feed(ctx, rec, len);
+	return 0;
 }
 
 static const char *page_why(const struct workload_page *p, const struct page_seen *s)
@@ -305,12 +248,13 @@ int cmd_check(int argc, char **argv)
 	struct mbec_live_attach attach[MBEC_LIVE_NR_TP];
 	struct workload_child child = { .pid = -1, .go_fd = -1 };
 	struct check_run run = { 0 };
-	struct mem_reader mem = { .fd = -1 };
+	struct mbec_vmm_mem mem = MBEC_VMM_MEM_INIT;
 	struct role_layout rl;
 	struct mbec_live *live = NULL;
-	const char *layout_arg = "auto";
+	enum mbec_layout layout = MBEC_LAYOUT_UNKNOWN;
+	enum workload_pattern pattern = WORKLOAD_MATRIX;
 	bool workload = false, json = false, have_rl = false, storm = false;
-	unsigned long vcpus = 1;
+	unsigned int vcpus = 1;
 	double duration = 0, t0;
 	int c, ret, wl_status = -1, rc;
 	long pid = 0;
@@ -325,39 +269,25 @@ int cmd_check(int argc, char **argv)
 			workload = true;
 			break;
 		case 'a':
-			if (strcmp(optarg, "matrix") && strcmp(optarg, "storm"))
-				return cli_usage_error("check", "--pattern is matrix or storm, not '%s'",
-						       optarg);
-			storm = !strcmp(optarg, "storm");
+			if (cli_parse_pattern("check", optarg, &pattern))
+				return EXIT_USAGE;
+			storm = pattern == WORKLOAD_STORM;
 			break;
 		case 'n':
-			errno = 0;
-			vcpus = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || vcpus < 1 || vcpus > WORKLOAD_MAX_VCPUS)
-				return cli_usage_error("check", "--vcpus wants a number from 1 to %d, "
-						       "not '%s'", WORKLOAD_MAX_VCPUS, optarg);
+			if (cli_parse_vcpus("check", optarg, &vcpus))
+				return EXIT_USAGE;
 			break;
 		case 'd':
-			errno = 0;
-			duration = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(duration) || duration <= 0 ||
-			    duration > 86400)
-				return cli_usage_error("check", "--duration wants seconds, more than 0 "
-						       "and at most 86400, not '%s'", optarg);
+			if (cli_parse_duration("check", optarg, &duration))
+				return EXIT_USAGE;
 			break;
 		case 'p':
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || pid <= 0 || pid > 0x3fffffff)
-				return cli_usage_error("check", "--pid wants a process id, not '%s'",
-						       optarg);
+			if (cli_parse_pid("check", optarg, &pid))
+				return EXIT_USAGE;
 			break;
 		case 'l':
-			if (strcmp(optarg, "classic") && strcmp(optarg, "mbec") &&
-			    strcmp(optarg, "auto"))
-				return cli_usage_error("check", "--layout is classic, mbec or auto, "
-						       "not '%s'", optarg);
-			layout_arg = optarg;
+			if (cli_parse_layout("check", optarg, &layout))
+				return EXIT_USAGE;
 			break;
 		case 'j':
 			json = true;
@@ -395,17 +325,12 @@ int cmd_check(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_FINE;
-		case ':':
-			return cli_usage_error("check", "%s needs a value; try '%s check --help'",
-					       argv[optind - 1], prog_name);
 		default:
-			return cli_usage_error("check", "unknown option '%s'; try '%s check --help'",
-					       argv[optind - 1], prog_name);
+			return cli_getopt_error("check", c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("check", "unexpected argument '%s'; try '%s check --help'",
-				       argv[optind], prog_name);
+		return cli_extra_arg("check", argv[optind]);
 	if (workload && pid)
 		return cli_usage_error("check", "--workload and --pid exclude each other: the "
 				       "workload's pid is the filter");
@@ -414,19 +339,19 @@ int cmd_check(int argc, char **argv)
 				       "add --workload");
 
 	/* The ABI layout: from BTF unless the user says. */
-	if (!strcmp(layout_arg, "auto")) {
+	if (layout == MBEC_LAYOUT_UNKNOWN) {
 		if (role_layout_from_btf(NULL, &rl, err, sizeof(err)))
 			return cli_usage_error("check", "%s", err);
 		have_rl = true;
 		copts.layout = rl.abi;
 		copts.role = &rl;
 	} else {
-		copts.layout = !strcmp(layout_arg, "mbec") ? MBEC_LAYOUT_MBEC : MBEC_LAYOUT_CLASSIC;
+		copts.layout = layout;
 	}
-	copts.spte_ept = sysfs_yes("/sys/module/kvm_intel/parameters/ept");
+	copts.spte_ept = cli_sysfs_yes("/sys/module/kvm_intel/parameters/ept");
 	copts.mbec = copts.layout == MBEC_LAYOUT_MBEC &&
-		     (sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
-		      sysfs_yes("/sys/module/kvm_amd/parameters/gmet"));
+		     (cli_sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
+		      cli_sysfs_yes("/sys/module/kvm_amd/parameters/gmet"));
 
 	if (workload) {
 		struct workload_opts wo;
@@ -434,8 +359,8 @@ int cmd_check(int argc, char **argv)
 		workload_opts_init(&wo);
 		wo.quiet = true;
 		wo.duration = duration;
-		wo.vcpus = (unsigned int)vcpus;
-		wo.pattern = storm ? WORKLOAD_STORM : WORKLOAD_MATRIX;
+		wo.vcpus = vcpus;
+		wo.pattern = pattern;
 		if (geteuid() == 0 && workload_probe(err, sizeof(err)))
 			return cli_usage_error("check", "%s", err);
 		run.layout = workload_layout_new(&wo);
@@ -462,7 +387,7 @@ int cmd_check(int argc, char **argv)
 		copts.expect_mode.efer_nx = run.layout->efer & X86_EFER_NXE;
 	}
 
-	copts.guest.read_mem = read_vmm_mem;
+	copts.guest.read_mem = mbec_vmm_mem_read;
 	copts.guest.ctx = &mem;
 	lopts.pid = (pid_t)pid;
 	lopts.verbose = cli_verbose;
@@ -490,7 +415,7 @@ int cmd_check(int argc, char **argv)
 	}
 	mbec_check_on_spte(run.engine, on_spte, &run);
 	if (run.layout)
-		feed_guest_ptes(&run);
+		mbec_feed_guest_ptes(run.layout, run.pid, feed_engine, run.engine);
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -505,7 +430,7 @@ int cmd_check(int argc, char **argv)
 		return cli_usage_error("check", "cannot start the workload");
 	}
 
-	t0 = now_s();
+	t0 = cli_now_s();
 	while (!stop_requested) {
 		ret = mbec_live_poll(live, 100);
 		if (ret < 0 && ret != -EINTR)
@@ -518,7 +443,7 @@ int cmd_check(int argc, char **argv)
 				child.pid = -1;
 				break;
 			}
-		} else if (duration > 0 && now_s() - t0 >= duration) {
+		} else if (duration > 0 && cli_now_s() - t0 >= duration) {
 			break;
 		}
 	}
@@ -593,7 +518,6 @@ int cmd_check(int argc, char **argv)
 	mbec_check_free(run.engine);
 	free(run.pages);
 	workload_layout_free(run.layout);
-	if (mem.fd >= 0)
-		close(mem.fd);
+	mbec_vmm_mem_close(&mem);
 	return rc;
 }

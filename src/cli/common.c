@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Option parsers and small readers shared by the live subcommands; see
+ * common.h.  The messages here are the ones the subcommands printed each
+ * on their own before, word for word (tests/cli and tests/live check them).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/common.h"
+
+int cli_parse_duration(const char *cmd, const char *arg, double *out)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(d) || d <= 0 || d > 86400)
+		return cli_usage_error(cmd, "--duration wants seconds, more than 0 and at most "
+				       "86400, not '%s'", arg);
+	*out = d;
+	return 0;
+}
+
+int cli_parse_pid(const char *cmd, const char *arg, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v <= 0 || v > 0x3fffffff)
+		return cli_usage_error(cmd, "--pid wants a process id, not '%s'", arg);
+	*out = v;
+	return 0;
+}
+
+/* strtol, not strtoul: "-1" is a negative number, not a huge one. */
+int cli_parse_vcpus(const char *cmd, const char *arg, unsigned int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > WORKLOAD_MAX_VCPUS)
+		return cli_usage_error(cmd, "--vcpus wants a number from 1 to %d, not '%s'",
+				       WORKLOAD_MAX_VCPUS, arg);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int cli_parse_pattern(const char *cmd, const char *arg, enum workload_pattern *out)
+{
+	if (!strcmp(arg, "matrix"))
+		*out = WORKLOAD_MATRIX;
+	else if (!strcmp(arg, "storm"))
+		*out = WORKLOAD_STORM;
+	else
+		return cli_usage_error(cmd, "--pattern is matrix or storm, not '%s'", arg);
+	return 0;
+}
+
+int cli_parse_layout(const char *cmd, const char *arg, enum mbec_layout *out)
+{
+	if (!strcmp(arg, "classic"))
+		*out = MBEC_LAYOUT_CLASSIC;
+	else if (!strcmp(arg, "mbec"))
+		*out = MBEC_LAYOUT_MBEC;
+	else if (!strcmp(arg, "auto"))
+		*out = MBEC_LAYOUT_UNKNOWN;
+	else
+		return cli_usage_error(cmd, "--layout is classic, mbec or auto, not '%s'", arg);
+	return 0;
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv)
+{
+	if (c == ':')
+		return cli_usage_error(cmd, "%s needs a value; try '%s %s --help'",
+				       argv[optind - 1], prog_name, cmd);
+	return cli_usage_error(cmd, "unknown option '%s'; try '%s %s --help'",
+			       argv[optind - 1], prog_name, cmd);
+}
+
+int cli_extra_arg(const char *cmd, const char *arg)
+{
+	return cli_usage_error(cmd, "unexpected argument '%s'; try '%s %s --help'",
+			       arg, prog_name, cmd);
+}
+
+bool cli_sysfs_yes(const char *path)
+{
+	char buf[8] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
+}
+
+double cli_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the live subcommands (check, record, replay, top, watch, workload)
+ * parse and read alike: option values with one set of limits and
+ * messages, the getopt error tail, the KVM module parameters, a clock.
+ *
+ * Every parser returns 0 with *out set, or prints the usage error for
+ * CMD (cli_usage_error) and returns EXIT_USAGE, so a caller writes
+ *	if (cli_parse_pid("check", optarg, &pid))
+ *		return EXIT_USAGE;
+ */
+#ifndef MBEC_CLI_COMMON_H
+#define MBEC_CLI_COMMON_H
+
+#include <stdbool.h>
+
+#include "mbec_kvm.h"
+#include "workload/workload.h"
+
+/* --duration: seconds, more than 0 and at most a day. */
+int cli_parse_duration(const char *cmd, const char *arg, double *out);
+/* --pid: a process id. */
+int cli_parse_pid(const char *cmd, const char *arg, long *out);
+/* --vcpus: 1 to WORKLOAD_MAX_VCPUS. */
+int cli_parse_vcpus(const char *cmd, const char *arg, unsigned int *out);
+/* --pattern: matrix or storm. */
+int cli_parse_pattern(const char *cmd, const char *arg, enum workload_pattern *out);
+/* --layout: classic, mbec or auto (MBEC_LAYOUT_UNKNOWN). */
+int cli_parse_layout(const char *cmd, const char *arg, enum mbec_layout *out);
+
+/*
+ * The getopt_long tail for an optstring starting with ':': C is ':' (a
+ * value missing) or anything else (an unknown option), the option is
+ * argv[optind - 1].  Returns EXIT_USAGE.
+ */
+int cli_getopt_error(const char *cmd, int c, char **argv);
+/* An argument left after the options.  Returns EXIT_USAGE. */
+int cli_extra_arg(const char *cmd, const char *arg);
+
+/* A module parameter (or any sysfs flag) reads Y, y or 1. */
+bool cli_sysfs_yes(const char *path);
+/* CLOCK_MONOTONIC in seconds. */
+double cli_now_s(void);
+
+#endif /* MBEC_CLI_COMMON_H */
