@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +25,10 @@
 
 #include "check/check.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/json.h"
 #include "live/btf_layout.h"
+#include "live/guest.h"
 #include "live/live.h"
 #include "trace/recording.h"
 #include "workload/workload.h"
@@ -75,8 +76,7 @@ static void usage(FILE *f)
 struct record_run {
 	struct mbec_rec_writer *w;
 	struct mbec_check *engine;
-	int mem_fd;
-	uint32_t mem_pid;
+	struct mbec_vmm_mem mem;
 	bool failed;
 };
 
@@ -96,18 +96,8 @@ static int read_vmm_mem(void *ctx, uint32_t pid, uint64_t hva, uint64_t *val)
 {
 	struct record_run *run = ctx;
 	struct mbec_ev_guest_mem g;
-	char path[32];
 
-	if (run->mem_fd < 0 || run->mem_pid != pid) {
-		if (run->mem_fd >= 0)
-			close(run->mem_fd);
-		snprintf(path, sizeof(path), "/proc/%u/mem", pid);
-		run->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-		run->mem_pid = pid;
-		if (run->mem_fd < 0)
-			return -1;
-	}
-	if (pread(run->mem_fd, val, sizeof(*val), (off_t)hva) != sizeof(*val))
+	if (mbec_vmm_mem_read(&run->mem, pid, hva, val))
 		return -1;
 	memset(&g, 0, sizeof(g));
 	g.hdr.type = MBEC_EV_GUEST_MEM;
@@ -132,46 +122,12 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	return write_rec(run, rec, len);
 }
 
-static bool sysfs_yes(const char *path)
-{
-	char buf[8] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
-}
-
 static uint64_t now_ns(clockid_t clk)
 {
 	struct timespec ts;
 
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* The built-in guest's page-table entries, as check feeds them. */
-static int write_guest_ptes(struct record_run *run, const struct workload_layout *l, uint32_t pid)
-{
-	struct mbec_ev_guest_pte g;
-	unsigned int i;
-
-	for (i = 0; i < l->nr_entries; i++) {
-		memset(&g, 0, sizeof(g));
-		g.hdr.type = MBEC_EV_GUEST_PTE;
-		g.hdr.size = sizeof(g);
-		g.hdr.pid = pid;
-		g.hdr.vcpu_id = MBEC_VCPU_UNKNOWN;
-		g.entry_gpa = l->entries[i].gpa;
-		g.pte = l->entries[i].value;
-		g.level = (int)l->entries[i].level;
-		if (on_record(run, &g, sizeof(g)))
-			return -1;
-	}
-	return 0;
 }
 
 int cmd_record(int argc, char **argv)
@@ -193,18 +149,19 @@ int cmd_record(int argc, char **argv)
 	struct workload_layout *wl = NULL;
 	const struct mbec_live_attach *at;
 	struct mbec_rec_info info;
-	struct record_run run = { .mem_fd = -1 };
+	struct record_run run = { .mem = MBEC_VMM_MEM_INIT };
 	struct mbec_check_opts copts = { 0 };
 	struct role_layout rl;
 	struct mbec_live *live = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct utsname uts;
-	const char *out = NULL, *layout_arg = "auto";
+	const char *out = NULL;
+	enum mbec_layout layout = MBEC_LAYOUT_UNKNOWN;
 	bool workload = false, json = false, to_stdout, created = false;
 	double duration = 0, t0, last_flush;
 	int c, i, fd = -1, wl_status = -1, rc = EXIT_FINE;
 	long pid = 0;
-	char err[320], *end;
+	char err[320];
 	uint64_t dropped_seen = 0, records;
 
 	opterr = 0;
@@ -218,26 +175,16 @@ int cmd_record(int argc, char **argv)
 			workload = true;
 			break;
 		case 'd':
-			errno = 0;
-			duration = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(duration) || duration <= 0 ||
-			    duration > 86400)
-				return cli_usage_error("record", "--duration wants seconds, more than 0 "
-						       "and at most 86400, not '%s'", optarg);
+			if (cli_parse_duration("record", optarg, &duration))
+				return EXIT_USAGE;
 			break;
 		case 'p':
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || pid <= 0 || pid > 0x3fffffff)
-				return cli_usage_error("record", "--pid wants a process id, not '%s'",
-						       optarg);
+			if (cli_parse_pid("record", optarg, &pid))
+				return EXIT_USAGE;
 			break;
 		case 'l':
-			if (strcmp(optarg, "classic") && strcmp(optarg, "mbec") &&
-			    strcmp(optarg, "auto"))
-				return cli_usage_error("record", "--layout is classic, mbec or auto, "
-						       "not '%s'", optarg);
-			layout_arg = optarg;
+			if (cli_parse_layout("record", optarg, &layout))
+				return EXIT_USAGE;
 			break;
 		case 'j':
 			json = true;
@@ -248,17 +195,12 @@ int cmd_record(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_FINE;
-		case ':':
-			return cli_usage_error("record", "%s needs a value; try '%s record --help'",
-					       argv[optind - 1], prog_name);
 		default:
-			return cli_usage_error("record", "unknown option '%s'; try '%s record --help'",
-					       argv[optind - 1], prog_name);
+			return cli_getopt_error("record", c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("record", "unexpected argument '%s'; try '%s record --help'",
-				       argv[optind], prog_name);
+		return cli_extra_arg("record", argv[optind]);
 	if (!out)
 		return cli_usage_error("record", "where to? give -o FILE; try '%s record --help'",
 				       prog_name);
@@ -271,24 +213,22 @@ int cmd_record(int argc, char **argv)
 				       "recording to a file (-o FILE)");
 
 	memset(&info, 0, sizeof(info));
-	if (!strcmp(layout_arg, "auto")) {
+	if (layout == MBEC_LAYOUT_UNKNOWN) {
 		if (role_layout_from_btf(NULL, &rl, err, sizeof(err)))
 			return cli_usage_error("record", "%s", err);
 		mbec_rec_info_set_role(&info, &rl, true);
 	} else {
-		const struct role_layout *b = role_layout_builtin(!strcmp(layout_arg, "mbec") ?
-								  MBEC_LAYOUT_MBEC :
-								  MBEC_LAYOUT_CLASSIC);
+		const struct role_layout *b = role_layout_builtin(layout);
 
 		mbec_rec_info_set_role(&info, b, false);
 		if (!uname(&uts))
 			snprintf(info.role.release, sizeof(info.role.release), "%s", uts.release);
 		snprintf(info.role.source, sizeof(info.role.source), "built-in, from --layout");
 	}
-	if (sysfs_yes("/sys/module/kvm_intel/parameters/ept"))
+	if (cli_sysfs_yes("/sys/module/kvm_intel/parameters/ept"))
 		info.flags |= MBEC_REC_F_SPTE_EPT;
-	if (info.abi == MBEC_LAYOUT_MBEC && (sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
-					     sysfs_yes("/sys/module/kvm_amd/parameters/gmet")))
+	if (info.abi == MBEC_LAYOUT_MBEC && (cli_sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
+					     cli_sysfs_yes("/sys/module/kvm_amd/parameters/gmet")))
 		info.flags |= MBEC_REC_F_MBEC;
 	snprintf(info.tool, sizeof(info.tool), "mbecscope record");
 
@@ -379,7 +319,7 @@ int cmd_record(int argc, char **argv)
 			unlink(out);
 		goto out;
 	}
-	if (wl && write_guest_ptes(&run, wl, (uint32_t)pid)) {
+	if (wl && mbec_feed_guest_ptes(wl, (uint32_t)pid, on_record, &run)) {
 		rc = cli_usage_error("record", "%s: %s", out, mbec_rec_writer_error(run.w));
 		mbec_rec_writer_abort(run.w);
 		run.w = NULL;
@@ -402,7 +342,7 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
-	t0 = last_flush = (double)now_ns(CLOCK_MONOTONIC) / 1e9;
+	t0 = last_flush = cli_now_s();
 	while (!stop_requested && !run.failed) {
 		double now;
 		int ret = mbec_live_poll(live, 100);
@@ -425,7 +365,7 @@ int cmd_record(int argc, char **argv)
 				dropped_seen = d;
 			}
 		}
-		now = (double)now_ns(CLOCK_MONOTONIC) / 1e9;
+		now = cli_now_s();
 		if (now - last_flush >= 1.0) {
 			if (mbec_rec_flush(run.w))
 				run.failed = true;
@@ -503,8 +443,7 @@ out:
 	if (run.w)
 		mbec_rec_writer_abort(run.w);
 	mbec_check_free(run.engine);
-	if (run.mem_fd >= 0)
-		close(run.mem_fd);
+	mbec_vmm_mem_close(&run.mem);
 	if (live)
 		mbec_live_close(live);
 	if (child.pid > 0)
