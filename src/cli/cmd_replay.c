@@ -15,7 +15,9 @@
 
 #include "check/check.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/json.h"
+#include "live/guest.h"
 #include "trace/guestmem.h"
 #include "trace/print.h"
 #include "trace/source.h"
@@ -73,31 +75,33 @@ static int parse_secs(const char *s, uint64_t *ns)
  * of it: its CPU mode (as check sets it) and every entry of its page
  * tables as GUEST_PTE records of VMM process pid.
  */
+struct workload_feed {
+	struct mbec_check *e;
+	struct mbec_rec_writer *wr;
+};
+
+/* Into the engine, and into the recording being written (stop when it fails). */
+static int feed_workload_pte(void *ctx, const void *rec, size_t len)
+{
+	struct workload_feed *f = ctx;
+
+	mbec_check_feed(f->e, rec, len);
+	return f->wr && mbec_rec_write(f->wr, rec, len);
+}
+
 static int feed_workload(struct mbec_check *e, struct mbec_rec_writer *wr, uint32_t pid)
 {
+	struct workload_feed f = { .e = e, .wr = wr };
 	struct workload_opts wo;
 	struct workload_layout *l;
-	struct mbec_ev_guest_pte g;
-	unsigned int i;
 
 	workload_opts_init(&wo);
 	wo.quiet = true;
 	l = workload_layout_new(&wo);
 	if (!l)
 		return -1;
-	for (i = 0; i < l->nr_entries; i++) {
-		memset(&g, 0, sizeof(g));
-		g.hdr.type = MBEC_EV_GUEST_PTE;
-		g.hdr.size = sizeof(g);
-		g.hdr.pid = pid;
-		g.hdr.vcpu_id = MBEC_VCPU_UNKNOWN;
-		g.entry_gpa = l->entries[i].gpa;
-		g.pte = l->entries[i].value;
-		g.level = (int)l->entries[i].level;
-		mbec_check_feed(e, &g, sizeof(g));
-		if (wr && mbec_rec_write(wr, &g, sizeof(g)))
-			break;
-	}
+	/* Stops at the first failed write, as the copy of this loop here did. */
+	mbec_feed_guest_ptes(l, pid, feed_workload_pte, &f);
 	workload_layout_free(l);
 	return 0;
 }
@@ -230,22 +234,12 @@ int cmd_replay(int argc, char **argv)
 			have_to = true;
 			break;
 		case 'p':
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || pid <= 0 || pid > 0x3fffffff)
-				return cli_usage_error("replay", "--pid wants a process id, not '%s'",
-						       optarg);
+			if (cli_parse_pid("replay", optarg, &pid))
+				return EXIT_USAGE;
 			break;
 		case 'l':
-			if (!strcmp(optarg, "classic"))
-				so.layout = MBEC_LAYOUT_CLASSIC;
-			else if (!strcmp(optarg, "mbec"))
-				so.layout = MBEC_LAYOUT_MBEC;
-			else if (!strcmp(optarg, "auto"))
-				so.layout = MBEC_LAYOUT_UNKNOWN;
-			else
-				return cli_usage_error("replay", "--layout is classic, mbec or auto, "
-						       "not '%s'", optarg);
+			if (cli_parse_layout("replay", optarg, &so.layout))
+				return EXIT_USAGE;
 			break;
 		case 's':
 			if (!strcmp(optarg, "ept"))
@@ -271,20 +265,15 @@ int cmd_replay(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_FINE;
-		case ':':
-			return cli_usage_error("replay", "%s needs a value; try '%s replay --help'",
-					       argv[optind - 1], prog_name);
 		default:
-			return cli_usage_error("replay", "unknown option '%s'; try '%s replay --help'",
-					       argv[optind - 1], prog_name);
+			return cli_getopt_error("replay", c, argv);
 		}
 	}
 	if (optind >= argc)
 		return cli_usage_error("replay", "which recording or trace? try '%s replay --help'",
 				       prog_name);
 	if (optind + 1 < argc)
-		return cli_usage_error("replay", "unexpected argument '%s'; try '%s replay --help'",
-				       argv[optind + 1], prog_name);
+		return cli_extra_arg("replay", argv[optind + 1]);
 	path = argv[optind];
 	if (have_from && have_to && to < from)
 		return cli_usage_error("replay", "--to is before --from");
