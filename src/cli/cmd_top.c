@@ -25,7 +25,9 @@
 
 #include "check/check.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "live/btf_layout.h"
+#include "live/guest.h"
 #include "live/live.h"
 #include "mbec_vmstats.h"
 #include "top/model.h"
@@ -114,19 +116,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static bool sysfs_yes(const char *path)
-{
-	char buf[8] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
-}
-
 static bool sysfs_exists(const char *path)
 {
 	return access(path, F_OK) == 0;
@@ -155,12 +144,12 @@ static void detect_env(struct top_env *env)
 	 */
 	env->faults = !strcmp(env->module, "kvm_intel") || !strcmp(env->module, "kvm_amd") ?
 		      TOP_FAULTS_EXITS : TOP_FAULTS_MAPPED;
-	if (sysfs_yes("/sys/module/kvm_intel/parameters/ept")) {
+	if (cli_sysfs_yes("/sys/module/kvm_intel/parameters/ept")) {
 		env->mmu = TOP_MMU_EPT;
-		env->mbec = sysfs_yes("/sys/module/kvm_intel/parameters/mbec");
-	} else if (sysfs_yes("/sys/module/kvm_amd/parameters/npt")) {
+		env->mbec = cli_sysfs_yes("/sys/module/kvm_intel/parameters/mbec");
+	} else if (cli_sysfs_yes("/sys/module/kvm_amd/parameters/npt")) {
 		env->mmu = TOP_MMU_NPT;
-		env->mbec = sysfs_yes("/sys/module/kvm_amd/parameters/gmet");
+		env->mbec = cli_sysfs_yes("/sys/module/kvm_amd/parameters/gmet");
 	}
 }
 
@@ -177,25 +166,6 @@ static int on_record(void *ctx, const void *rec, size_t len)
 
 	mbec_check_feed(r->engine, rec, len);
 	return 0;
-}
-
-/* The workload's page tables as GUEST_PTE records: prefetched SPTEs get checked fully. */
-static void feed_guest_ptes(struct top_run *r)
-{
-	struct mbec_ev_guest_pte g;
-	unsigned int i;
-
-	for (i = 0; i < r->layout->nr_entries; i++) {
-		memset(&g, 0, sizeof(g));
-		g.hdr.type = MBEC_EV_GUEST_PTE;
-		g.hdr.size = sizeof(g);
-		g.hdr.pid = r->workload_pid;
-		g.hdr.vcpu_id = MBEC_VCPU_UNKNOWN;
-		g.entry_gpa = r->layout->entries[i].gpa;
-		g.pte = r->layout->entries[i].value;
-		g.level = (int)r->layout->entries[i].level;
-		mbec_check_feed(r->engine, &g, sizeof(g));
-	}
 }
 
 /* Forget the kernel's counts of a process (all vCPUs) or of one of its vCPUs. */
@@ -325,7 +295,7 @@ static void live_sample(struct top_run *r)
 
 static bool stats_sysctl_on(void)
 {
-	return sysfs_yes("/proc/sys/kernel/bpf_stats_enabled");
+	return cli_sysfs_yes("/proc/sys/kernel/bpf_stats_enabled");
 }
 
 static void live_view_notes(struct top_run *r)
@@ -701,7 +671,7 @@ int cmd_top(int argc, char **argv)
 	struct mbec_live_opts lopts = { 0 };
 	struct top_env env = { 0 };
 	struct role_layout rl;
-	const char *layout_arg = "auto";
+	enum mbec_layout layout = MBEC_LAYOUT_UNKNOWN;
 	bool workload = false, bpf_stats = false, have_speed = false;
 	int c, ret, rc = EXIT_FINE;
 	long pid = 0, ringbuf_kb = 0;
@@ -744,11 +714,8 @@ int cmd_top(int argc, char **argv)
 			r.view.reverse = true;
 			break;
 		case 'p':
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || pid <= 0 || pid > 0x3fffffff)
-				return cli_usage_error("top", "--pid wants a process id, not '%s'",
-						       optarg);
+			if (cli_parse_pid("top", optarg, &pid))
+				return EXIT_USAGE;
 			break;
 		case 'f':
 			snprintf(r.view.filter, sizeof(r.view.filter), "%s", optarg);
@@ -763,11 +730,8 @@ int cmd_top(int argc, char **argv)
 			bpf_stats = true;
 			break;
 		case 'l':
-			if (strcmp(optarg, "classic") && strcmp(optarg, "mbec") &&
-			    strcmp(optarg, "auto"))
-				return cli_usage_error("top", "--layout is classic, mbec or auto, "
-						       "not '%s'", optarg);
-			layout_arg = optarg;
+			if (cli_parse_layout("top", optarg, &layout))
+				return EXIT_USAGE;
 			break;
 		case 'r':
 			r.replay_path = optarg;
@@ -797,17 +761,12 @@ int cmd_top(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_FINE;
-		case ':':
-			return cli_usage_error("top", "%s needs a value; try '%s top --help'",
-					       argv[optind - 1], prog_name);
 		default:
-			return cli_usage_error("top", "unknown option '%s'; try '%s top --help'",
-					       argv[optind - 1], prog_name);
+			return cli_getopt_error("top", c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("top", "unexpected argument '%s'; try '%s top --help'",
-				       argv[optind], prog_name);
+		return cli_extra_arg("top", argv[optind]);
 	if (r.json && !r.batch)
 		return cli_usage_error("top", "--json prints frames for scripts: use it with -b");
 	if (workload && pid)
@@ -832,15 +791,14 @@ int cmd_top(int argc, char **argv)
 
 	/* The KVM we watch. */
 	detect_env(&env);
-	if (!strcmp(layout_arg, "auto")) {
+	if (layout == MBEC_LAYOUT_UNKNOWN) {
 		if (role_layout_from_btf(NULL, &rl, err, sizeof(err)))
 			return cli_usage_error("top", "%s", err);
 		copts.layout = rl.abi;
 		copts.role = &rl;
 		snprintf(env.layout_src, sizeof(env.layout_src), "from BTF");
 	} else {
-		copts.layout = !strcmp(layout_arg, "mbec") ? MBEC_LAYOUT_MBEC :
-							     MBEC_LAYOUT_CLASSIC;
+		copts.layout = layout;
 		snprintf(env.layout_src, sizeof(env.layout_src), "--layout");
 	}
 	env.layout = copts.layout;
@@ -912,7 +870,7 @@ int cmd_top(int argc, char **argv)
 		}
 	}
 	if (r.layout)
-		feed_guest_ptes(&r);
+		mbec_feed_guest_ptes(r.layout, r.workload_pid, on_record, &r);
 	r.view.scans_vms = true;
 	if (pid && workload)
 		snprintf(r.view.source, sizeof(r.view.source), "built-in workload (pid %ld)", pid);
