@@ -26,8 +26,10 @@
 #include "alert/sinks.h"
 #include "check/check.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/json.h"
 #include "live/btf_layout.h"
+#include "live/guest.h"
 #include "live/live.h"
 #include "mbec_arch.h"
 #include "trace/source.h"
@@ -159,46 +161,6 @@ static int publish(struct watch_run *run, bool textfile, char *err, size_t errle
 		alert_http_set(run->http, buf, len);
 	free(buf);
 	return ret;
-}
-
-/*
- * Guest entries behind prefetched SPTEs, read from the VMM's memory (as
- * check does), so those SPTEs are checked fully.  One open /proc/PID/mem
- * at a time.
- */
-struct vmm_mem {
-	uint32_t pid;
-	int fd;
-};
-
-static int read_vmm(void *ctx, uint32_t pid, uint64_t hva, uint64_t *val)
-{
-	struct vmm_mem *m = ctx;
-	char path[32];
-
-	if (m->fd < 0 || m->pid != pid) {
-		if (m->fd >= 0)
-			close(m->fd);
-		snprintf(path, sizeof(path), "/proc/%u/mem", pid);
-		m->fd = open(path, O_RDONLY | O_CLOEXEC);
-		m->pid = pid;
-		if (m->fd < 0)
-			return -1;
-	}
-	return pread(m->fd, val, sizeof(*val), (off_t)hva) == sizeof(*val) ? 0 : -1;
-}
-
-static bool sysfs_yes(const char *path)
-{
-	char buf[8] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
 }
 
 /* Flags that are configuration keys, applied after the configuration file. */
@@ -440,7 +402,8 @@ int cmd_watch(int argc, char **argv)
 	};
 	struct flag_set flags[MAX_FLAGS];
 	unsigned int nflags = 0;
-	const char *replay = NULL, *config = NULL, *layout_arg = "auto", *pattern = NULL;
+	const char *replay = NULL, *config = NULL, *pattern = NULL;
+	enum mbec_layout layout = MBEC_LAYOUT_UNKNOWN;
 	bool check_config = false, json = false, quiet = false, have_rl = false;
 	struct watch_run run;
 	struct mbec_check_opts copts = { 0 };
@@ -450,7 +413,7 @@ int cmd_watch(int argc, char **argv)
 	struct mbec_live *live = NULL;
 	struct role_layout rl;
 	struct workload_layout *wl;
-	struct vmm_mem mem = { .fd = -1 };
+	struct mbec_vmm_mem mem = MBEC_VMM_MEM_INIT;
 	struct sigaction sa = { .sa_handler = on_signal };
 	double duration = 0, t0, last_text = 0, last_http = 0;
 	uint64_t fired;
@@ -481,11 +444,8 @@ int cmd_watch(int argc, char **argv)
 			quiet = true;
 			break;
 		case O_PID:
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || pid <= 0 || pid > 0x3fffffff)
-				return cli_usage_error("watch", "--pid wants a process id, not '%s'",
-						       optarg);
+			if (cli_parse_pid("watch", optarg, &pid))
+				return EXIT_USAGE;
 			break;
 		case O_WORKLOAD:
 			if (strcmp(optarg, "matrix") && strcmp(optarg, "storm"))
@@ -502,11 +462,8 @@ int cmd_watch(int argc, char **argv)
 						       optarg);
 			break;
 		case O_LAYOUT:
-			if (strcmp(optarg, "classic") && strcmp(optarg, "mbec") &&
-			    strcmp(optarg, "auto"))
-				return cli_usage_error("watch", "--layout is classic, mbec or auto, not '%s'",
-						       optarg);
-			layout_arg = optarg;
+			if (cli_parse_layout("watch", optarg, &layout))
+				return EXIT_USAGE;
 			break;
 		case O_RINGBUF_KB: {
 			unsigned long kb = strtoul(optarg, &end, 10);
@@ -530,17 +487,12 @@ int cmd_watch(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_FINE;
-		case ':':
-			return cli_usage_error("watch", "%s needs a value; try '%s watch --help'",
-					       argv[optind - 1], prog_name);
 		default:
-			return cli_usage_error("watch", "unknown option '%s'; try '%s watch --help'",
-					       argv[optind - 1], prog_name);
+			return cli_getopt_error("watch", c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("watch", "unexpected argument '%s'; try '%s watch --help'",
-				       argv[optind], prog_name);
+		return cli_extra_arg("watch", argv[optind]);
 	if (pattern && pid)
 		return cli_usage_error("watch", "--workload and --pid exclude each other: the workload's pid is the filter");
 	if (replay && (pattern || pid || duration > 0))
@@ -558,20 +510,20 @@ int cmd_watch(int argc, char **argv)
 		return watch_replay(&run, replay, config, json, quiet);
 
 	/* The ABI layout: from BTF unless the user says. */
-	if (!strcmp(layout_arg, "auto")) {
+	if (layout == MBEC_LAYOUT_UNKNOWN) {
 		if (role_layout_from_btf(NULL, &rl, err, sizeof(err)))
 			return cli_usage_error("watch", "%s", err);
 		have_rl = true;
 		copts.layout = rl.abi;
 		copts.role = &rl;
 	} else {
-		copts.layout = !strcmp(layout_arg, "mbec") ? MBEC_LAYOUT_MBEC : MBEC_LAYOUT_CLASSIC;
+		copts.layout = layout;
 	}
 	(void)have_rl;
-	copts.spte_ept = sysfs_yes("/sys/module/kvm_intel/parameters/ept");
+	copts.spte_ept = cli_sysfs_yes("/sys/module/kvm_intel/parameters/ept");
 	copts.mbec = copts.layout == MBEC_LAYOUT_MBEC &&
-		     (sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
-		      sysfs_yes("/sys/module/kvm_amd/parameters/gmet"));
+		     (cli_sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
+		      cli_sysfs_yes("/sys/module/kvm_amd/parameters/gmet"));
 	run.cfg.rules.spte_ept = copts.spte_ept;
 
 	if (geteuid() != 0)
@@ -601,7 +553,8 @@ int cmd_watch(int argc, char **argv)
 			workload_layout_free(wl);
 		}
 	}
-	copts.guest.read_mem = read_vmm;
+	/* Guest entries behind prefetched SPTEs, so those SPTEs are checked fully. */
+	copts.guest.read_mem = mbec_vmm_mem_read;
 	copts.guest.ctx = &mem;
 
 	/* Sinks and endpoints first: a bad path or port fails before anything runs. */
@@ -706,12 +659,10 @@ fail:
 			workload_kill(&child);
 		mbec_live_close(live);
 		run_close(&run);
-		if (mem.fd >= 0)
-			close(mem.fd);
+		mbec_vmm_mem_close(&mem);
 		return cli_usage_error("watch", "%s", err);
 	}
 	run_close(&run);
-	if (mem.fd >= 0)
-		close(mem.fd);
+	mbec_vmm_mem_close(&mem);
 	return rc;
 }
