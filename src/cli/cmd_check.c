@@ -379,12 +379,7 @@ int cmd_check(int argc, char **argv)
 		pid = child.pid;
 		/* The guest's registers: the mode its shadow pages' roles must match. */
 		copts.expect_mode_valid = true;
-		copts.expect_mode.mmu = MBEC_MMU_LEGACY;
-		copts.expect_mode.levels = (run.layout->cr4 & X86_CR4_LA57) ? 5 : 4;
-		copts.expect_mode.cr0_wp = run.layout->cr0 & X86_CR0_WP;
-		copts.expect_mode.cr4_smep = run.layout->cr4 & X86_CR4_SMEP;
-		copts.expect_mode.cr4_smap = run.layout->cr4 & X86_CR4_SMAP;
-		copts.expect_mode.efer_nx = run.layout->efer & X86_EFER_NXE;
+		mbec_workload_mode(run.layout, &copts.expect_mode);
 	}
 
 	copts.guest.read_mem = mbec_vmm_mem_read;

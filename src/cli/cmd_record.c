@@ -251,12 +251,7 @@ int cmd_record(int argc, char **argv)
 		/* The guest's CPU mode, from its registers, as check takes it. */
 		info.flags |= MBEC_REC_F_WORKLOAD;
 		info.has_mode = true;
-		info.mode.mmu = MBEC_MMU_LEGACY;
-		info.mode.levels = (wl->cr4 & X86_CR4_LA57) ? 5 : 4;
-		info.mode.cr0_wp = wl->cr0 & X86_CR0_WP;
-		info.mode.cr4_smep = wl->cr4 & X86_CR4_SMEP;
-		info.mode.cr4_smap = wl->cr4 & X86_CR4_SMAP;
-		info.mode.efer_nx = wl->efer & X86_EFER_NXE;
+		mbec_workload_mode(wl, &info.mode);
 	}
 	info.pid = (uint32_t)pid;
 

@@ -825,12 +825,7 @@ int cmd_top(int argc, char **argv)
 		pid = r.child.pid;
 		r.workload_pid = (uint32_t)pid;
 		copts.expect_mode_valid = true;
-		copts.expect_mode.mmu = MBEC_MMU_LEGACY;
-		copts.expect_mode.levels = (r.layout->cr4 & X86_CR4_LA57) ? 5 : 4;
-		copts.expect_mode.cr0_wp = r.layout->cr0 & X86_CR0_WP;
-		copts.expect_mode.cr4_smep = r.layout->cr4 & X86_CR4_SMEP;
-		copts.expect_mode.cr4_smap = r.layout->cr4 & X86_CR4_SMAP;
-		copts.expect_mode.efer_nx = r.layout->efer & X86_EFER_NXE;
+		mbec_workload_mode(r.layout, &copts.expect_mode);
 	}
 	r.pid = (uint32_t)pid;
 

@@ -544,12 +544,7 @@ int cmd_watch(int argc, char **argv)
 		wl = workload_layout_new(&wo);
 		if (wl) {
 			copts.expect_mode_valid = true;
-			copts.expect_mode.mmu = MBEC_MMU_LEGACY;
-			copts.expect_mode.levels = (wl->cr4 & X86_CR4_LA57) ? 5 : 4;
-			copts.expect_mode.cr0_wp = wl->cr0 & X86_CR0_WP;
-			copts.expect_mode.cr4_smep = wl->cr4 & X86_CR4_SMEP;
-			copts.expect_mode.cr4_smap = wl->cr4 & X86_CR4_SMAP;
-			copts.expect_mode.efer_nx = wl->efer & X86_EFER_NXE;
+			mbec_workload_mode(wl, &copts.expect_mode);
 			workload_layout_free(wl);
 		}
 	}

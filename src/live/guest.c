@@ -52,3 +52,14 @@ int mbec_feed_guest_ptes(const struct workload_layout *l, uint32_t pid,
 	}
 	return 0;
 }
+
+void mbec_workload_mode(const struct workload_layout *l, struct mbec_mode *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->mmu = MBEC_MMU_LEGACY;
+	m->levels = (l->cr4 & X86_CR4_LA57) ? 5 : 4;
+	m->cr0_wp = l->cr0 & X86_CR0_WP;
+	m->cr4_smep = l->cr4 & X86_CR4_SMEP;
+	m->cr4_smap = l->cr4 & X86_CR4_SMAP;
+	m->efer_nx = l->efer & X86_EFER_NXE;
+}

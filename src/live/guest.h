@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "mbec_model.h"
 #include "workload/workload.h"
 
 /* One open /proc/PID/mem, reopened when the pid changes.  Start with fd = -1. */
@@ -33,5 +34,12 @@ void mbec_vmm_mem_close(struct mbec_vmm_mem *m);
  */
 int mbec_feed_guest_ptes(const struct workload_layout *l, uint32_t pid,
 			 int (*fn)(void *ctx, const void *rec, size_t len), void *ctx);
+
+/*
+ * The CPU mode the workload's guest runs in, from the registers it sets
+ * up: the mode its shadow pages' roles must match.  Fields the registers
+ * do not give stay 0.
+ */
+void mbec_workload_mode(const struct workload_layout *l, struct mbec_mode *m);
 
 #endif /* MBEC_LIVE_GUEST_H */
