@@ -361,20 +361,14 @@ int cmd_check(int argc, char **argv)
 		wo.duration = duration;
 		wo.vcpus = vcpus;
 		wo.pattern = pattern;
-		if (geteuid() == 0 && workload_probe(err, sizeof(err)))
-			return cli_usage_error("check", "%s", err);
-		run.layout = workload_layout_new(&wo);
-		if (!run.layout)
-			return cli_usage_error("check", "cannot lay out the workload (out of memory)");
+		if (cli_workload_spawn("check", &wo, &run.layout, &child))
+			return EXIT_USAGE;
 		run.pages = calloc(run.layout->nr_pages, sizeof(*run.pages));
 		if (!run.pages) {
+			if (child.pid > 0)
+				workload_kill(&child);
 			workload_layout_free(run.layout);
 			return cli_usage_error("check", "out of memory");
-		}
-		if (geteuid() == 0 && workload_spawn(&wo, &child, err, sizeof(err))) {
-			free(run.pages);
-			workload_layout_free(run.layout);
-			return cli_usage_error("check", "%s", err);
 		}
 		pid = child.pid;
 		/* The guest's registers: the mode its shadow pages' roles must match. */

@@ -238,15 +238,8 @@ int cmd_record(int argc, char **argv)
 		workload_opts_init(&wo);
 		wo.quiet = true;
 		wo.duration = duration;
-		if (geteuid() == 0 && workload_probe(err, sizeof(err)))
-			return cli_usage_error("record", "%s", err);
-		wl = workload_layout_new(&wo);
-		if (!wl)
-			return cli_usage_error("record", "cannot lay out the workload (out of memory)");
-		if (geteuid() == 0 && workload_spawn(&wo, &child, err, sizeof(err))) {
-			workload_layout_free(wl);
-			return cli_usage_error("record", "%s", err);
-		}
+		if (cli_workload_spawn("record", &wo, &wl, &child))
+			return EXIT_USAGE;
 		pid = child.pid;
 		/* The guest's CPU mode, from its registers, as check takes it. */
 		info.flags |= MBEC_REC_F_WORKLOAD;

@@ -812,16 +812,9 @@ int cmd_top(int argc, char **argv)
 		wo.quiet = true;
 		wo.vcpus = 2;
 		wo.duration = 86400;	/* matrix rounds until mbectop ends */
-		if (workload_probe(err, sizeof(err)))
-			return cli_usage_error("top", "%s", err);
-		r.layout = workload_layout_new(&wo);
-		if (!r.layout)
-			return cli_usage_error("top", "cannot lay out the workload (out of "
-					       "memory)");
-		if (workload_spawn(&wo, &r.child, err, sizeof(err))) {
-			workload_layout_free(r.layout);
-			return cli_usage_error("top", "%s", err);
-		}
+		/* Root here (checked above): the workload is spawned. */
+		if (cli_workload_spawn("top", &wo, &r.layout, &r.child))
+			return EXIT_USAGE;
 		pid = r.child.pid;
 		r.workload_pid = (uint32_t)pid;
 		copts.expect_mode_valid = true;

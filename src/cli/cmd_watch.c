@@ -535,18 +535,14 @@ int cmd_watch(int argc, char **argv)
 		wo.quiet = true;
 		wo.duration = duration;
 		wo.pattern = !strcmp(pattern, "storm") ? WORKLOAD_STORM : WORKLOAD_MATRIX;
-		if (workload_probe(err, sizeof(err)))
-			return cli_usage_error("watch", "%s", err);
-		if (workload_spawn(&wo, &child, err, sizeof(err)))
-			return cli_usage_error("watch", "%s", err);
+		/* Root here (checked above): the workload is spawned. */
+		if (cli_workload_spawn("watch", &wo, &wl, &child))
+			return EXIT_USAGE;
 		pid = child.pid;
 		/* The guest's registers: the mode its shadow pages' roles must match. */
-		wl = workload_layout_new(&wo);
-		if (wl) {
-			copts.expect_mode_valid = true;
-			mbec_workload_mode(wl, &copts.expect_mode);
-			workload_layout_free(wl);
-		}
+		copts.expect_mode_valid = true;
+		mbec_workload_mode(wl, &copts.expect_mode);
+		workload_layout_free(wl);
 	}
 	/* Guest entries behind prefetched SPTEs, so those SPTEs are checked fully. */
 	copts.guest.read_mem = mbec_vmm_mem_read;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -94,6 +95,25 @@ int cli_extra_arg(const char *cmd, const char *arg)
 {
 	return cli_usage_error(cmd, "unexpected argument '%s'; try '%s %s --help'",
 			       arg, prog_name, cmd);
+}
+
+int cli_workload_spawn(const char *cmd, const struct workload_opts *wo,
+		       struct workload_layout **layout, struct workload_child *child)
+{
+	char err[600];
+
+	*layout = NULL;
+	if (geteuid() == 0 && workload_probe(err, sizeof(err)))
+		return cli_usage_error(cmd, "%s", err);
+	*layout = workload_layout_new(wo);
+	if (!*layout)
+		return cli_usage_error(cmd, "cannot lay out the workload (out of memory)");
+	if (geteuid() == 0 && workload_spawn(wo, child, err, sizeof(err))) {
+		workload_layout_free(*layout);
+		*layout = NULL;
+		return cli_usage_error(cmd, "%s", err);
+	}
+	return 0;
 }
 
 bool cli_sysfs_yes(const char *path)

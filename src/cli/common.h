@@ -37,6 +37,15 @@ int cli_getopt_error(const char *cmd, int c, char **argv);
 /* An argument left after the options.  Returns EXIT_USAGE. */
 int cli_extra_arg(const char *cmd, const char *arg);
 
+/*
+ * The built-in workload for CMD: probe KVM, lay the guest out (*LAYOUT,
+ * for the caller to free) and spawn it waiting for workload_start().  Not
+ * root: only the layout (attaching fails later with the reason).  0, or
+ * the usage error printed, nothing left behind, and EXIT_USAGE.
+ */
+int cli_workload_spawn(const char *cmd, const struct workload_opts *wo,
+		       struct workload_layout **layout, struct workload_child *child);
+
 /* A module parameter (or any sysfs flag) reads Y, y or 1. */
 bool cli_sysfs_yes(const char *path);
 /* CLOCK_MONOTONIC in seconds. */
