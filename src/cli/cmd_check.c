@@ -23,14 +23,6 @@
 #include "live/live.h"
 #include "workload/workload.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -259,7 +251,6 @@ int cmd_check(int argc, char **argv)
 	int c, ret, wl_status = -1, rc;
 	long pid = 0;
 	char err[320], *end;
-	struct sigaction sa = { .sa_handler = on_signal };
 
 	opterr = 0;
 	optind = 1;
@@ -406,9 +397,7 @@ int cmd_check(int argc, char **argv)
 	if (run.layout)
 		mbec_feed_guest_ptes(run.layout, run.pid, feed_engine, run.engine);
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_catch_stop(false);
 
 	if (child.pid > 0 && workload_start(&child)) {
 		mbec_check_free(run.engine);
@@ -420,7 +409,7 @@ int cmd_check(int argc, char **argv)
 	}
 
 	t0 = cli_now_s();
-	while (!stop_requested) {
+	while (!cli_stop_requested) {
 		ret = mbec_live_poll(live, 100);
 		if (ret < 0 && ret != -EINTR)
 			break;

@@ -33,14 +33,6 @@
 #include "trace/recording.h"
 #include "workload/workload.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -153,7 +145,6 @@ int cmd_record(int argc, char **argv)
 	struct mbec_check_opts copts = { 0 };
 	struct role_layout rl;
 	struct mbec_live *live = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct utsname uts;
 	const char *out = NULL;
 	enum mbec_layout layout = MBEC_LAYOUT_UNKNOWN;
@@ -316,9 +307,7 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_catch_stop(false);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (child.pid > 0 && workload_start(&child)) {
@@ -331,7 +320,7 @@ int cmd_record(int argc, char **argv)
 	}
 
 	t0 = last_flush = cli_now_s();
-	while (!stop_requested && !run.failed) {
+	while (!cli_stop_requested && !run.failed) {
 		double now;
 		int ret = mbec_live_poll(live, 100);
 

@@ -37,14 +37,6 @@
 #include "trace/source.h"
 #include "workload/workload.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -351,7 +343,7 @@ static int live_loop(struct top_run *r)
 		r->view.status[0] = 0;
 	}
 	next = mono_ns() + delay_ns;
-	while (!stop_requested) {
+	while (!cli_stop_requested) {
 		uint64_t now = mono_ns();
 		int wait_ms = now >= next ? 0 : (int)((next - now) / 1000000);
 
@@ -433,7 +425,7 @@ static bool replay_wait(struct top_run *r, uint64_t t, uint64_t t0, uint64_t *wa
 		uint64_t now = mono_ns(), target;
 		int wait_ms;
 
-		if (stop_requested)
+		if (cli_stop_requested)
 			return false;
 		if (r->speed <= 0 && !r->view.paused)
 			target = 0;
@@ -522,7 +514,7 @@ static int replay_loop(struct top_run *r)
 		top_model_record(r->model, h, h->size);
 		mbec_check_feed(r->engine, h, h->size);
 	}
-	if (quit || stop_requested)
+	if (quit || cli_stop_requested)
 		return 0;
 	mbec_check_finish(r->engine);
 	snprintf(r->view.status, sizeof(r->view.status), "end of the recording%s%s",
@@ -535,7 +527,7 @@ static int replay_loop(struct top_run *r)
 	} else if (r->tui) {
 		show(r);
 	}
-	while (r->tui && !stop_requested) {
+	while (r->tui && !cli_stop_requested) {
 		enum top_tui_action a = top_tui_keys(r->tui, r->model, &r->view, 200);
 
 		if (a == TOP_TUI_QUIT)
@@ -604,7 +596,6 @@ static int top_replay(struct top_run *r)
 	struct top_env env = { 0 };
 	char err[512];
 	int rc = EXIT_FINE, ret;
-	struct sigaction sa = { .sa_handler = on_signal };
 
 	if (replay_open(r, &copts, &env, err, sizeof(err)))
 		return cli_usage_error("top", "%s: %s", r->replay_path, err);
@@ -615,10 +606,7 @@ static int top_replay(struct top_run *r)
 		goto out;
 	}
 	mbec_check_on_anomaly(r->engine, on_anomaly, r);
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	cli_catch_stop(true);
 	if (!r->batch) {
 		r->tui = top_tui_open(err, sizeof(err));
 		if (!r->tui) {
@@ -676,7 +664,6 @@ int cmd_top(int argc, char **argv)
 	int c, ret, rc = EXIT_FINE;
 	long pid = 0, ringbuf_kb = 0;
 	char err[320], *end;
-	struct sigaction sa = { .sa_handler = on_signal };
 
 	r.view.sort_key = TOP_S_FAULTS;
 	opterr = 0;
@@ -867,10 +854,7 @@ int cmd_top(int argc, char **argv)
 	else
 		snprintf(r.view.source, sizeof(r.view.source), "every VM");
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	cli_catch_stop(true);
 
 	if (r.child.pid > 0 && workload_start(&r.child)) {
 		rc = cli_usage_error("top", "cannot start the workload");

@@ -97,6 +97,25 @@ int cli_extra_arg(const char *cmd, const char *arg)
 			       arg, prog_name, cmd);
 }
 
+volatile sig_atomic_t cli_stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	cli_stop_requested = 1;
+}
+
+void cli_catch_stop(bool hup)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (hup)
+		sigaction(SIGHUP, &sa, NULL);
+}
+
 int cli_workload_spawn(const char *cmd, const struct workload_opts *wo,
 		       struct workload_layout **layout, struct workload_child *child)
 {

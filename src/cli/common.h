@@ -12,6 +12,7 @@
 #ifndef MBEC_CLI_COMMON_H
 #define MBEC_CLI_COMMON_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "mbec_kvm.h"
@@ -45,6 +46,13 @@ int cli_extra_arg(const char *cmd, const char *arg);
  */
 int cli_workload_spawn(const char *cmd, const struct workload_opts *wo,
 		       struct workload_layout **layout, struct workload_child *child);
+
+/*
+ * Set by SIGINT and SIGTERM (and SIGHUP with HUP) once cli_catch_stop()
+ * installed the handler: the live loops run until it is.
+ */
+extern volatile sig_atomic_t cli_stop_requested;
+void cli_catch_stop(bool hup);
 
 /* A module parameter (or any sysfs flag) reads Y, y or 1. */
 bool cli_sysfs_yes(const char *path);
