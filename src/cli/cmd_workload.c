@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "workload/workload.h"
 
 static void usage(FILE *f)
@@ -62,7 +63,6 @@ int cmd_workload(int argc, char **argv)
 	struct workload_opts o;
 	struct workload_result r;
 	struct sigaction sa = { .sa_handler = on_sigint };
-	char *end;
 	int c;
 
 	workload_opts_init(&o);
@@ -70,33 +70,17 @@ int cmd_workload(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":hvj", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': {
-			long v;
-
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 1 || v > WORKLOAD_MAX_VCPUS)
-				return cli_usage_error("workload", "--vcpus wants a number from 1 to %d, not '%s'",
-						       WORKLOAD_MAX_VCPUS, optarg);
-			o.vcpus = (unsigned int)v;
+		case 'n':
+			if (cli_parse_vcpus("workload", optarg, &o.vcpus))
+				return EXIT_USAGE;
 			break;
-		}
 		case 'd':
-			errno = 0;
-			o.duration = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(o.duration) ||
-			    o.duration <= 0 || o.duration > 86400)
-				return cli_usage_error("workload", "--duration wants seconds, more than 0 and at most 86400, not '%s'",
-						       optarg);
+			if (cli_parse_duration("workload", optarg, &o.duration))
+				return EXIT_USAGE;
 			break;
 		case 'p':
-			if (!strcmp(optarg, "matrix"))
-				o.pattern = WORKLOAD_MATRIX;
-			else if (!strcmp(optarg, "storm"))
-				o.pattern = WORKLOAD_STORM;
-			else
-				return cli_usage_error("workload", "--pattern is matrix or storm, not '%s'",
-						       optarg);
+			if (cli_parse_pattern("workload", optarg, &o.pattern))
+				return EXIT_USAGE;
 			break;
 		case 'j':
 			o.json = true;
@@ -111,17 +95,12 @@ int cmd_workload(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_FINE;
-		case ':':
-			return cli_usage_error("workload", "%s needs a value; try '%s workload --help'",
-					       argv[optind - 1], prog_name);
 		default:
-			return cli_usage_error("workload", "unknown option '%s'; try '%s workload --help'",
-					       argv[optind - 1], prog_name);
+			return cli_getopt_error("workload", c, argv);
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error("workload", "unexpected argument '%s'; try '%s workload --help'",
-				       argv[optind], prog_name);
+		return cli_extra_arg("workload", argv[optind]);
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
