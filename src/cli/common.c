@@ -24,8 +24,8 @@ int cli_parse_duration(const char *cmd, const char *arg, double *out)
 	errno = 0;
 	d = strtod(arg, &end);
 	if (errno || end == arg || *end || !isfinite(d) || d <= 0 || d > 86400)
-		return cli_usage_error(cmd, "--duration wants seconds, more than 0 and at most "
-				       "86400, not '%s'", arg);
+		return cli_usage_error(cmd, "--duration wants seconds, more than 0 and at most 86400, not '%s'",
+				       arg);
 	*out = d;
 	return 0;
 }
