@@ -374,6 +374,12 @@ int cmd_check(int argc, char **argv)
 	lopts.need_kvm_dev = workload;
 	lopts.on_event = on_record;
 	lopts.ctx = &run;
+	/*
+	 * Catch SIGINT/SIGTERM before attaching: one that arrives while the
+	 * programs load must still end with a detach and a summary, not kill
+	 * the process half-way.
+	 */
+	cli_catch_stop(false);
 	ret = mbec_live_open(&live, &lopts, err, sizeof(err));
 	if (ret) {
 		if (child.pid > 0)
@@ -396,8 +402,6 @@ int cmd_check(int argc, char **argv)
 	mbec_check_on_spte(run.engine, on_spte, &run);
 	if (run.layout)
 		mbec_feed_guest_ptes(run.layout, run.pid, feed_engine, run.engine);
-
-	cli_catch_stop(false);
 
 	if (child.pid > 0 && workload_start(&child)) {
 		mbec_check_free(run.engine);

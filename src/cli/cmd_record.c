@@ -244,6 +244,8 @@ int cmd_record(int argc, char **argv)
 	lopts.need_kvm_dev = workload;
 	lopts.on_event = on_record;
 	lopts.ctx = &run;
+	/* Before attaching, as check does: a signal during the load still ends cleanly. */
+	cli_catch_stop(false);
 	if (mbec_live_open(&live, &lopts, err, sizeof(err))) {
 		if (child.pid > 0)
 			workload_kill(&child);
@@ -307,7 +309,6 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 
-	cli_catch_stop(false);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (child.pid > 0 && workload_start(&child)) {
