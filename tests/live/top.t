@@ -129,12 +129,19 @@ last = [json.loads(l) for l in open(sys.argv[1])][-1]
 vm = [v for v in last["vms"] if v["name"] == "workload"][0]
 t = last["totals"]
 assert t["lost"] > 0, "no event lost with a 4 KiB ring buffer: %s" % t
-assert vm["totals"]["sptes"] == t["sptes"] > 0, (vm["totals"]["sptes"], t["sptes"])
-assert vm["totals"]["faults"] == t["faults"] > 0, (vm["totals"]["faults"], t["faults"])
-print("lost %d, SPTEs %d, faults %d" % (t["lost"], t["sptes"], t["faults"]))
+# The per-vCPU map and the global counters are read one after the other
+# while the guest runs, so a few events may land in between (seen: 2 of
+# 3588).  Counts taken from the records instead would miss far more than
+# 1%: most records are lost with this buffer.
+def close(a, b):
+    return b > 0 and abs(a - b) <= max(2, b // 100)
+assert close(vm["totals"]["sptes"], t["sptes"]), (vm["totals"]["sptes"], t["sptes"])
+assert close(vm["totals"]["faults"], t["faults"]), (vm["totals"]["faults"], t["faults"])
+print("lost %d, SPTEs %d/%d, faults %d/%d" % (t["lost"], vm["totals"]["sptes"], t["sptes"],
+      vm["totals"]["faults"], t["faults"]))
 EOF
 ok $([ $rc -eq 0 ] && grep -q "^lost" "$tmp/pyout"; echo $?) \
-	"events lost: the VM's counts still equal the kernel's ($(tail -1 "$tmp/pyout"))"
+	"events lost: the VM's counts still match the kernel's ($(tail -1 "$tmp/pyout"))"
 
 # A pid that runs no VM: the view says so plainly.
 sleep 30 &
