@@ -283,12 +283,7 @@ int cmd_record(int argc, char **argv)
 			unlink(out);
 		goto out;
 	}
-	copts.layout = info.abi;
-	copts.role = &info.role;
-	copts.spte_ept = info.flags & MBEC_REC_F_SPTE_EPT;
-	copts.mbec = info.flags & MBEC_REC_F_MBEC;
-	copts.expect_mode_valid = info.has_mode;
-	copts.expect_mode = info.mode;
+	cli_check_opts_from_info(&copts, &info);
 	copts.guest.read_mem = read_vmm_mem;
 	copts.guest.ctx = &run;
 	run.engine = mbec_check_new(&copts);

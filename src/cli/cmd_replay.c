@@ -283,14 +283,8 @@ int cmd_replay(int argc, char **argv)
 		return cli_usage_error("replay", "%s: %s", path, err);
 	info = trace_source_info(src);
 
-	copts.layout = info->abi;
-	copts.role = &info->role;
-	copts.spte_ept = info->flags & MBEC_REC_F_SPTE_EPT;
-	copts.mbec = info->flags & MBEC_REC_F_MBEC;
-	if (info->has_mode) {
-		copts.expect_mode_valid = true;
-		copts.expect_mode = info->mode;
-	} else if (workload) {
+	cli_check_opts_from_info(&copts, info);
+	if (!info->has_mode && workload) {
 		/* The built-in guest's CPU mode, from its registers, as check takes it. */
 		struct workload_opts wo;
 		struct workload_layout *l;
@@ -303,12 +297,7 @@ int cmd_replay(int argc, char **argv)
 			return cli_usage_error("replay", "out of memory");
 		}
 		copts.expect_mode_valid = true;
-		copts.expect_mode.mmu = MBEC_MMU_LEGACY;
-		copts.expect_mode.levels = (l->cr4 & X86_CR4_LA57) ? 5 : 4;
-		copts.expect_mode.cr0_wp = l->cr0 & X86_CR0_WP;
-		copts.expect_mode.cr4_smep = l->cr4 & X86_CR4_SMEP;
-		copts.expect_mode.cr4_smap = l->cr4 & X86_CR4_SMAP;
-		copts.expect_mode.efer_nx = l->efer & X86_EFER_NXE;
+		mbec_workload_mode(l, &copts.expect_mode);
 		workload_layout_free(l);
 	}
 	/* A recording of the workload carries its guest entries already. */

@@ -572,14 +572,7 @@ static int replay_open(struct top_run *r, struct mbec_check_opts *copts, struct 
 		trace_source_free(scan);
 	}
 	err[0] = 0;
-	copts->layout = info->abi;
-	copts->role = &info->role;
-	copts->spte_ept = info->flags & MBEC_REC_F_SPTE_EPT;
-	copts->mbec = info->flags & MBEC_REC_F_MBEC;
-	if (info->has_mode) {
-		copts->expect_mode_valid = true;
-		copts->expect_mode = info->mode;
-	}
+	cli_check_opts_from_info(copts, info);
 	snprintf(r->view.source, sizeof(r->view.source), "replay of %s (%s)",
 		 base ? base + 1 : r->replay_path, r->speed > 0 ? "" : "as fast as possible");
 	if (r->speed > 0)

@@ -312,14 +312,7 @@ static int watch_replay(struct watch_run *run, const char *path, const char *con
 	if (trace_source_open(&src, path, &so, err, sizeof(err)))
 		return cli_usage_error("watch", "%s: %s", path, err);
 	info = trace_source_info(src);
-	copts.layout = info->abi;
-	copts.role = &info->role;
-	copts.spte_ept = info->flags & MBEC_REC_F_SPTE_EPT;
-	copts.mbec = info->flags & MBEC_REC_F_MBEC;
-	if (info->has_mode) {
-		copts.expect_mode_valid = true;
-		copts.expect_mode = info->mode;
-	}
+	cli_check_opts_from_info(&copts, info);
 	run->cfg.rules.spte_ept = copts.spte_ept;
 	if (!trace_source_is_text(src) && info->created_ns && info->start_mono_ns) {
 		run->sinks.has_real = true;

@@ -155,3 +155,15 @@ double cli_now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+void cli_check_opts_from_info(struct mbec_check_opts *copts, const struct mbec_rec_info *info)
+{
+	copts->layout = info->abi;
+	copts->role = &info->role;
+	copts->spte_ept = info->flags & MBEC_REC_F_SPTE_EPT;
+	copts->mbec = info->flags & MBEC_REC_F_MBEC;
+	if (info->has_mode) {
+		copts->expect_mode_valid = true;
+		copts->expect_mode = info->mode;
+	}
+}

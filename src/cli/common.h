@@ -16,6 +16,8 @@
 #include <stdbool.h>
 
 #include "mbec_kvm.h"
+#include "check/check.h"
+#include "trace/recording.h"
 #include "workload/workload.h"
 
 /* --duration: seconds, more than 0 and at most a day. */
@@ -37,6 +39,14 @@ int cli_parse_layout(const char *cmd, const char *arg, enum mbec_layout *out);
 int cli_getopt_error(const char *cmd, int c, char **argv);
 /* An argument left after the options.  Returns EXIT_USAGE. */
 int cli_extra_arg(const char *cmd, const char *arg);
+
+/*
+ * What a recording's header (or an imported text's description) says of
+ * the KVM it came from, as check options: ABI layout, role layout, SPTE
+ * format, MBEC, and the guest's CPU mode when it is known.  copts->role
+ * points into info, which must outlive the engine.
+ */
+void cli_check_opts_from_info(struct mbec_check_opts *copts, const struct mbec_rec_info *info);
 
 /*
  * The built-in workload for CMD: probe KVM, lay the guest out (*LAYOUT,
