@@ -12,7 +12,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all
-LDLIBS   := -lbpf -lelf -lz -lncursesw -lmicrohttpd -lm
+LDLIBS   := -lbpf -lelf -lz -lzstd -lncursesw -lmicrohttpd -lm
 
 # Everything under src/ (and the workload VMM in tools/workload) is one
 # library; the CLI's main() is kept out of it so tests can link the rest.
@@ -86,7 +86,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard include/*.h src/trace/*.
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 $(CPPFLAGS) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ $< $(FUZZ_SRCS) -lbpf -lelf -lz
+		-o $@ $< $(FUZZ_SRCS) -lbpf -lelf -lz -lzstd
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps-test $(FUZZ_BINS)
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 bash tests/fuzz/fuzz.t

@@ -4,10 +4,12 @@
  *
  *	file   := header chunk* [end-chunk]
  *	header := struct mbec_rec_header (header_size bytes, CRC-protected)
- *	chunk  := struct mbec_rec_chunk + comp_len bytes of zlib stream
+ *	chunk  := struct mbec_rec_chunk + comp_len bytes of compressed payload
  *
  * Every integer is little-endian; every structure has a fixed size with
- * explicit zero padding.  A data chunk's zlib stream inflates to exactly
+ * explicit zero padding.  The version says how payloads are compressed:
+ * a zstd frame in version 2 (what mbecscope writes), a zlib stream in
+ * version 1 (still read).  A data chunk's payload decompresses to exactly
  * raw_len bytes of event records (include/mbec_events.h) packed back to
  * back.  The end chunk carries the kernel-side counters and says the
  * recording was closed properly; a file without it was cut short and is
@@ -19,7 +21,8 @@
 #include <stdint.h>
 
 #define MBEC_REC_MAGIC		"MBECSREC"	/* 8 bytes, no NUL */
-#define MBEC_REC_VERSION	1
+#define MBEC_REC_VERSION	2	/* written: zstd payloads */
+#define MBEC_REC_VERSION_ZLIB	1	/* still read (and written on request): zlib */
 #define MBEC_REC_CHUNK_MAGIC	0x4b4e4843U	/* "CHNK" */
 
 /* Limits a reader enforces (a damaged length must not make it allocate). */
@@ -52,7 +55,7 @@ struct mbec_rec_tracepoint {
 
 struct mbec_rec_header {
 	char magic[8];		/* MBEC_REC_MAGIC */
-	uint32_t version;	/* MBEC_REC_VERSION */
+	uint32_t version;	/* MBEC_REC_VERSION or MBEC_REC_VERSION_ZLIB */
 	uint32_t header_size;	/* this structure (a later version may append) */
 	uint32_t header_crc;	/* CRC-32 of header_size bytes with this field 0 */
 	uint32_t events_version; /* MBEC_EVENTS_VERSION of the records */
@@ -82,7 +85,7 @@ struct mbec_rec_chunk {
 	uint32_t kind;		/* MBEC_REC_CHUNK_* */
 	uint32_t seq;		/* 0, 1, 2, ... */
 	uint32_t nr_records;
-	uint32_t raw_len;	/* inflated bytes, <= MBEC_REC_RAW_MAX */
+	uint32_t raw_len;	/* decompressed bytes, <= MBEC_REC_RAW_MAX */
 	uint32_t comp_len;	/* bytes that follow, <= MBEC_REC_COMP_MAX */
 	uint64_t ts_first;	/* smallest / largest record time in the chunk */
 	uint64_t ts_last;
@@ -90,7 +93,7 @@ struct mbec_rec_chunk {
 	uint32_t chunk_crc;	/* CRC-32 of this structure with this field 0 */
 };
 
-/* Payload of the end chunk (inflated): counters by event type. */
+/* Payload of the end chunk (decompressed): counters by event type. */
 struct mbec_rec_end {
 	uint64_t end_mono_ns;
 	uint32_t nr_types;	/* entries of counters[] */
@@ -102,7 +105,7 @@ struct mbec_rec_end {
 
 _Static_assert(sizeof(struct mbec_rec_role_field) == 40, "role field is 40 bytes");
 _Static_assert(sizeof(struct mbec_rec_tracepoint) == 48, "tracepoint is 48 bytes");
-_Static_assert(sizeof(struct mbec_rec_header) == 2000, "header v1 is 2000 bytes");
+_Static_assert(sizeof(struct mbec_rec_header) == 2000, "the header is 2000 bytes");
 _Static_assert(sizeof(struct mbec_rec_chunk) == 48, "chunk header is 48 bytes");
 _Static_assert(sizeof(struct mbec_rec_end) == 32, "end payload is 32 bytes");
 

@@ -4,8 +4,8 @@
 # As root it runs apt-get; otherwise it prints the exact line and fails.
 set -eu
 
-pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libncurses-dev pkg-config libmicrohttpd-dev"
-pkgs_test="libclang-rt-14-dev tmux util-linux"
+pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev"
+pkgs_test="libclang-rt-14-dev tmux util-linux zstd"
 pkgs_bench="bpftrace python3 time"
 pkgs_kernel="linux-source-6.12 flex bison bc libssl-dev qemu-system-x86 dwarves cpio kmod xz-utils python3"
 

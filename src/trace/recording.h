@@ -3,7 +3,7 @@
  * Recordings: write event records into the format of
  * include/mbec_recording.h, read them back chunk by chunk.
  *
- *	w = mbec_rec_writer_open(fd, &info, err, sizeof(err));
+ *	w = mbec_rec_writer_open(fd, &info, 0, err, sizeof(err));
  *	for each record: mbec_rec_write(w, rec, len);
  *	every second or so: mbec_rec_flush(w);	// bounds what a kill -9 loses
  *	mbec_rec_writer_close(w, counters, err, sizeof(err));
@@ -58,11 +58,13 @@ struct mbec_rec_writer;
 
 /*
  * Write the header now (so that even a recording killed at once is a valid,
- * empty one).  level: zlib level, 0 for the default (1: fast).  NULL with a
+ * empty one).  version: the format to write, 0 for MBEC_REC_VERSION (zstd);
+ * MBEC_REC_VERSION_ZLIB writes version 1 for readers older than version 2
+ * (info->version is what a reader found and is ignored here).  NULL with a
  * one-line reason in err.
  */
-struct mbec_rec_writer *mbec_rec_writer_open(int fd, const struct mbec_rec_info *info, int level,
-					     char *err, size_t errlen);
+struct mbec_rec_writer *mbec_rec_writer_open(int fd, const struct mbec_rec_info *info,
+					     unsigned int version, char *err, size_t errlen);
 /* Append one record (len == its hdr.size); a full chunk is written out.  0 or -1. */
 int mbec_rec_write(struct mbec_rec_writer *w, const void *rec, size_t len);
 /* Write the records gathered so far as a chunk (nothing when none).  0 or -1. */
@@ -88,9 +90,10 @@ bool mbec_rec_is_recording(const void *p, size_t len);
 struct mbec_rec_reader;
 
 /*
- * Read and check the header from in.  NULL with a one-line reason in err
- * ("not a recording: bad magic at offset 0", "recording version 7 is
- * newer than this mbecscope (1)", ...).
+ * Read and check the header from in; versions 1 (zlib) and 2 (zstd) are
+ * read.  NULL with a one-line reason in err ("not a recording: no
+ * \"MBECSREC\" magic at offset 0", "recording format version 7 at
+ * offset 8: ... (upgrade mbecscope)", ...).
  */
 struct mbec_rec_reader *mbec_rec_reader_open(struct trace_in *in, struct mbec_rec_info *info,
 					     char *err, size_t errlen);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The recording format: a round trip across many chunks keeps every
- * record and header field; a file cut at a chunk boundary replays whole
- * and says it was cut; one cut inside a chunk, a flipped bit, a wrong
- * magic or version each stop the reader with one message naming the
- * offset, after every record before the damage was returned.
+ * The recording format, in both versions (2: zstd, what record writes; 1:
+ * zlib, still read): a round trip across many chunks keeps every record
+ * and header field; a file cut at a chunk boundary replays whole and says
+ * it was cut; one cut inside a chunk, a flipped bit, a payload that does
+ * not decompress to its stated size, a wrong magic or version each stop
+ * the reader with one message naming the offset, after every record
+ * before the damage was returned.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "tap.h"
 #include "trace/recording.h"
@@ -58,7 +61,8 @@ static void fill_info(struct mbec_rec_info *info)
 }
 
 /* Write the test recording into memory (through a real fd). */
-static int write_recording(unsigned int nrec, bool close_it, unsigned int flush_every)
+static int write_recording(unsigned int version, unsigned int nrec, bool close_it,
+			   unsigned int flush_every)
 {
 	struct mbec_rec_info info;
 	struct mbec_rec_writer *w;
@@ -70,7 +74,7 @@ static int write_recording(unsigned int nrec, bool close_it, unsigned int flush_
 	off_t len;
 
 	fill_info(&info);
-	w = mbec_rec_writer_open(fd, &info, 0, err, sizeof(err));
+	w = mbec_rec_writer_open(fd, &info, version, err, sizeof(err));
 	if (!w) {
 		diag("open: %s", err);
 		return -1;
@@ -146,7 +150,19 @@ static size_t chunk_offset(unsigned int k)
 	return off;
 }
 
-int main(void)
+/* Give chunk k of buf a new raw_len, with a correct header checksum. */
+static void set_raw_len(unsigned char *buf, size_t off, uint32_t raw_len)
+{
+	struct mbec_rec_chunk c;
+
+	memcpy(&c, buf + off, sizeof(c));
+	c.raw_len = raw_len;
+	c.chunk_crc = 0;
+	c.chunk_crc = (uint32_t)crc32(0L, (const Bytef *)&c, sizeof(c));
+	memcpy(buf + off, &c, sizeof(c));
+}
+
+static void test_version(unsigned int version)
 {
 	struct mbec_rec_info info;
 	struct mbec_rec_trailer tr;
@@ -157,9 +173,14 @@ int main(void)
 	unsigned char *copy;
 	size_t off1, off2;
 	struct mbec_rec_chunk c;
+	uint32_t v;
 
+	diag("recording format version %u", version);
 	/* ---- round trip ---- */
-	ok(!write_recording(NREC, true, 0), "write a recording of %d records", NREC);
+	ok(!write_recording(version, NREC, true, 0), "v%u: write a recording of %d records",
+	   version, NREC);
+	memcpy(&v, file + 8, 4);
+	is_u64(v, version, "v%u: the header says version %u", version, version);
 	n = read_back(file, file_len, &ret, msg, sizeof(msg), &info, &tr, &all_ok);
 	is_u64(n, NREC, "every record read back");
 	ok(all_ok, "records read back byte for byte");
@@ -184,7 +205,7 @@ int main(void)
 	   "(%zu bytes for %zu)", file_len, (size_t)NREC * sizeof(struct mbec_ev_set_spte));
 
 	/* ---- cut at a chunk boundary (kill -9 between two writes) ---- */
-	ok(!write_recording(1000, false, 100), "write 10 chunks without an end chunk");
+	ok(!write_recording(version, 1000, false, 100), "write 10 chunks without an end chunk");
 	n = read_back(file, file_len, &ret, msg, sizeof(msg), &info, &tr, &all_ok);
 	ok(n == 1000 && all_ok && ret == 0 && !tr.present, "every record of a cut recording "
 	   "replays (%ld)", n);
@@ -216,6 +237,25 @@ int main(void)
 		snprintf(want, sizeof(want), "offset %zu", off2);
 		ok(strstr(msg, want) != NULL, "message gives the chunk's offset (%s)", want);
 	}
+	/* A payload with good checksums that holds more, or less, than raw_len. */
+	memcpy(&c, file + off2, sizeof(c));
+	memcpy(copy, file, file_len);
+	set_raw_len(copy, off2, c.raw_len - 8);
+	n = read_back(copy, file_len, &ret, msg, sizeof(msg), &info, &tr, &all_ok);
+	ok(n == 600 && ret < 0 && strstr(msg, "chunk 6") &&
+	   strstr(msg, "does not decompress to") && strstr(msg, "it holds more"),
+	   "payload longer than raw_len: %s", msg);
+	memcpy(copy, file, file_len);
+	set_raw_len(copy, off2, c.raw_len + 8);
+	n = read_back(copy, file_len, &ret, msg, sizeof(msg), &info, &tr, &all_ok);
+	{
+		char want[80];
+
+		snprintf(want, sizeof(want), "does not decompress to %u bytes (it holds %u)",
+			 c.raw_len + 8, c.raw_len);
+		ok(n == 600 && ret < 0 && strstr(msg, want), "payload shorter than raw_len: %s",
+		   msg);
+	}
 	memcpy(copy, file, file_len);
 	copy[off2 + 17] ^= 0x01;	/* raw_len */
 	n = read_back(copy, file_len, &ret, msg, sizeof(msg), &info, &tr, &all_ok);
@@ -233,7 +273,12 @@ int main(void)
 	memcpy(copy, file, file_len);
 	copy[8] = 9;
 	n = read_back(copy, file_len, &ret, msg, sizeof(msg), &info, &tr, &all_ok);
-	ok(n == -1 && strstr(msg, "version 9"), "newer version: %s", msg);
+	ok(n == -1 && strstr(msg, "version 9") && strstr(msg, "upgrade"), "newer version: %s",
+	   msg);
+	memcpy(copy, file, file_len);
+	copy[8] = 0;
+	n = read_back(copy, file_len, &ret, msg, sizeof(msg), &info, &tr, &all_ok);
+	ok(n == -1 && strstr(msg, "version 0") && !strstr(msg, "upgrade"), "version 0: %s", msg);
 	n = read_back(file, 20, &ret, msg, sizeof(msg), &info, &tr, &all_ok);
 	ok(n == -1 && strstr(msg, "cut short inside its header"), "cut in the header: %s", msg);
 	n = read_back(file, sizeof(struct mbec_rec_header), &ret, msg, sizeof(msg), &info, &tr,
@@ -241,23 +286,38 @@ int main(void)
 	ok(n == 0 && ret == 0 && strstr(msg, "cut short"), "header only: an empty, cut "
 	   "recording (%s)", msg);
 	free(copy);
+}
+
+int main(void)
+{
+	struct mbec_rec_info info;
+	struct mbec_rec_writer *w;
+	char err[256] = "";
+	int fd;
+
+	test_version(MBEC_REC_VERSION);
+	test_version(MBEC_REC_VERSION_ZLIB);
+
+	/* ---- a version the writer does not know ---- */
+	fill_info(&info);
+	fd = memfd_create("rec3", 0);
+	w = mbec_rec_writer_open(fd, &info, 3, err, sizeof(err));
+	ok(!w && strstr(err, "version 3") && lseek(fd, 0, SEEK_END) == 0,
+	   "the writer refuses version 3 and writes nothing: %s", err);
+	close(fd);
 
 	/* ---- a write that fails ---- */
 	{
 		struct stat st;
-		int fd = -1;
-		char err[256] = "";
 
 		/* Only the character device: never create a file called /dev/full. */
+		fd = -1;
 		if (!stat("/dev/full", &st) && S_ISCHR(st.st_mode))
 			fd = open("/dev/full", O_WRONLY);
-		fill_info(&info);
 		if (fd < 0) {
 			skip("no /dev/full", "disk full is reported");
 		} else {
-			struct mbec_rec_writer *w = mbec_rec_writer_open(fd, &info, 0, err,
-									   sizeof(err));
-
+			w = mbec_rec_writer_open(fd, &info, 0, err, sizeof(err));
 			ok(!w && strstr(err, "No space"), "disk full is reported: %s", err);
 			close(fd);
 		}
