@@ -120,8 +120,9 @@ static void print_source(FILE *f, const char *path, const struct trace_source *s
 			"legacy/NPT");
 		return;
 	}
-	fprintf(f, "mbecscope replay: %s: recording by %s of kernel %s, KVM layout %s (role "
-		"layout %s), %s SPTEs%s\n", path, info->tool[0] ? info->tool : "?",
+	fprintf(f, "mbecscope replay: %s: recording (format %u) by %s of kernel %s, KVM layout "
+		"%s (role layout %s), %s SPTEs%s\n", path, info->version,
+		info->tool[0] ? info->tool : "?",
 		info->role.release[0] ? info->role.release : "?", mbec_layout_name(info->abi),
 		info->has_role ? info->role.source : "built-in",
 		(info->flags & MBEC_REC_F_SPTE_EPT) ? "EPT" : "legacy/NPT",
@@ -152,6 +153,7 @@ static void json_source(struct json_writer *jw, const char *path, const struct t
 		json_kv_u64(jw, "lines_imported", st->events);
 		json_kv_u64(jw, "lines_bad", st->bad);
 	} else {
+		json_kv_u64(jw, "format_version", info->version);
 		json_kv_str(jw, "kernel", info->role.release);
 		json_kv_bool(jw, "workload", info->flags & MBEC_REC_F_WORKLOAD);
 		json_kv_bool(jw, "complete", trace_source_trailer(src)->present);

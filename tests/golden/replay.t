@@ -211,16 +211,34 @@ bad_input() {
 	fi
 }
 # Rechunk workload.mbr into chunks of 1000 records with an independent
-# writer that follows docs/recording-format.md (this also checks the doc).
-python3 - "$fx/workload.mbr" "$tmp/multi.mbr" <<'EOF'
-import struct, sys, zlib
+# writer that follows docs/recording-format.md (this also checks the doc),
+# once in each format version: 2 (zstd, through the zstd command) and 1
+# (zlib).  The fixture itself is a version 1 file.
+rechunk() {
+	python3 - "$fx/workload.mbr" "$1" "$2" <<'EOF'
+import struct, subprocess, sys, zlib
 data = open(sys.argv[1], "rb").read()
+version = int(sys.argv[3])
+def unpack(b, v):
+    if v == 1:
+        return zlib.decompress(b)
+    return subprocess.run(["zstd", "-q", "-d", "-c"], input=b, capture_output=True,
+                          check=True).stdout
+def pack(b, v):
+    if v == 1:
+        return zlib.compress(b, 1)
+    return subprocess.run(["zstd", "-q", "-1", "-c", "--no-check"], input=b,
+                          capture_output=True, check=True).stdout
 hsize = struct.unpack_from("<I", data, 12)[0]
+in_version = struct.unpack_from("<I", data, 8)[0]
 out = bytearray(data[:hsize])
+struct.pack_into("<II", out, 8, version, hsize)
+struct.pack_into("<I", out, 16, 0)
+struct.pack_into("<I", out, 16, zlib.crc32(out))
 off, recs, end_payload = hsize, [], None
 while off < len(data):
     magic, kind, seq, nr, raw_len, comp_len = struct.unpack_from("<6I", data, off)
-    raw = zlib.decompress(data[off + 48:off + 48 + comp_len])
+    raw = unpack(data[off + 48:off + 48 + comp_len], in_version)
     if kind == 2:
         end_payload = raw
     else:
@@ -231,7 +249,7 @@ while off < len(data):
             p += size
     off += 48 + comp_len
 def chunk(kind, seq, payload, nr, ts):
-    comp = zlib.compress(payload, 1)
+    comp = pack(payload, version)
     hdr = struct.pack("<6IQQII", 0x4b4e4843, kind, seq, nr, len(payload), len(comp),
                       min(ts) if ts else 0, max(ts) if ts else 0, zlib.crc32(comp), 0)
     return hdr[:44] + struct.pack("<I", zlib.crc32(hdr)) + comp
@@ -244,11 +262,26 @@ for i in range(0, len(recs), 1000):
 out += chunk(2, seq, end_payload, 0, [])
 open(sys.argv[2], "wb").write(out)
 EOF
-run replay "$tmp/multi.mbr" --json
-if [ $rc -eq 0 ] && same_as_live $fx/workload-capture.live.json "$tmp/out" >"$tmp/diff"; then
-	ok "a recording written by an independent writer (8 chunks) replays the same"
+}
+for v in 2 1; do
+	f=$tmp/multi.mbr
+	[ $v = 2 ] || f=$tmp/multi-v$v.mbr
+	rechunk "$f" $v
+	run replay "$f" --json
+	if [ $rc -eq 0 ] && same_as_live $fx/workload-capture.live.json "$tmp/out" >"$tmp/diff"; then
+		ok "format version $v from an independent writer (8 chunks) replays the same"
+	else
+		nok "independent writer, version $v" "exit $rc" "$(cat "$tmp/diff")" "$(cat "$tmp/err")"
+	fi
+done
+# What replay -o (and record) writes is version 2, and it replays the same.
+run replay $fx/workload.mbr --json -o "$tmp/rewritten.mbr"
+v=$(od -An -tu4 -j8 -N4 "$tmp/rewritten.mbr" 2>/dev/null | tr -d ' ')
+run replay "$tmp/rewritten.mbr" --json
+if [ "$v" = 2 ] && [ $rc -eq 0 ] && same_as_live $fx/workload-capture.live.json "$tmp/out" >"$tmp/diff"; then
+	ok "replay -o of a version 1 recording writes version 2 with the same verdicts"
 else
-	nok "independent writer" "exit $rc" "$(cat "$tmp/diff")" "$(cat "$tmp/err")"
+	nok "replay -o version" "version '$v', exit $rc" "$(cat "$tmp/diff")" "$(cat "$tmp/err")"
 fi
 # chunk_off K: file offset of chunk K of multi.mbr
 chunk_off() {

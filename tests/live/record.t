@@ -66,8 +66,9 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 tp = {t["tracepoint"]: t["how"] for t in d["tracepoints"]}
 sys.exit(0 if d["complete"] and d["layout"] == "classic" and d["kernel"] and
+         d["format_version"] == 2 and
          tp.get("kvm_mmu_set_spte") in ("tp_btf", "raw_tp") else 1)' "$tmp/replay.json" &&
-	ok "the header records kernel, layout and tracepoints; the end chunk is there" ||
+	ok "format version 2; the header records kernel, layout and tracepoints; the end chunk is there" ||
 	nok "header" "$(head -c 600 "$tmp/replay.json")"
 
 # To standard output, into replay.
