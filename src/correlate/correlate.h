@@ -49,6 +49,7 @@ struct mbec_txn {
 	int pte_level[MBEC_TXN_MAX_ELEM];
 	struct mbec_ev_spte_requested req;
 	int nspte;
+	/* Only spte[0, nspte) is defined: the rest is not cleared (last fields). */
 	struct mbec_ev_set_spte spte[MBEC_TXN_MAX_SPTE];
 	unsigned int nspte_overflow;	/* set_sptes that did not fit */
 };
