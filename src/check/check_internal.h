@@ -68,6 +68,18 @@ struct mbec_check {
 	void *on_anomaly_ctx;
 	void (*on_spte)(void *ctx, const struct mbec_ev_set_spte *s, enum mbec_coverage cov);
 	void *on_spte_ctx;
+	/*
+	 * The permission bitmask last computed and what it was computed for:
+	 * a VM's SPTEs nearly all share one flavour and mode, and computing
+	 * the 16 entries for each SPTE was a tenth of a replay.
+	 */
+	struct perm_cache {
+		bool valid;
+		enum mbec_layout layout;
+		enum mbec_flavour fl;
+		struct mbec_mode mode;
+		uint16_t perms[16];
+	} perm_cache;
 };
 
 static inline uint64_t wp_key(uint32_t pid, uint64_t gfn_or_gpa)

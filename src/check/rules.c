@@ -451,11 +451,36 @@ static bool is_write_protected_gfn(struct mbec_check *e, uint32_t pid, uint64_t 
 	return n && *n;
 }
 
+static bool same_mode(const struct mbec_mode *a, const struct mbec_mode *b)
+{
+	return a->mmu == b->mmu && a->levels == b->levels && a->cr0_wp == b->cr0_wp &&
+	       a->cr4_smep == b->cr4_smep && a->cr4_smap == b->cr4_smap &&
+	       a->eflags_ac == b->eflags_ac && a->efer_nx == b->efer_nx && a->mbec == b->mbec &&
+	       a->execonly == b->execonly && a->advanced_info == b->advanced_info &&
+	       a->gmet == b->gmet;
+}
+
+/* mbec_kvm_permission_bitmask() for (layout, fl, m), from the cache when it can. */
+static const uint16_t *permissions_of(struct mbec_check *e, enum mbec_flavour fl,
+				      const struct mbec_mode *m)
+{
+	struct perm_cache *c = &e->perm_cache;
+
+	if (!c->valid || c->layout != e->opts.layout || c->fl != fl || !same_mode(&c->mode, m)) {
+		mbec_kvm_permission_bitmask(e->opts.layout, fl, m, c->perms);
+		c->layout = e->opts.layout;
+		c->fl = fl;
+		c->mode = *m;
+		c->valid = true;
+	}
+	return c->perms;
+}
+
 static void check_progress(struct mbec_check *e, const struct mbec_txn *t,
 			   const struct mbec_ev_set_spte *s, const struct sp_info *sp,
 			   enum mbec_flavour fl, const struct mbec_mode *m)
 {
-	uint16_t perms[16];
+	const uint16_t *perms;
 	uint64_t pfec = t->req.error_code & ~(PFERR_RSVD | PFERR_PRESENT);
 	unsigned int got;
 	struct evbuf b = { .len = 0 };
@@ -463,7 +488,7 @@ static void check_progress(struct mbec_check *e, const struct mbec_txn *t,
 
 	if (!(s->spte & SPTE_MMU_PRESENT))
 		return;
-	mbec_kvm_permission_bitmask(e->opts.layout, fl, m, perms);
+	perms = permissions_of(e, fl, m);
 	got = mbec_kvm_spte_to_acc(e->opts.layout, fl, s->spte);
 	if (!mbec_kvm_permission_fault(perms, pfec, true, got))
 		return;

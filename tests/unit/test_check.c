@@ -239,6 +239,34 @@ static void test_no_progress(void)
 	ok(count(e, MBEC_AN_NO_PROGRESS) == 1, "no-progress fires: fetch fault, NX SPTE");
 	mbec_check_free(e);
 
+	/*
+	 * Shadow pages of two modes in one engine, alternating: without
+	 * EFER.NX a fetch does not fault on NX, so only the NXE page's fault
+	 * is a no-progress.  The engine caches the permission bitmask of the
+	 * last mode; a stale one would give 0 or 3 here and 1 or 3 below.
+	 */
+	{
+		static const bool order[2][3] = { { false, true, false }, { true, false, true } };
+		unsigned int k, j;
+
+		for (k = 0; k < 2; k++) {
+			e = engine(MBEC_LAYOUT_CLASSIC, false, false, 0);
+			get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, false);
+			get_page(e, SPT + 0x2000, 0x102, 1, CLASSIC_ACC_ALL, false, true);
+			for (j = 0; j < 3; j++) {
+				uint64_t spt = order[k][j] ? SPT + 0x2000 : SPT;
+
+				walk(e, 0x40000, PFERR_USER | PFERR_FETCH, rw_leaf);
+				req(e, 0x40, PFERR_USER | PFERR_FETCH, MBEC_FAULT_USER | MBEC_FAULT_EXEC);
+				set_spte(e, spt, 0x40, L_PRESENT | PTE_US | L_W | PTE_NX);
+			}
+			ok(count(e, MBEC_AN_NO_PROGRESS) == k + 1,
+			   "no-progress follows each SPTE's mode: NXE %s: %u of 3 faults fire",
+			   k ? "on, off, on" : "off, on, off", k + 1);
+			mbec_check_free(e);
+		}
+	}
+
 	e = engine(MBEC_LAYOUT_CLASSIC, false, false, 4);
 	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, true);
 	for (i = 0; i < 3; i++)
