@@ -93,6 +93,17 @@ struct evbuf {
 	size_t len;
 };
 
+/*
+ * Start an empty evidence buffer.  Not an initializer: "= { .len = 0 }"
+ * clears all 1.5 KiB, and the rules set one up for every SPTE and fault
+ * although evidence is only written when one fires.
+ */
+static inline void ev_init(struct evbuf *b)
+{
+	b->len = 0;
+	b->buf[0] = 0;
+}
+
 void ev_add(struct evbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void ck_anomaly(struct mbec_check *e, enum mbec_anomaly_class cls, const char *rule,

@@ -221,9 +221,10 @@ static int check_format(struct mbec_check *e, enum mbec_flavour fl, uint64_t v, 
 			const char *ctx, const char *what)
 {
 	const char *rule = format_rule(e, fl, v, level);
-	struct evbuf b = { .len = 0 };
+	struct evbuf b;
 	char d[320];
 
+	ev_init(&b);
 	if (!rule)
 		return 0;
 	if (t)
@@ -260,9 +261,10 @@ static void check_role_walk(struct mbec_check *e, const struct mbec_txn *t,
 	const char *rule = NULL;
 	unsigned int want = 0, want2 = 0, want3 = 0;
 	char a1[8], a2[8];
-	struct evbuf b = { .len = 0 };
+	struct evbuf b;
 	bool nx_used = false, show_acc = false;
 
+	ev_init(&b);
 	if (fl != MBEC_FL_SHADOW_LEGACY && fl != MBEC_FL_SHADOW_NPT && fl != MBEC_FL_SHADOW_EPT)
 		return;
 	e->sum.roles_checked++;
@@ -315,10 +317,11 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 	struct mbec_role_flags rf;
 	enum mbec_flavour fl;
 	const char *rule = NULL;
-	struct evbuf b = { .len = 0 };
+	struct evbuf b;
 	char d[320];
 	bool smep;
 
+	ev_init(&b);
 	if (!e->opts.expect_mode_valid || sp->ev.guest_mode)
 		return;
 	fl = flavour_of(e, sp, NULL);
@@ -483,9 +486,10 @@ static void check_progress(struct mbec_check *e, const struct mbec_txn *t,
 	const uint16_t *perms;
 	uint64_t pfec = t->req.error_code & ~(PFERR_RSVD | PFERR_PRESENT);
 	unsigned int got;
-	struct evbuf b = { .len = 0 };
+	struct evbuf b;
 	char a[8];
 
+	ev_init(&b);
 	if (!(s->spte & SPTE_MMU_PRESENT))
 		return;
 	perms = permissions_of(e, fl, m);
@@ -517,11 +521,12 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	enum mbec_cov_reason why = MBEC_COVR_NO_ROLE;
 	unsigned int allowed = 0, esc;
 	struct mbec_mode m;
-	struct evbuf b = { .len = 0 };
+	struct evbuf b;
 	char a1[8], a2[8], a3[8];
 	uint64_t gpte;
 	int how;
 
+	ev_init(&b);
 	mode_of(e, fl, sp, faulting ? t : NULL, &m);
 
 	if (mbec_flavour_is_tdp(fl)) {
@@ -612,11 +617,12 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 {
 	const struct mbec_ev_exit *x = &t->exit;
-	struct evbuf b = { .len = 0 };
+	struct evbuf b;
 	uint64_t want, got = t->req.error_code, mask;
 	const char *rule = NULL;
 	char d[320];
 
+	ev_init(&b);
 	if (!(t->have & MBEC_TXN_EXIT) || !(x->flags & MBEC_EXIT_HAS_INFO))
 		return;
 	if ((x->flags & MBEC_EXIT_VMX) && x->reason == EXIT_REASON_EPT_VIOLATION) {
@@ -658,9 +664,10 @@ static void check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 {
 	struct repeat *r = NULL;
 	uint64_t addr, ec;
-	struct evbuf b = { .len = 0 };
+	struct evbuf b;
 	size_t i;
 
+	ev_init(&b);
 	if (!(t->have & (MBEC_TXN_PF | MBEC_TXN_REQ)) || (t->have & MBEC_TXN_WALK_ERROR))
 		return;
 	addr = (t->have & MBEC_TXN_PF) ? t->pf.address : t->req.addr;
@@ -728,11 +735,12 @@ void ck_on_txn(void *ctx, const struct mbec_txn *t)
 void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed *c)
 {
 	enum mbec_flavour fl = e->opts.spte_ept ? MBEC_FL_TDP_EPT : MBEC_FL_TDP_NPT;
-	struct evbuf b = { .len = 0 };
+	struct evbuf b;
 	uint64_t o = c->old_spte, n = c->new_spte, saved;
 	bool mbec = e->opts.layout == MBEC_LAYOUT_MBEC;
 	char d[320];
 
+	ev_init(&b);
 	if (format_rule(e, fl, n, c->level)) {
 		ev_add(&b, "  tdp_spte_changed: as_id %d level %d gfn 0x%" PRIx64 "\n", c->as_id,
 		       c->level, c->gfn);
@@ -773,10 +781,11 @@ void ck_nested_inject(struct mbec_check *e, const struct mbec_ev_nested_inject *
 {
 	uint64_t q = n->exit_info1;
 	const char *rule = NULL;
-	struct evbuf b = { .len = 0 };
+	struct evbuf b;
 	bool valid = q & EPT_VIOL_GVA_IS_VALID, translated = q & EPT_VIOL_GVA_TRANSLATED;
 	char d[320];
 
+	ev_init(&b);
 	if (n->isa == 1 && n->exit_code == EXIT_REASON_EPT_VIOLATION) {
 		e->sum.injects_checked++;
 		if (q & ~EPT_VIOL_DEFINED_MASK)
