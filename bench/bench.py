@@ -33,6 +33,7 @@ import re
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import threading
@@ -242,6 +243,39 @@ def tracepoints():
                 out.append((system, n))
                 break
     return out
+
+
+def recording_to_v1(src, dst):
+    """Rewrite a format 2 recording (zstd chunks) as format 1 (zlib, level 1).
+
+    Follows docs/recording-format.md: only the version, the header CRC and
+    each chunk's payload, lengths and CRCs change.  Gives the codec a
+    baseline in the same run: the same records in the format replay read
+    before version 2.
+    """
+    import zlib
+    data = open(src, "rb").read()
+    version, hsize = struct.unpack_from("<II", data, 8)
+    if data[:8] != b"MBECSREC" or version != 2:
+        raise RuntimeError("%s is not a format 2 recording" % src)
+    out = bytearray(data[:hsize])
+    struct.pack_into("<II", out, 8, 1, hsize)
+    struct.pack_into("<I", out, 16, 0)
+    struct.pack_into("<I", out, 16, zlib.crc32(out))
+    off = hsize
+    while off < len(data):
+        hdr = bytearray(data[off:off + 48])
+        comp_len = struct.unpack_from("<I", hdr, 20)[0]
+        raw = subprocess.run(["zstd", "-q", "-d", "-c"], input=data[off + 48:off + 48 + comp_len],
+                             capture_output=True, check=True).stdout
+        comp = zlib.compress(raw, 1)
+        struct.pack_into("<I", hdr, 20, len(comp))
+        struct.pack_into("<II", hdr, 40, zlib.crc32(comp), 0)
+        struct.pack_into("<I", hdr, 44, zlib.crc32(hdr))
+        out += hdr + comp
+        off += 48 + comp_len
+    with open(dst, "wb") as f:
+        f.write(out)
 
 
 def f0(st, key="median", scale=1.0, fmt="%.0f"):
@@ -817,9 +851,16 @@ class Bench:
                 raise RuntimeError("replay -o %s failed: %s" % (rec, r.stderr.strip()[:300]))
             files[k] = {"text": txt, "rec": rec, "lines": lines,
                         "text_bytes": os.path.getsize(txt), "rec_bytes": os.path.getsize(rec)}
+        # The baseline of the codec: the 1x recording in format 1 (zlib).
+        v1 = os.path.join(self.out, "storm-1x.v1.rec")
+        note("replay: rewriting the 1x recording in format 1 (zlib)")
+        recording_to_v1(files["1x"]["rec"], v1)
+        files["1x"]["recv1"] = v1
+        files["1x"]["recv1_bytes"] = os.path.getsize(v1)
         runs = []
         for rep in range(self.a.replay_reps):
-            order = [("rec", "1x"), ("text", "1x"), ("rec", "4x"), ("text", "4x")]
+            order = [("rec", "1x"), ("text", "1x"), ("rec", "4x"), ("text", "4x"),
+                     ("recv1", "1x")]
             k = rep % len(order)
             for kind, size in order[k:] + order[:k]:
                 note("replay: repetition %d/%d, %s %s" % (rep + 1, self.a.replay_reps, kind, size))
@@ -830,16 +871,16 @@ class Bench:
         def sel(kind, size):
             return [r for r in runs if r["kind"] == kind and r["size"] == size]
         summary = {}
-        for kind in ("rec", "text"):
-            for size in sizes:
-                m = sel(kind, size)
-                summary["%s-%s" % (kind, size)] = {
-                    "records": m[0]["records"],
-                    "per_cpu_s": stats([r["per_cpu_s"] for r in m]),
-                    "per_wall_s": stats([r["per_wall_s"] for r in m]),
-                    "maxrss_kib": stats([r["maxrss_kib"] for r in m]),
-                    "anomalies": m[0]["anomalies"]}
-        # Ratios within a repetition: text import against recording replay, and
+        for kind, size in (("rec", "1x"), ("rec", "4x"), ("recv1", "1x"), ("text", "1x"),
+                           ("text", "4x")):
+            m = sel(kind, size)
+            summary["%s-%s" % (kind, size)] = {
+                "records": m[0]["records"],
+                "per_cpu_s": stats([r["per_cpu_s"] for r in m]),
+                "per_wall_s": stats([r["per_wall_s"] for r in m]),
+                "maxrss_kib": stats([r["maxrss_kib"] for r in m]),
+                "anomalies": m[0]["anomalies"]}
+        # Ratios within a repetition: text import and format 1 against recording replay, and
         # the 4x recording's peak RSS against the 1x one.  The marginal rate
         # (the 3x events more of the 4x input over the CPU time they added)
         # leaves out the fixed cost of starting up.
@@ -852,12 +893,16 @@ class Bench:
                     marginal[kind].append((y["records"] - x["records"]) /
                                           (y["cpu_s"] - x["cpu_s"]))
         ratio_text = []
+        ratio_v1 = []
         rss_growth = {"rec": [], "text": []}
         for rep in range(self.a.replay_reps):
             a = [r for r in sel("rec", "1x") if r["rep"] == rep][0]
             b = [r for r in sel("text", "1x") if r["rep"] == rep][0]
+            c = [r for r in sel("recv1", "1x") if r["rep"] == rep][0]
             if a["per_cpu_s"] and b["per_cpu_s"]:
                 ratio_text.append(b["per_cpu_s"] / a["per_cpu_s"])
+            if a["per_cpu_s"] and c["per_cpu_s"]:
+                ratio_v1.append(c["per_cpu_s"] / a["per_cpu_s"])
             for kind in ("rec", "text"):
                 x = [r for r in sel(kind, "1x") if r["rep"] == rep][0]
                 y = [r for r in sel(kind, "4x") if r["rep"] == rep][0]
@@ -867,13 +912,15 @@ class Bench:
                                              "capture_lost": cap["observer"]["lost"]},
                                   "files": files, "runs": runs, "summary": summary,
                                   "text_vs_rec": stats(ratio_text),
+                                  "v1_vs_rec": stats(ratio_v1),
                                   "marginal_per_cpu_s": {k: stats(v) for k, v in marginal.items()},
                                   "loadavg": stats([r["loadavg"] for r in runs])}
         self.results["memory"] = {"rss_4x_vs_1x": {k: stats(v) for k, v in rss_growth.items()}}
         if not self.a.keep:	# hundreds of MB of text: gone unless asked for
             for f in files.values():
-                for k in ("text", "rec"):
-                    os.unlink(f[k])
+                for k in ("text", "rec", "recv1"):
+                    if k in f:
+                        os.unlink(f[k])
 
     # ---- report ------------------------------------------------------------------
     def figures(self):
@@ -959,7 +1006,8 @@ class Bench:
             o.append("|---|---:|---:|---:|---:|---:|---:|---:|")
             for k, s in rp["summary"].items():
                 kind, size = k.split("-")
-                name = ("recording " if kind == "rec" else "ftrace text ") + size
+                name = {"rec": "recording ", "recv1": "recording, format 1 (zlib), ",
+                        "text": "ftrace text "}[kind] + size
                 o.append("| %s | %d | %s | %s | %s | %s | %s MiB | %s |" %
                          (name, s["records"], f0(s["per_cpu_s"]), f0(s["per_cpu_s"], "min"),
                           f0(s["per_cpu_s"], "max"), f0(s["per_wall_s"]),
@@ -976,6 +1024,16 @@ class Bench:
             o.append("Text import against recording replay (1x, same repetition): median "
                      "%s, min %s, max %s." % (f0(t, fmt="%.3f"), f0(t, "min", fmt="%.3f"),
                                               f0(t, "max", fmt="%.3f")))
+            v = rp.get("v1_vs_rec")
+            f1 = rp["files"]["1x"]
+            if v:
+                o.append("")
+                o.append("Format 1 (zlib) against format 2 (zstd), the same 1x records in the "
+                         "same repetition: replay speed ratio median %s (min %s, max %s); "
+                         "file size %.1f MiB against %.1f MiB (%.2f times)." %
+                         (f0(v, fmt="%.3f"), f0(v, "min", fmt="%.3f"), f0(v, "max", fmt="%.3f"),
+                          f1["recv1_bytes"] / 2**20, f1["rec_bytes"] / 2**20,
+                          f1["recv1_bytes"] / f1["rec_bytes"]))
         mem = R["memory"]
         if mem:
             o.append("")

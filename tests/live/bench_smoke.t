@@ -65,6 +65,9 @@ ok $(grep -q '"lost_events"' "$tmp/q/check-check-0.out" &&
 if "$B" replay --help >/dev/null 2>&1; then
 	grep -qE '^\| recording 4x \| [0-9]+ \|' "$tmp/q/figures.md"
 	ok $? "replay section: a recording of 4x the events was replayed"
+	grep -qE '^\| recording, format 1 \(zlib\), 1x \| [0-9]+ \|' "$tmp/q/figures.md" &&
+		grep -q 'Format 1 (zlib) against format 2 (zstd).*speed ratio median [0-9]' "$tmp/q/figures.md"
+	ok $? "replay section: the same recording in format 1 is the codec's baseline"
 	grep -q 'Replay peak RSS, 4x events against 1x' "$tmp/q/figures.md"
 	ok $? "memory section: the 4x/1x peak RSS ratio is reported"
 else
