@@ -77,7 +77,7 @@ static struct mbec_txn *open_txn(struct mbec_correlate *c, struct slot *s,
 	/*
 	 * spte[] is most of a transaction (1.5 KiB) and only its first nspte
 	 * entries are ever read, each written whole by copy_rec(): clearing
-	 * it for every fault cost a tenth of a replay.
+	 * it for every fault cost 2% of a replay.
 	 */
 	memset(&s->txn, 0, offsetof(struct mbec_txn, spte));
 	s->txn.nspte_overflow = 0;
