@@ -502,31 +502,16 @@ void alert_feed(struct alert_engine *e, const void *rec, size_t len)
 	}
 }
 
-/* "... gfn 0x1234 ..." in the checker's one-line description. */
-static bool gfn_of(const char *what, uint64_t *gfn)
-{
-	const char *p = strstr(what, "gfn 0x");
-	char *end;
-
-	if (!p)
-		return false;
-	*gfn = strtoull(p + 6, &end, 16);
-	return end != p + 6;
-}
-
 void alert_anomaly(struct alert_engine *e, const struct mbec_anomaly *a)
 {
-	uint64_t gfn = 0;
-	bool has_gfn;
 	uint64_t ts;
 
 	if ((unsigned int)a->cls >= MBEC_AN_NR)
 		return;
 	advance(e, a->ts_ns);
 	ts = a->ts_ns ? a->ts_ns : e->st.now_ns;
-	has_gfn = gfn_of(a->what, &gfn);
-	occur(e, (enum alert_rule)a->cls, a->vm_id ? a->vm_id : a->pid, has_gfn, gfn, a->rule, ts,
-	      0, 0, a->what, a->evidence);
+	occur(e, (enum alert_rule)a->cls, a->vm_id ? a->vm_id : a->pid, a->has_gfn, a->gfn,
+	      a->rule, ts, 0, 0, a->what, a->evidence);
 }
 
 void alert_lag(struct alert_engine *e, uint64_t now_ns, uint64_t lag_ns)

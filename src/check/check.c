@@ -150,7 +150,8 @@ void u64map_free(struct u64map *m)
 /* ---- anomalies ------------------------------------------------------ */
 
 void ck_anomaly(struct mbec_check *e, enum mbec_anomaly_class cls, const char *rule,
-		const struct mbec_event_hdr *h, const char *evidence, const char *fmt, ...)
+		const struct mbec_event_hdr *h, uint64_t gfn, const char *evidence,
+		const char *fmt, ...)
 {
 	struct mbec_anomaly a;
 	va_list ap;
@@ -164,6 +165,10 @@ void ck_anomaly(struct mbec_check *e, enum mbec_anomaly_class cls, const char *r
 		a.tid = h->tid;
 		a.vm_id = h->vm_id;
 		a.vcpu_id = h->vcpu_id;
+	}
+	if (gfn != CK_NO_GFN) {
+		a.has_gfn = true;
+		a.gfn = gfn;
 	}
 	va_start(ap, fmt);
 	vsnprintf(a.what, sizeof(a.what), fmt, ap);

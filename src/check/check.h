@@ -97,6 +97,8 @@ struct mbec_anomaly {
 	const char *rule;		/* short rule name */
 	uint64_t ts_ns;
 	uint32_t pid, tid, vm_id, vcpu_id;
+	bool has_gfn;			/* it is about one guest frame: */
+	uint64_t gfn;			/* that frame */
 	char what[192];			/* one line */
 	char evidence[MBEC_EVIDENCE_LEN]; /* decoded events and the model's expectation */
 };

@@ -106,9 +106,12 @@ static inline void ev_init(struct evbuf *b)
 
 void ev_add(struct evbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* gfn: the guest frame the anomaly is about, CK_NO_GFN when none. */
+#define CK_NO_GFN	UINT64_MAX
 void ck_anomaly(struct mbec_check *e, enum mbec_anomaly_class cls, const char *rule,
-		const struct mbec_event_hdr *h, const char *evidence, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+		const struct mbec_event_hdr *h, uint64_t gfn, const char *evidence,
+		const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
 /* "0x... (NAME|...)" through src/decode; ept selects the SPTE format. */
 const char *ck_decode(const struct mbec_check *e, enum decode_kind kind, uint64_t v, bool ept,

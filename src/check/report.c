@@ -169,6 +169,8 @@ void mbec_check_json_body(const struct mbec_check *e, const struct mbec_counter 
 			json_kv_str(&jw, "class", mbec_anomaly_class_name(a[i].cls));
 			json_kv_str(&jw, "rule", a[i].rule);
 			json_kv_str(&jw, "what", a[i].what);
+			if (a[i].has_gfn)
+				json_kv_u64(&jw, "gfn", a[i].gfn);
 			json_kv_u64(&jw, "ts_ns", a[i].ts_ns);
 			json_kv_u64(&jw, "pid", a[i].pid);
 			json_kv_u64(&jw, "tid", a[i].tid);

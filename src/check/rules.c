@@ -232,7 +232,7 @@ static int check_format(struct mbec_check *e, enum mbec_flavour fl, uint64_t v, 
 	if (ctx)
 		ev_add(&b, "%s", ctx);
 	ev_add(&b, "  %s: %s\n", what, ck_decode(e, DECODE_SPTE, v, fl_ept(fl), d, sizeof(d)));
-	ck_anomaly(e, MBEC_AN_FORMAT, "spte-invariant", h, b.buf, "%s: %s", rule, what);
+	ck_anomaly(e, MBEC_AN_FORMAT, "spte-invariant", h, CK_NO_GFN, b.buf, "%s: %s", rule, what);
 	return 1;
 }
 
@@ -308,8 +308,8 @@ static void check_role_walk(struct mbec_check *e, const struct mbec_txn *t,
 	if (show_acc)
 		ev_add(&b, "  model: role.access should be %s, the role says %s\n",
 		       ck_acc(e, want, a1), ck_acc(e, sp->ev.access, a2));
-	ck_anomaly(e, MBEC_AN_ROLE, "role-vs-walk", &s->hdr, b.buf, "%s (gfn 0x%" PRIx64 ")",
-		   rule, sp->ev.gfn);
+	ck_anomaly(e, MBEC_AN_ROLE, "role-vs-walk", &s->hdr, sp->ev.gfn, b.buf,
+		   "%s (gfn 0x%" PRIx64 ")", rule, sp->ev.gfn);
 }
 
 void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
@@ -348,7 +348,7 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 	       e->opts.expect_mode.efer_nx);
 	ev_add(&b, "  model: efer_nx=%d cr0_wp=%d smep=%d smap_andnot_wp=%d\n", rf.efer_nx,
 	       rf.cr0_wp, smep, rf.smap_andnot_wp);
-	ck_anomaly(e, MBEC_AN_ROLE, "role-vs-mode", &sp->ev.hdr, b.buf,
+	ck_anomaly(e, MBEC_AN_ROLE, "role-vs-mode", &sp->ev.hdr, sp->ev.gfn, b.buf,
 		   "role.%s disagrees with the guest's CPU mode (gfn 0x%" PRIx64 ")", rule,
 		   sp->ev.gfn);
 }
@@ -506,7 +506,7 @@ static void check_progress(struct mbec_check *e, const struct mbec_txn *t,
 	ev_spte(e, &b, s, sp, fl);
 	ev_add(&b, "  model: the SPTE grants %s, which faults again for this access\n",
 	       ck_acc(e, got, a));
-	ck_anomaly(e, MBEC_AN_NO_PROGRESS, "spte-denies-fault", &s->hdr, b.buf,
+	ck_anomaly(e, MBEC_AN_NO_PROGRESS, "spte-denies-fault", &s->hdr, s->gfn, b.buf,
 		   "SPTE installed for a fault does not permit the faulting access "
 		   "(gfn 0x%" PRIx64 ", error code 0x%" PRIx64 ")", s->gfn, t->req.error_code);
 }
@@ -607,7 +607,8 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	       ck_acc(e, mbec_kvm_spte_to_acc(e->opts.layout, fl, s->spte), a2),
 	       ck_acc(e, esc, a3));
 	ck_anomaly(e, MBEC_AN_ESCALATION, faulting ? "spte-exceeds-walk" : "spte-exceeds-role",
-		   &s->hdr, b.buf, "SPTE grants %s beyond what the guest allows (%s, gfn 0x%" PRIx64
+		   &s->hdr, s->gfn, b.buf,
+		   "SPTE grants %s beyond what the guest allows (%s, gfn 0x%" PRIx64
 		   ", %s check)", ck_acc(e, esc, a3), faulting ? "faulting" : "prefetched",
 		   s->gfn, mbec_coverage_name(cov));
 }
@@ -654,7 +655,7 @@ static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 	if (!rule)
 		return;
 	ev_txn(e, &b, t, MBEC_FL_TDP_EPT);
-	ck_anomaly(e, MBEC_AN_EXIT_QUAL, "exit-qual-pfec", &x->hdr, b.buf,
+	ck_anomaly(e, MBEC_AN_EXIT_QUAL, "exit-qual-pfec", &x->hdr, CK_NO_GFN, b.buf,
 		   "%s (qualification 0x%" PRIx64 ", error code 0x%" PRIx64 ")", rule, x->info1, got);
 }
 
@@ -698,7 +699,7 @@ static void check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 	r->reported = true;
 	ev_txn(e, &b, t, flavour_of(e, NULL, t));
 	ck_anomaly(e, MBEC_AN_NO_PROGRESS, "fault-repeats",
-		   (t->have & MBEC_TXN_PF) ? &t->pf.hdr : &t->req.hdr, b.buf,
+		   (t->have & MBEC_TXN_PF) ? &t->pf.hdr : &t->req.hdr, CK_NO_GFN, b.buf,
 		   "vCPU %u faulted on 0x%" PRIx64 " with error code 0x%" PRIx64
 		   " %u times in a row", t->vcpu_id, addr, ec, r->count);
 }
@@ -770,7 +771,7 @@ void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed 
 	ev_add(&b, "  new: %s\n", ck_decode(e, DECODE_SPTE, n, true, d, sizeof(d)));
 	ev_add(&b, "  model: saved bits restore 0x%" PRIx64 ", the old SPTE had 0x%" PRIx64 "\n",
 	       saved, (uint64_t)(o & (EPTE_R | EPTE_X | (mbec ? EPTE_XU : 0))));
-	ck_anomaly(e, MBEC_AN_FORMAT, "access-track", &c->hdr, b.buf,
+	ck_anomaly(e, MBEC_AN_FORMAT, "access-track", &c->hdr, c->gfn, b.buf,
 		   "access-tracked SPTE does not save the permissions it removed (gfn 0x%" PRIx64
 		   ")", c->gfn);
 }
@@ -818,7 +819,7 @@ void ck_nested_inject(struct mbec_check *e, const struct mbec_ev_nested_inject *
 		return;
 	ev_add(&b, "  exit_code 0x%x info2 0x%" PRIx64 " int_info 0x%x\n", n->exit_code,
 	       n->exit_info2, n->exit_int_info);
-	ck_anomaly(e, MBEC_AN_NESTED_INJECT, "nested-qual", &n->hdr, b.buf,
+	ck_anomaly(e, MBEC_AN_NESTED_INJECT, "nested-qual", &n->hdr, CK_NO_GFN, b.buf,
 		   "injected exit qualification 0x%" PRIx64 ": %s", q, rule);
 }
 

@@ -252,6 +252,8 @@ static struct mbec_anomaly anomaly(enum mbec_anomaly_class cls, const char *rule
 	a.vm_id = vm;
 	a.pid = vm;
 	a.ts_ns = ts;
+	a.has_gfn = gfn != 0;
+	a.gfn = gfn;
 	if (gfn)
 		snprintf(a.what, sizeof(a.what), "SPTE grants w beyond what the guest allows "
 			 "(faulting, gfn 0x%llx, full check)", (unsigned long long)gfn);
@@ -278,7 +280,7 @@ static void test_anomaly_dedup(void)
 		alert_anomaly(e, &a);
 		is_u64(g.fires[cls], 1, "%s: an anomaly fires", alert_rule_name(cls));
 	}
-	is_u64(g.last_fire.gfn, 0x31, "the GFN is read from the checker's line");
+	is_u64(g.last_fire.gfn, 0x31, "the GFN is the anomaly's");
 	ok(g.last_fire.has_gfn && g.last_fire.vm == 42 &&
 	   !strcmp(g.last_fire.detail, "some-rule"), "the key: VM, GFN and the checker's rule");
 	for (i = 0; i < 5; i++) {
@@ -298,6 +300,16 @@ static void test_anomaly_dedup(void)
 	a = anomaly(MBEC_AN_NESTED_INJECT, "nested-qual", 42, T0 + 4 * S, 0);
 	alert_anomaly(e, &a);
 	is_u64(g.fires[MBEC_AN_NESTED_INJECT], 2, "no GFN: keyed by the checker's rule");
+	/* The key comes from the field, not from the wording of the line. */
+	a = anomaly(MBEC_AN_ROLE, "role-rule", 42, T0 + 4 * S, 0x77);
+	snprintf(a.what, sizeof(a.what), "role.access disagrees");
+	alert_anomaly(e, &a);
+	ok(g.last_fire.has_gfn && g.last_fire.gfn == 0x77,
+	   "the GFN field keys the alert when the line does not name it");
+	a = anomaly(MBEC_AN_ROLE, "role-rule", 42, T0 + 4 * S + 1, 0);
+	snprintf(a.what, sizeof(a.what), "role.access disagrees (gfn 0x99)");
+	alert_anomaly(e, &a);
+	ok(!g.last_fire.has_gfn, "a line that names a GFN without the field is keyed without one");
 	ok(!g.summaries[MBEC_AN_ESCALATION], "no summary before the interval ends");
 	tick(e, T0 + 10 * S);
 	is_u64(g.summaries[MBEC_AN_ESCALATION], 1, "one summary for the repeated key");

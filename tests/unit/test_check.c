@@ -224,6 +224,12 @@ static void test_no_progress(void)
 	fault(e, rw_leaf, PFERR_USER | PFERR_WRITE, L_PRESENT | PTE_US);
 	ok(count(e, MBEC_AN_NO_PROGRESS) == 1,
 	   "no-progress fires: the SPTE for a write fault is read-only");
+	{
+		unsigned int n;
+		const struct mbec_anomaly *a = mbec_check_anomalies(e, MBEC_AN_NO_PROGRESS, &n);
+
+		ok(n == 1 && a[0].has_gfn && a[0].gfn == 0x40, "the anomaly names its GFN (0x40)");
+	}
 	mbec_check_free(e);
 
 	e = engine(MBEC_LAYOUT_CLASSIC, false, false, 0);
@@ -280,6 +286,13 @@ static void test_no_progress(void)
 		fault(e, rw_leaf, PFERR_USER, L_PRESENT | PTE_US);
 	ok(count(e, MBEC_AN_NO_PROGRESS) == 1,
 	   "no-progress fires once: same vCPU, GPA and error code 9 times, limit 4");
+	{
+		unsigned int n;
+		const struct mbec_anomaly *a = mbec_check_anomalies(e, MBEC_AN_NO_PROGRESS, &n);
+
+		ok(n == 1 && !strcmp(a[0].rule, "fault-repeats") && !a[0].has_gfn,
+		   "fault-repeats is about an address, not a GFN");
+	}
 	mbec_check_free(e);
 }
 
