@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "mbec_events.h"
+#include "mbec_recording.h"
+#include "mbec_version.h"
 
 const char *prog_name = "mbecscope";
 int cli_verbose;
@@ -56,8 +59,9 @@ static void usage(FILE *f)
 		prog_name);
 	for (i = 0; commands[i].name; i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n'%s COMMAND --help' describes a command; exit status: 0 fine,\n"
-		"1 anomalies found, 2 usage or environment error.\n", prog_name);
+	fprintf(f, "\n'%s COMMAND --help' describes a command, '%s --version' the\n"
+		"release and formats; exit status: 0 fine, 1 anomalies found, 2 usage or\n"
+		"environment error.\n", prog_name, prog_name);
 }
 
 static const struct cli_cmd *find_command(const char *name)
@@ -87,6 +91,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return EXIT_FINE;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("mbecscope %s\nrecordings: writes format %u, reads formats %u and %u; "
+		       "event records version %u\n", MBEC_VERSION, MBEC_REC_VERSION,
+		       MBEC_REC_VERSION_ZLIB, MBEC_REC_VERSION, MBEC_EVENTS_VERSION);
 		return EXIT_FINE;
 	}
 	cmd = find_command(argv[1]);
