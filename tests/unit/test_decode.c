@@ -14,6 +14,7 @@
 #include "tap.h"
 #include "decode/decode.h"
 #include "live/btf_layout.h"
+#include "mbec_model.h"
 
 static struct decode_result res;
 
@@ -326,6 +327,32 @@ static void test_acc(void)
 	dec(DECODE_ACC, 0x8, MBEC_LAYOUT_CLASSIC, false, 0);
 	is_u64(res.flagged_mask, 0x8, "classic acc bit 3 undefined");
 	ok(decode_value(DECODE_ACC, 0x10, &res.opts, &res) == -1, "acc 0x10 refused");
+
+	/*
+	 * decode's SPTE bits for an ACC are the model's (KVM's make_spte
+	 * encoding), for every ACC of both layouts: EPT with execute-only
+	 * support, as decode has no vCPU to ask.
+	 */
+	{
+		struct mbec_mode m = { .mmu = MBEC_MMU_LEGACY, .levels = 4, .execonly = true };
+		unsigned int l, acc, bad = 0;
+
+		for (l = MBEC_LAYOUT_CLASSIC; l <= MBEC_LAYOUT_MBEC; l++) {
+			for (acc = 0; acc < (l == MBEC_LAYOUT_MBEC ? 16U : 8U); acc++) {
+				dec(DECODE_ACC, acc, l, false, 0);
+				if (extra_u("spte_legacy") !=
+				    mbec_kvm_acc_to_spte(l, MBEC_FL_SHADOW_LEGACY, &m, acc) ||
+				    extra_u("spte_ept") !=
+				    mbec_kvm_acc_to_spte(l, MBEC_FL_SHADOW_EPT, &m, acc)) {
+					diag("%s acc 0x%x: decode 0x%llx/0x%llx", mbec_layout_name(l),
+					     acc, (unsigned long long)extra_u("spte_legacy"),
+					     (unsigned long long)extra_u("spte_ept"));
+					bad++;
+				}
+			}
+		}
+		is_u64(bad, 0, "decode acc gives the model's SPTE bits for all 24 ACC values");
+	}
 }
 
 static void test_guest_entries(void)
