@@ -373,6 +373,18 @@ static void print_text(const struct model_req *r, const struct model_answer *a)
 	case MBEC_RES_PAGE_FAULT:
 		printf("  error_code: 0x%" PRIx64 "  %s\n", a->arch.error_code,
 		       names_of(DECODE_PFEC, a->arch.error_code, r, buf, sizeof(buf)));
+		if (a->kvm_ok && a->kvm.fault &&
+		    (uint32_t)a->kvm.error_code != (uint32_t)a->arch.error_code) {
+			uint32_t kec = (uint32_t)a->kvm.error_code;
+			/* docs/model.md: KVM sets I/D for every fetch with EFER.NX. */
+			bool known = m->levels == 2 && m->efer_nx &&
+				     (kec ^ a->arch.error_code) == PFERR_FETCH;
+
+			printf("  KVM's walker reports 0x%" PRIx32 "  %s (%s)\n", kec,
+			       names_of(DECODE_PFEC, kec, r, buf, sizeof(buf)),
+			       known ? "known: with EFER.NX it sets I/D on 32-bit paging too, "
+			       "see docs/model.md" : "the error codes differ");
+		}
 		break;
 	case MBEC_RES_NPF:
 		printf("  error_code: 0x%" PRIx64 "  %s (EXITINFO1)\n", a->arch.error_code,
