@@ -821,6 +821,15 @@ class Bench:
                 "per_wall_s": records / wall if wall > 0 else None,
                 "anomalies": j.get("anomalies", {}).get("total"), "status": st}
 
+    def time_top(self, path):
+        """mbectop -b driven by a recording, as fast as possible: its peak RSS."""
+        out = path + ".top.txt"
+        r = Proc([self.mbec, "top", "-b", "--replay", path, "--speed", "0"], out).finish(None, 3600)
+        if r["status"] != 0:
+            raise RuntimeError("mbectop -b --replay %s exited %d: %s" %
+                               (path, r["status"], read(out)[-300:]))
+        return {"cpu_s": r["cpu_s"], "maxrss_kib": r["maxrss_kib"], "status": 0}
+
     def replay(self):
         if not self.has_cmd("replay"):
             self.results["pending"].append("replay/memory: 'mbecscope replay' is not in this build")
@@ -860,11 +869,14 @@ class Bench:
         runs = []
         for rep in range(self.a.replay_reps):
             order = [("rec", "1x"), ("text", "1x"), ("rec", "4x"), ("text", "4x"),
-                     ("recv1", "1x")]
+                     ("recv1", "1x"), ("top", "1x"), ("top", "4x")]
             k = rep % len(order)
             for kind, size in order[k:] + order[:k]:
                 note("replay: repetition %d/%d, %s %s" % (rep + 1, self.a.replay_reps, kind, size))
-                r = self.time_replay(files[size][kind])
+                if kind == "top":
+                    r = self.time_top(files[size]["rec"])
+                else:
+                    r = self.time_replay(files[size][kind])
                 r.update({"kind": kind, "size": size, "rep": rep, "loadavg": loadavg()})
                 runs.append(r)
 
@@ -894,7 +906,7 @@ class Bench:
                                           (y["cpu_s"] - x["cpu_s"]))
         ratio_text = []
         ratio_v1 = []
-        rss_growth = {"rec": [], "text": []}
+        rss_growth = {"rec": [], "text": [], "top": []}
         for rep in range(self.a.replay_reps):
             a = [r for r in sel("rec", "1x") if r["rep"] == rep][0]
             b = [r for r in sel("text", "1x") if r["rep"] == rep][0]
@@ -903,7 +915,7 @@ class Bench:
                 ratio_text.append(b["per_cpu_s"] / a["per_cpu_s"])
             if a["per_cpu_s"] and c["per_cpu_s"]:
                 ratio_v1.append(c["per_cpu_s"] / a["per_cpu_s"])
-            for kind in ("rec", "text"):
+            for kind in rss_growth:
                 x = [r for r in sel(kind, "1x") if r["rep"] == rep][0]
                 y = [r for r in sel(kind, "4x") if r["rep"] == rep][0]
                 rss_growth[kind].append(y["maxrss_kib"] / x["maxrss_kib"])
@@ -915,7 +927,10 @@ class Bench:
                                   "v1_vs_rec": stats(ratio_v1),
                                   "marginal_per_cpu_s": {k: stats(v) for k, v in marginal.items()},
                                   "loadavg": stats([r["loadavg"] for r in runs])}
-        self.results["memory"] = {"rss_4x_vs_1x": {k: stats(v) for k, v in rss_growth.items()}}
+        self.results["memory"] = {"rss_4x_vs_1x": {k: stats(v) for k, v in rss_growth.items()},
+                                  "top_replay_kib": {size: stats([r["maxrss_kib"] for r in
+                                                                  sel("top", size)])
+                                                     for size in sizes}}
         if not self.a.keep:	# hundreds of MB of text: gone unless asked for
             for f in files.values():
                 for k in ("text", "rec", "recv1"):
@@ -1044,6 +1059,12 @@ class Bench:
                      "median %.3f (min %.3f, max %.3f); ftrace text median %.3f (min %.3f, "
                      "max %.3f)." % (g["rec"]["median"], g["rec"]["min"], g["rec"]["max"],
                                      g["text"]["median"], g["text"]["min"], g["text"]["max"]))
+            t = mem["top_replay_kib"]
+            o.append("mbectop -b --replay on the recordings (as fast as possible): peak RSS "
+                     "median %.1f MiB at 1x, %.1f MiB at 4x; 4x against 1x median %.3f "
+                     "(min %.3f, max %.3f)." % (t["1x"]["median"] / 1024, t["4x"]["median"] / 1024,
+                                                g["top"]["median"], g["top"]["min"],
+                                                g["top"]["max"]))
             if ov:
                 for c in ("check", "record", "top"):
                     s = ov["summary"].get(c)

@@ -68,8 +68,10 @@ if "$B" replay --help >/dev/null 2>&1; then
 	grep -qE '^\| recording, format 1 \(zlib\), 1x \| [0-9]+ \|' "$tmp/q/figures.md" &&
 		grep -q 'Format 1 (zlib) against format 2 (zstd).*speed ratio median [0-9]' "$tmp/q/figures.md"
 	ok $? "replay section: the same recording in format 1 is the codec's baseline"
-	grep -q 'Replay peak RSS, 4x events against 1x' "$tmp/q/figures.md"
-	ok $? "memory section: the 4x/1x peak RSS ratio is reported"
+	grep -q 'Replay peak RSS, 4x events against 1x' "$tmp/q/figures.md" &&
+		grep -q 'mbectop -b --replay on the recordings .*: peak RSS median [0-9.]* MiB' \
+			"$tmp/q/figures.md"
+	ok $? "memory section: the 4x/1x peak RSS ratios of replay and mbectop --replay"
 else
 	grep -q "Not measured in this run: .*replay" "$tmp/q/figures.md"
 	ok $? "without 'replay' in the build, the replay section says it is pending"
