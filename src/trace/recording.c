@@ -396,7 +396,7 @@ struct mbec_rec_reader {
 	z_stream z;		/* version 1 */
 	bool z_ok;
 	ZSTD_DCtx *zd;		/* version 2 */
-	unsigned char *raw, *comp;	/* grown to the largest chunk, capped */
+	unsigned char *raw, *comp;	/* grown for the largest chunk, see grow() */
 	size_t raw_cap, comp_cap;
 	uint32_t raw_len, pos;
 	uint32_t nr, nr_seen;
@@ -665,8 +665,15 @@ static int read_end(struct mbec_rec_reader *r, const struct mbec_rec_chunk *c)
 	return 0;
 }
 
-/* Make buf hold want bytes (want is already capped by the caller). */
-static int grow(unsigned char **buf, size_t *cap, size_t want)
+/*
+ * Make buf hold want bytes (want <= max, the cap, checked by the caller).
+ * Past half the cap it goes straight to the cap: chunks of a long
+ * recording are all nearly 1 MiB, and growing by the few bytes one is
+ * larger than the ones before moved the 1 MiB buffer and left the old
+ * copy in the peak RSS.  Pages never written cost nothing, and small
+ * inputs (fixtures, the fuzzer's) keep small buffers.
+ */
+static int grow(unsigned char **buf, size_t *cap, size_t want, size_t max)
 {
 	unsigned char *n;
 
@@ -674,6 +681,8 @@ static int grow(unsigned char **buf, size_t *cap, size_t want)
 		return 0;
 	if (want < 64 * 1024)
 		want = 64 * 1024;
+	if (want > max / 2)
+		want = max;
 	n = realloc(*buf, want);
 	if (!n)
 		return -1;
@@ -729,8 +738,8 @@ static int next_chunk(struct mbec_rec_reader *r)
 				    "chunk number %u, %u/%u bytes, %u records)", r->seq,
 				    (unsigned long long)r->chunk_off, c.kind, c.seq, c.comp_len,
 				    c.raw_len, c.nr_records);
-		if (grow(&r->comp, &r->comp_cap, c.comp_len) ||
-		    grow(&r->raw, &r->raw_cap, c.raw_len))
+		if (grow(&r->comp, &r->comp_cap, c.comp_len, MBEC_REC_COMP_MAX) ||
+		    grow(&r->raw, &r->raw_cap, c.raw_len, MBEC_REC_RAW_MAX))
 			return rerr(r, "out of memory for chunk %u", c.seq);
 		n = trace_in_read(r->in, r->comp, c.comp_len);
 		if (n != c.comp_len)
