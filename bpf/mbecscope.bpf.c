@@ -70,23 +70,30 @@ struct {
 } lost_pending SEC(".maps");
 
 /*
- * Most MMU tracepoints have no vCPU argument; they fire in the vCPU
- * thread, so the thread remembers the vCPU last seen by kvm_entry,
- * kvm_exit, kvm_page_fault or fast_page_fault.  kvm_entry is generic x86
- * code and fires for every hypervisor flavour; kvm_exit and kvm_page_fault
- * come from vendor code (some flavours never fire them).
+ * What the programs keep per thread (task storage: it follows the thread
+ * from CPU to CPU and goes away with it).  Most MMU tracepoints have no
+ * vCPU argument; they fire in the vCPU thread, so the thread remembers the
+ * vCPU last seen by kvm_entry, kvm_exit, kvm_page_fault or
+ * fast_page_fault.  kvm_entry is generic x86 code and fires for every
+ * hypervisor flavour; kvm_exit and kvm_page_fault come from vendor code
+ * (some flavours never fire them).  The thread's open guest walk is kept
+ * here too, with its paging elements (struct mbec_ev_walk_folded).
  */
-struct vcpu_info {
+struct thread_state {
+	__u64 vcpu_ptr;		/* struct kvm_vcpu * the ids below were read from */
 	__u32 vm_id;
 	__u32 vcpu_id;
+	__u32 has_vcpu;
+	__u32 open;		/* walk holds a walk not sent yet */
+	struct mbec_ev_walk_folded walk;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct vcpu_info);
-} vcpu_of_tid SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} threads SEC(".maps");
 
 /*
  * Per-vCPU counts for mbectop (include/mbec_vmstats.h): faults (as exits
@@ -190,10 +197,16 @@ struct vcpu_svm___mbecs {
 
 /* ---- common ------------------------------------------------------------ */
 
-static __always_inline bool filtered_out(void)
-{
-	return targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid;
-}
+/*
+ * Every handler starts here: the filter, then the thread's state (NULL
+ * when task storage cannot be had: then nothing is folded and the vCPU is
+ * unknown), and the thread's open walk goes out before anything the
+ * thread traces next, so that records keep the tracepoints' order.
+ */
+struct ctx {
+	__u64 id;			/* bpf_get_current_pid_tgid() */
+	struct thread_state *st;
+};
 
 static __always_inline struct mbec_counter *counter(__u32 type)
 {
@@ -210,22 +223,18 @@ static __always_inline void count_skipped(__u32 type)
 	}
 }
 
-static __always_inline void fill_hdr(struct mbec_event_hdr *h, __u32 type, __u32 size)
+static __always_inline void fill_hdr(struct mbec_event_hdr *h, const struct ctx *x,
+				     __u32 type, __u32 size)
 {
-	struct vcpu_info *vi;
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-
 	h->type = type;
 	h->size = size;
 	h->cpu = bpf_get_smp_processor_id();
 	h->ts_ns = bpf_ktime_get_ns();
-	h->pid = id >> 32;
-	h->tid = tid;
-	vi = bpf_map_lookup_elem(&vcpu_of_tid, &tid);
-	if (vi) {
-		h->vm_id = vi->vm_id;
-		h->vcpu_id = vi->vcpu_id;
+	h->pid = x->id >> 32;
+	h->tid = (__u32)x->id;
+	if (x->st && x->st->has_vcpu) {
+		h->vm_id = x->st->vm_id;
+		h->vcpu_id = x->st->vcpu_id;
 	} else {
 		h->vcpu_id = MBEC_VCPU_UNKNOWN;
 	}
@@ -236,7 +245,7 @@ static __always_inline void fill_hdr(struct mbec_event_hdr *h, __u32 type, __u32
  * room again, by a LOST record at that place in the stream: the reader
  * knows which of its transactions and shadow pages to distrust.
  */
-static __always_inline void flush_lost(void)
+static __always_inline void flush_lost(const struct ctx *x)
 {
 	struct mbec_counter *c;
 	struct mbec_ev_lost *l;
@@ -249,7 +258,7 @@ static __always_inline void flush_lost(void)
 	if (!l)
 		return;
 	__builtin_memset(l, 0, sizeof(*l));
-	fill_hdr(&l->hdr, MBEC_EV_LOST, sizeof(*l));
+	fill_hdr(&l->hdr, x, MBEC_EV_LOST, sizeof(*l));
 	l->count = *pending;
 	*pending = 0;
 	c = counter(MBEC_EV_LOST);
@@ -260,44 +269,98 @@ static __always_inline void flush_lost(void)
 	submit(l);
 }
 
+static __always_inline void count_lost(__u64 n)
+{
+	__u32 zero = 0;
+	__u64 *pending = bpf_map_lookup_elem(&lost_pending, &zero);
+
+	if (pending)
+		*pending += n;
+}
+
 /* Reserve and fill the header; NULL (and counted) when the buffer is full. */
-static __always_inline void *ev_reserve(__u32 type, __u32 size)
+static __always_inline void *ev_reserve(const struct ctx *x, __u32 type, __u32 size)
 {
 	struct mbec_counter *c = counter(type);
 	struct mbec_event_hdr *h;
-	__u32 zero = 0;
 
 	if (c)
 		c->seen++;
-	flush_lost();
+	flush_lost(x);
 	h = bpf_ringbuf_reserve(&events, size, 0);
 	if (!h) {
-		__u64 *pending = bpf_map_lookup_elem(&lost_pending, &zero);
-
 		if (c)
 			c->dropped++;
-		if (pending)
-			(*pending)++;
+		count_lost(1);
 		return NULL;
 	}
 	if (c)
 		c->emitted++;
 	__builtin_memset(h, 0, size);
-	fill_hdr(h, type, size);
+	fill_hdr(h, x, type, size);
 	return h;
 }
 
+/* Send the thread's open walk with its elements: one record for all. */
+static __always_inline void send_walk(const struct ctx *x)
+{
+	struct mbec_counter *cw = counter(MBEC_EV_PAGETABLE_WALK);
+	struct mbec_counter *ce = counter(MBEC_EV_PAGING_ELEMENT);
+	struct thread_state *st = x->st;
+	struct mbec_ev_walk_folded *e;
+	__u32 nr;
+
+	if (!st)
+		return;
+	st->open = 0;
+	nr = st->walk.nr;
+	if (nr > MBEC_WALK_FOLD_MAX)
+		nr = MBEC_WALK_FOLD_MAX;
+	if (cw)
+		cw->seen++;
+	if (ce)
+		ce->seen += nr;
+	flush_lost(x);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		if (cw)
+			cw->dropped++;
+		if (ce)
+			ce->dropped += nr;
+		count_lost(1 + nr);
+		return;
+	}
+	__builtin_memcpy(e, &st->walk, sizeof(*e));
+	submit(e);
+	if (cw)
+		cw->emitted++;
+	if (ce)
+		ce->emitted += nr;
+}
+
+/* false: not this tool's process, nothing to do. */
+static __always_inline bool enter(struct ctx *x)
+{
+	x->id = bpf_get_current_pid_tgid();
+	if (targ_tgid && (x->id >> 32) != targ_tgid)
+		return false;
+	x->st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (x->st && x->st->open)
+		send_walk(x);
+	return true;
+}
+
 /* Count one event of the current VMM thread's vCPU in vm_stats. */
-static __always_inline void vm_count(__u16 type, __u16 bucket)
+static __always_inline void vm_count(const struct ctx *x, __u16 type, __u16 bucket)
 {
 	struct mbec_vmstats_key k = {};
-	struct vcpu_info *vi;
-	__u64 id = bpf_get_current_pid_tgid(), one = 1, *v;
-	__u32 tid = (__u32)id, zero = 0;
+	__u64 one = 1, *v;
+	__u32 zero = 0;
 
-	k.pid = id >> 32;
-	vi = bpf_map_lookup_elem(&vcpu_of_tid, &tid);
-	k.vcpu_id = mbec_vmstats_vcpu(vi ? vi->vcpu_id : MBEC_VCPU_UNKNOWN, tid);
+	k.pid = x->id >> 32;
+	k.vcpu_id = mbec_vmstats_vcpu(x->st && x->st->has_vcpu ? x->st->vcpu_id :
+				      MBEC_VCPU_UNKNOWN, (__u32)x->id);
 	k.type = type;
 	k.bucket = bucket;
 	v = bpf_map_lookup_elem(&vm_stats, &k);
@@ -318,33 +381,51 @@ static __always_inline void vm_count(__u16 type, __u16 bucket)
 	}
 }
 
-static __always_inline void note_vcpu(struct kvm_vcpu *vcpu)
-{
-	struct vcpu_info vi = {}, *old;
-	struct kvm___mbecs *kvm;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+/*
+ * Read a field of a kernel structure: directly in tp_btf programs, where
+ * the verifier knows the argument's type (a plain load, no helper call),
+ * with a CO-RE probe read in raw_tp ones.  btf is a constant in each
+ * program, so only one of the two is compiled in.
+ */
+#define RD(btf, p, f)	((btf) ? (p)->f : BPF_CORE_READ(p, f))
 
-	if (!vcpu)
+static __always_inline void note_vcpu(const struct ctx *x, struct kvm_vcpu *vcpu)
+{
+	struct thread_state *st = x->st;
+	struct kvm___mbecs *kvm;
+
+	if (!vcpu || !st || (st->has_vcpu && st->vcpu_ptr == (__u64)vcpu))
 		return;
-	vi.vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+	st->vcpu_ptr = (__u64)vcpu;
+	st->vcpu_id = BPF_CORE_READ(vcpu, vcpu_id);
+	st->vm_id = 0;
 	kvm = (void *)BPF_CORE_READ(vcpu, kvm);
 	if (kvm && bpf_core_field_exists(kvm->userspace_pid))
-		vi.vm_id = BPF_CORE_READ(kvm, userspace_pid);
-	old = bpf_map_lookup_elem(&vcpu_of_tid, &tid);
-	if (old && old->vm_id == vi.vm_id && old->vcpu_id == vi.vcpu_id)
-		return;
-	bpf_map_update_elem(&vcpu_of_tid, &tid, &vi, BPF_ANY);
+		st->vm_id = BPF_CORE_READ(kvm, userspace_pid);
+	st->has_vcpu = 1;
 }
 
 /* ---- handlers (args: the TP_PROTO arguments) ------------------------- */
 
-static __always_inline int do_walk(__u64 *args)
+static __always_inline int do_walk(__u64 *args, const bool btf)
 {
 	struct mbec_ev_walk *e;
+	struct thread_state *st;
+	struct ctx x;
 
-	if (filtered_out())
+	if (!enter(&x))
 		return 0;
-	e = ev_reserve(MBEC_EV_PAGETABLE_WALK, sizeof(*e));
+	st = x.st;
+	if (st) {
+		/* Kept until the thread's next event: see struct mbec_ev_walk_folded. */
+		fill_hdr(&st->walk.hdr, &x, MBEC_EV_WALK_FOLDED, sizeof(st->walk));
+		st->walk.addr = args[0];
+		st->walk.pferr = (__u32)args[1];
+		st->walk.nr = 0;
+		st->open = 1;
+		return 0;
+	}
+	e = ev_reserve(&x, MBEC_EV_PAGETABLE_WALK, sizeof(*e));
 	if (!e)
 		return 0;
 	e->addr = args[0];
@@ -353,13 +434,33 @@ static __always_inline int do_walk(__u64 *args)
 	return 0;
 }
 
-static __always_inline int do_pelem(__u64 *args)
+static __always_inline int do_pelem(__u64 *args, const bool btf)
 {
 	struct mbec_ev_paging_element *e;
+	struct thread_state *st;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ctx x;
+	__u32 i;
 
-	if (filtered_out())
+	/* The hot path: add to the open walk without sending it. */
+	if (targ_tgid && (id >> 32) != targ_tgid)
 		return 0;
-	e = ev_reserve(MBEC_EV_PAGING_ELEMENT, sizeof(*e));
+	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (st && st->open) {
+		i = st->walk.nr;
+		if (i < MBEC_WALK_FOLD_MAX) {
+			st->walk.elem[i].pte = args[0];
+			st->walk.elem[i].level = (int)args[1];
+			st->walk.nr = i + 1;
+			return 0;
+		}
+	}
+	x.id = id;
+	x.st = st;
+	if (st && st->open)
+		send_walk(&x);
+	e = ev_reserve(&x, MBEC_EV_PAGING_ELEMENT, sizeof(*e));
 	if (!e)
 		return 0;
 	e->pte = args[0];
@@ -368,14 +469,15 @@ static __always_inline int do_pelem(__u64 *args)
 	return 0;
 }
 
-static __always_inline int do_walkerr(__u64 *args)
+static __always_inline int do_walkerr(__u64 *args, const bool btf)
 {
 	struct mbec_ev_walker_error *e;
+	struct ctx x;
 
-	if (filtered_out())
+	if (!enter(&x))
 		return 0;
-	vm_count(MBEC_EV_WALKER_ERROR, mbec_vmstats_bucket_walkerr((__u32)args[0]));
-	e = ev_reserve(MBEC_EV_WALKER_ERROR, sizeof(*e));
+	vm_count(&x, MBEC_EV_WALKER_ERROR, mbec_vmstats_bucket_walkerr((__u32)args[0]));
+	e = ev_reserve(&x, MBEC_EV_WALKER_ERROR, sizeof(*e));
 	if (!e)
 		return 0;
 	e->pferr = (__u32)args[0];
@@ -383,60 +485,63 @@ static __always_inline int do_walkerr(__u64 *args)
 	return 0;
 }
 
-static __always_inline int do_sptereq(__u64 *args)
+static __always_inline int do_sptereq(__u64 *args, const bool btf)
 {
 	struct kvm_page_fault *f = (void *)args[0];
 	struct kvm_page_fault___mbecs *fm = (void *)f;
 	struct mbec_ev_spte_requested *e;
 	struct kvm_memory_slot *slot;
 	__u16 flags = 0;
+	__u64 error_code;
+	struct ctx x;
 
-	if (filtered_out())
+	if (!enter(&x))
 		return 0;
-	vm_count(MBEC_EV_SPTE_REQUESTED, mbec_vmstats_bucket_pf(BPF_CORE_READ(f, error_code)));
-	e = ev_reserve(MBEC_EV_SPTE_REQUESTED, sizeof(*e));
+	error_code = RD(btf, f, error_code);
+	vm_count(&x, MBEC_EV_SPTE_REQUESTED, mbec_vmstats_bucket_pf(error_code));
+	e = ev_reserve(&x, MBEC_EV_SPTE_REQUESTED, sizeof(*e));
 	if (!e)
 		return 0;
-	e->addr = BPF_CORE_READ(f, addr);
-	e->error_code = BPF_CORE_READ(f, error_code);
-	e->gfn = BPF_CORE_READ(f, gfn);
-	e->pfn = BPF_CORE_READ(f, pfn);
-	if (BPF_CORE_READ(f, prefetch))
+	e->addr = RD(btf, f, addr);
+	e->error_code = error_code;
+	e->gfn = RD(btf, f, gfn);
+	e->pfn = RD(btf, f, pfn);
+	if (RD(btf, f, prefetch))
 		flags |= MBEC_FAULT_PREFETCH;
-	if (BPF_CORE_READ(f, exec))
+	if (RD(btf, f, exec))
 		flags |= MBEC_FAULT_EXEC;
-	if (BPF_CORE_READ(f, write))
+	if (RD(btf, f, write))
 		flags |= MBEC_FAULT_WRITE;
-	if (BPF_CORE_READ(f, present))
+	if (RD(btf, f, present))
 		flags |= MBEC_FAULT_PRESENT;
-	if (BPF_CORE_READ(f, rsvd))
+	if (RD(btf, f, rsvd))
 		flags |= MBEC_FAULT_RSVD;
-	if (BPF_CORE_READ(f, user))
+	if (RD(btf, f, user))
 		flags |= MBEC_FAULT_USER;
-	if (BPF_CORE_READ(f, is_tdp))
+	if (RD(btf, f, is_tdp))
 		flags |= MBEC_FAULT_IS_TDP;
-	if (BPF_CORE_READ(f, map_writable))
+	if (RD(btf, f, map_writable))
 		flags |= MBEC_FAULT_MAP_WRITABLE;
-	if (BPF_CORE_READ(f, huge_page_disallowed))
+	if (RD(btf, f, huge_page_disallowed))
 		flags |= MBEC_FAULT_HUGE_DISALLOWED;
 	if (bpf_core_field_exists(f->write_fault_to_shadow_pgtable) &&
-	    BPF_CORE_READ(f, write_fault_to_shadow_pgtable))
+	    RD(btf, f, write_fault_to_shadow_pgtable))
 		flags |= MBEC_FAULT_WRITE_TO_SHADOW_PT;
-	e->max_level = BPF_CORE_READ(f, max_level);
-	e->req_level = BPF_CORE_READ(f, req_level);
-	e->goal_level = BPF_CORE_READ(f, goal_level);
+	e->max_level = RD(btf, f, max_level);
+	e->req_level = RD(btf, f, req_level);
+	e->goal_level = RD(btf, f, goal_level);
 	if (spte_req_acc_arg) {
 		e->acc = (__u8)args[1];
 		flags |= MBEC_FAULT_HAS_ACC;
 	} else if (bpf_core_field_exists(fm->access)) {
-		e->acc = (__u8)BPF_CORE_READ(fm, access);
+		e->acc = (__u8)RD(btf, fm, access);
 		flags |= MBEC_FAULT_HAS_ACC;
 	}
-	slot = BPF_CORE_READ(f, slot);
+	slot = RD(btf, f, slot);
 	if (slot) {
-		e->slot_base_gfn = BPF_CORE_READ(slot, base_gfn);
-		e->slot_npages = BPF_CORE_READ(slot, npages);
-		e->slot_hva = BPF_CORE_READ(slot, userspace_addr);
+		e->slot_base_gfn = RD(btf, slot, base_gfn);
+		e->slot_npages = RD(btf, slot, npages);
+		e->slot_hva = RD(btf, slot, userspace_addr);
 		flags |= MBEC_FAULT_HAS_SLOT;
 	}
 	e->flags = flags;
@@ -444,17 +549,18 @@ static __always_inline int do_sptereq(__u64 *args)
 	return 0;
 }
 
-static __always_inline int do_setspte(__u64 *args)
+static __always_inline int do_setspte(__u64 *args, const bool btf)
 {
 	struct mbec_ev_set_spte *e;
 	__u64 *sptep = (void *)args[2];
 	__u64 spte = 0;
+	struct ctx x;
 
-	if (filtered_out())
+	if (!enter(&x))
 		return 0;
 	bpf_probe_read_kernel(&spte, sizeof(spte), sptep);
-	vm_count(MBEC_EV_SET_SPTE, mbec_vmstats_bucket_spte(spte, (int)args[0]));
-	e = ev_reserve(MBEC_EV_SET_SPTE, sizeof(*e));
+	vm_count(&x, MBEC_EV_SET_SPTE, mbec_vmstats_bucket_spte(spte, (int)args[0]));
+	e = ev_reserve(&x, MBEC_EV_SET_SPTE, sizeof(*e));
 	if (!e)
 		return 0;
 	e->level = (int)args[0];
@@ -465,15 +571,16 @@ static __always_inline int do_setspte(__u64 *args)
 	return 0;
 }
 
-static __always_inline int do_pf(__u64 *args)
+static __always_inline int do_pf(__u64 *args, const bool btf)
 {
 	struct mbec_ev_page_fault *e;
+	struct ctx x;
 
-	if (filtered_out())
+	if (!enter(&x))
 		return 0;
-	note_vcpu((void *)args[0]);
-	vm_count(MBEC_EV_PAGE_FAULT, mbec_vmstats_bucket_pf(args[2]));
-	e = ev_reserve(MBEC_EV_PAGE_FAULT, sizeof(*e));
+	note_vcpu(&x, (void *)args[0]);
+	vm_count(&x, MBEC_EV_PAGE_FAULT, mbec_vmstats_bucket_pf(args[2]));
+	e = ev_reserve(&x, MBEC_EV_PAGE_FAULT, sizeof(*e));
 	if (!e)
 		return 0;
 	e->address = args[1];
@@ -482,16 +589,17 @@ static __always_inline int do_pf(__u64 *args)
 	return 0;
 }
 
-static __always_inline int do_exit(__u64 *args)
+static __always_inline int do_exit(__u64 *args, const bool btf)
 {
 	struct kvm_vcpu *vcpu = (void *)args[0];
 	__u32 isa = (__u32)args[1], reason = 0, flags = 0;
 	__u64 info1 = 0, info2 = 0;
 	struct mbec_ev_exit *e;
+	struct ctx x;
 
-	if (filtered_out())
+	if (!enter(&x))
 		return 0;
-	note_vcpu(vcpu);
+	note_vcpu(&x, vcpu);
 	if (isa == KVM_ISA_VMX && bpf_core_type_exists(struct vcpu_vmx___mbecs_vt) &&
 	    bpf_core_field_exists(((struct vcpu_vmx___mbecs_vt *)0)->vt)) {
 		struct vcpu_vmx___mbecs_vt *vmx = (void *)vcpu;
@@ -521,7 +629,7 @@ static __always_inline int do_exit(__u64 *args)
 		count_skipped(MBEC_EV_EXIT);
 		return 0;
 	}
-	e = ev_reserve(MBEC_EV_EXIT, sizeof(*e));
+	e = ev_reserve(&x, MBEC_EV_EXIT, sizeof(*e));
 	if (!e)
 		return 0;
 	e->reason = reason;
@@ -533,25 +641,28 @@ static __always_inline int do_exit(__u64 *args)
 	return 0;
 }
 
-static __always_inline int do_entry(__u64 *args)
+static __always_inline int do_entry(__u64 *args, const bool btf)
 {
-	if (filtered_out())
+	struct ctx x;
+
+	if (!enter(&x))
 		return 0;
-	note_vcpu((void *)args[0]);
+	note_vcpu(&x, (void *)args[0]);
 	return 0;
 }
 
-static __always_inline int do_getpage(__u64 *args)
+static __always_inline int do_getpage(__u64 *args, const bool btf)
 {
 	struct kvm_mmu_page___mbecs *sp = (void *)args[0];
 	struct kvm_mmu_page *ksp = (void *)args[0];
 	union kvm_mmu_page_role___mbecs role;
 	struct mbec_ev_get_page *e;
 	__u16 flags = 0;
+	struct ctx x;
 
-	if (filtered_out())
+	if (!enter(&x))
 		return 0;
-	e = ev_reserve(MBEC_EV_GET_PAGE, sizeof(*e));
+	e = ev_reserve(&x, MBEC_EV_GET_PAGE, sizeof(*e));
 	if (!e)
 		return 0;
 	e->sp = (__u64)ksp;
@@ -590,13 +701,14 @@ static __always_inline int do_getpage(__u64 *args)
 	return 0;
 }
 
-static __always_inline int do_tdpchg(__u64 *args)
+static __always_inline int do_tdpchg(__u64 *args, const bool btf)
 {
 	struct mbec_ev_tdp_spte_changed *e;
+	struct ctx x;
 
-	if (filtered_out())
+	if (!enter(&x))
 		return 0;
-	e = ev_reserve(MBEC_EV_TDP_SPTE_CHANGED, sizeof(*e));
+	e = ev_reserve(&x, MBEC_EV_TDP_SPTE_CHANGED, sizeof(*e));
 	if (!e)
 		return 0;
 	e->as_id = (int)args[0];
@@ -608,20 +720,21 @@ static __always_inline int do_tdpchg(__u64 *args)
 	return 0;
 }
 
-static __always_inline int do_fastpf(__u64 *args)
+static __always_inline int do_fastpf(__u64 *args, const bool btf)
 {
 	struct kvm_page_fault *f = (void *)args[1];
 	struct mbec_ev_fast_page_fault *e;
 	__u64 *sptep = (void *)args[2];
+	struct ctx x;
 
-	if (filtered_out())
+	if (!enter(&x))
 		return 0;
-	note_vcpu((void *)args[0]);
-	e = ev_reserve(MBEC_EV_FAST_PAGE_FAULT, sizeof(*e));
+	note_vcpu(&x, (void *)args[0]);
+	e = ev_reserve(&x, MBEC_EV_FAST_PAGE_FAULT, sizeof(*e));
 	if (!e)
 		return 0;
-	e->addr = BPF_CORE_READ(f, addr);
-	e->error_code = BPF_CORE_READ(f, error_code);
+	e->addr = RD(btf, f, addr);
+	e->error_code = RD(btf, f, error_code);
 	e->sptep = (__u64)sptep;
 	e->old_spte = args[3];
 	e->ret = (int)args[4];
@@ -631,13 +744,14 @@ static __always_inline int do_fastpf(__u64 *args)
 	return 0;
 }
 
-static __always_inline int do_nestinj(__u64 *args)
+static __always_inline int do_nestinj(__u64 *args, const bool btf)
 {
 	struct mbec_ev_nested_inject *e;
+	struct ctx x;
 
-	if (filtered_out())
+	if (!enter(&x))
 		return 0;
-	e = ev_reserve(MBEC_EV_NESTED_VMEXIT_INJECT, sizeof(*e));
+	e = ev_reserve(&x, MBEC_EV_NESTED_VMEXIT_INJECT, sizeof(*e));
 	if (!e)
 		return 0;
 	e->exit_code = (__u32)args[0];
@@ -658,12 +772,12 @@ static __always_inline int do_nestinj(__u64 *args)
 	SEC("tp_btf/" #tp)						\
 	int mbecs_##name(__u64 *ctx)					\
 	{								\
-		return do_##name(ctx);					\
+		return do_##name(ctx, true);				\
 	}								\
 	SEC("raw_tp/" #tp)						\
 	int mbecs_##name##_r(struct bpf_raw_tracepoint_args *ctx)	\
 	{								\
-		return do_##name(ctx->args);				\
+		return do_##name(ctx->args, false);			\
 	}
 
 MBECS_PROGS(walk, kvm_mmu_pagetable_walk)

@@ -280,6 +280,37 @@ struct mbec_ev_guest_mem {
 	mbec_u64 val;
 };
 
+/*
+ * BPF to src/live only, never in a recording nor given to the engine: a
+ * guest walk with its paging elements in one record.  The programs keep a
+ * thread's open walk and add kvm_mmu_paging_element entries to it; the
+ * thread's next traced event (another walk, its end, the SPTE request, a
+ * VM entry...) sends it first, so that one ring buffer record replaces up
+ * to 1 + MBEC_WALK_FOLD_MAX.  src/live turns it back into a walk record
+ * and nr paging_element records carrying the walk's header (its time,
+ * CPU and vCPU), so the stream that follows is the one the tracepoints
+ * produced.  The walk and its elements are counted (seen, emitted or
+ * dropped) when it is sent; a walk still open when the programs detach
+ * is neither sent nor counted.  An element that finds no open walk, or a
+ * full one, goes out as a paging_element record of its own.
+ */
+#define MBEC_EV_WALK_FOLDED	0x8001
+#define MBEC_WALK_FOLD_MAX	5	/* a walk visits at most 5 levels */
+
+struct mbec_walk_elem {
+	mbec_u64 pte;
+	mbec_s32 level;
+	mbec_u32 pad;
+};
+
+struct mbec_ev_walk_folded {
+	struct mbec_event_hdr hdr;	/* of the walk: type MBEC_EV_WALK_FOLDED */
+	mbec_u64 addr;
+	mbec_u32 pferr;
+	mbec_u32 nr;			/* elements used, 0..MBEC_WALK_FOLD_MAX */
+	struct mbec_walk_elem elem[MBEC_WALK_FOLD_MAX];
+};
+
 /* Per-CPU counters kept by the BPF programs, one slot per event type. */
 struct mbec_counter {
 	mbec_u64 seen;		/* fired and passed the filters */

@@ -195,12 +195,52 @@ int mbec_live_probe_btf(const struct btf *btf, struct mbec_live_attach state[MBE
 	return 0;
 }
 
+int mbec_live_unfold(const void *rec, size_t len,
+		     int (*on_event)(void *ctx, const void *rec, size_t len), void *ctx)
+{
+	const struct mbec_ev_walk_folded *f = rec;
+	struct mbec_ev_paging_element e;
+	struct mbec_ev_walk w;
+	uint32_t i;
+	int ret;
+
+	if (len < sizeof(*f) || f->hdr.size != sizeof(*f) || f->nr > MBEC_WALK_FOLD_MAX)
+		return -EINVAL;
+	memset(&w, 0, sizeof(w));
+	w.hdr = f->hdr;
+	w.hdr.type = MBEC_EV_PAGETABLE_WALK;
+	w.hdr.size = sizeof(w);
+	w.addr = f->addr;
+	w.pferr = f->pferr;
+	ret = on_event(ctx, &w, sizeof(w));
+	memset(&e, 0, sizeof(e));
+	e.hdr = w.hdr;
+	e.hdr.type = MBEC_EV_PAGING_ELEMENT;
+	e.hdr.size = sizeof(e);
+	for (i = 0; i < f->nr && !ret; i++) {
+		e.pte = f->elem[i].pte;
+		e.level = f->elem[i].level;
+		ret = on_event(ctx, &e, sizeof(e));
+	}
+	return ret;
+}
+
 static int on_ringbuf(void *ctx, void *data, size_t len)
 {
+	const struct mbec_event_hdr *h = data;
 	struct mbec_live *l = ctx;
 
 	if (!l->on_event)
 		return 0;
+	if (len >= sizeof(*h) && h->type == MBEC_EV_WALK_FOLDED) {
+		int ret = mbec_live_unfold(data, len, l->on_event, l->ctx);
+
+		/* Our own programs wrote it: a bad one is a bug, not input. */
+		if (ret == -EINVAL)
+			fprintf(stderr, "mbecscope: internal error: malformed folded walk "
+				"from the BPF programs (%zu bytes)\n", len);
+		return ret;
+	}
 	return l->on_event(l->ctx, data, len);
 }
 

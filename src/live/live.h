@@ -81,6 +81,15 @@ struct btf;
 int mbec_live_probe_btf(const struct btf *btf, struct mbec_live_attach state[MBEC_LIVE_NR_TP],
 			bool enabled[MBEC_LIVE_NR_TP], bool *acc_arg, char *err, size_t errlen);
 
+/*
+ * Turn a MBEC_EV_WALK_FOLDED record (BPF only) back into the walk record
+ * and its paging_element records, in order, each handed to on_event.
+ * Returns on_event's first non-zero return, 0, or -EINVAL when the record
+ * is malformed (nothing handed on then).
+ */
+int mbec_live_unfold(const void *rec, size_t len,
+		     int (*on_event)(void *ctx, const void *rec, size_t len), void *ctx);
+
 /* Detach, unload and free; NULL is fine. */
 void mbec_live_close(struct mbec_live *l);
 

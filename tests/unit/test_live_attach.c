@@ -14,8 +14,35 @@
 #include "tap.h"
 #include "workload/workload.h"
 
-static unsigned long got[MBEC_EV_MAX], bad, foreign;
+static unsigned long got[MBEC_EV_MAX], bad, foreign, stray_elems, long_walks;
 static pid_t want_pid;
+
+/* Per vCPU thread: the last record's type and the elements since the walk. */
+static struct {
+	uint32_t tid;
+	uint16_t last;
+	unsigned int elems;
+} thr[16];
+
+static void follow(const struct mbec_event_hdr *h)
+{
+	unsigned int i;
+
+	for (i = 0; i < 16 && thr[i].tid && thr[i].tid != h->tid; i++)
+		;
+	if (i == 16)
+		return;
+	thr[i].tid = h->tid;
+	if (h->type == MBEC_EV_PAGING_ELEMENT) {
+		if (thr[i].last != MBEC_EV_PAGETABLE_WALK && thr[i].last != MBEC_EV_PAGING_ELEMENT)
+			stray_elems++;
+		if (++thr[i].elems > MBEC_WALK_FOLD_MAX)
+			long_walks++;
+	} else if (h->type == MBEC_EV_PAGETABLE_WALK) {
+		thr[i].elems = 0;
+	}
+	thr[i].last = h->type;
+}
 
 static int on_event(void *ctx, const void *rec, size_t len)
 {
@@ -30,6 +57,7 @@ static int on_event(void *ctx, const void *rec, size_t len)
 		foreign++;
 	if (h->type < MBEC_EV_MAX)
 		got[h->type]++;
+	follow(h);
 	return 0;
 }
 
@@ -102,6 +130,9 @@ int main(void)
 	ok(got[MBEC_EV_PAGETABLE_WALK] > 0 && got[MBEC_EV_PAGING_ELEMENT] >= got[MBEC_EV_PAGETABLE_WALK],
 	   "guest walks with their entries (%lu walks, %lu entries)",
 	   got[MBEC_EV_PAGETABLE_WALK], got[MBEC_EV_PAGING_ELEMENT]);
+	ok(stray_elems == 0 && long_walks == 0,
+	   "every paging_element follows its walk on the same thread, at most %d a walk "
+	   "(%lu astray, %lu beyond)", MBEC_WALK_FOLD_MAX, stray_elems, long_walks);
 	ok(bad == 0, "every record is well formed");
 	ok(foreign == 0, "the pid filter let only the workload's records through");
 	for (i = 1; i < MBEC_EV_MAX; i++) {
