@@ -33,6 +33,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by src/live before load. */
 const volatile __u32 targ_tgid;		/* 0: every process */
 const volatile bool spte_req_acc_arg;	/* spte_requested(fault, acc): 2 arguments */
+const volatile bool count_vm_stats;	/* keep vm_stats (mbectop reads it) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -358,6 +359,9 @@ static __always_inline void vm_count(const struct ctx *x, __u16 type, __u16 buck
 	__u64 one = 1, *v;
 	__u32 zero = 0;
 
+	/* Two hash lookups a fault that only mbectop reads: the others skip them. */
+	if (!count_vm_stats)
+		return;
 	k.pid = x->id >> 32;
 	k.vcpu_id = mbec_vmstats_vcpu(x->st && x->st->has_vcpu ? x->st->vcpu_id :
 				      MBEC_VCPU_UNKNOWN, (__u32)x->id);

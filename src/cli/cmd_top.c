@@ -813,6 +813,7 @@ int cmd_top(int argc, char **argv)
 	lopts.pid = (pid_t)pid;
 	lopts.verbose = cli_verbose > 0;
 	lopts.need_kvm_dev = workload;
+	lopts.vm_stats = true;
 	lopts.ringbuf_bytes = (size_t)ringbuf_kb * 1024;
 	lopts.on_event = on_record;
 	lopts.ctx = &r;

@@ -264,6 +264,9 @@ static int load_skel(struct mbec_live *l, const struct mbec_live_opts *opts, con
 		return -errno;
 	l->skel->rodata->targ_tgid = opts->pid > 0 ? (__u32)opts->pid : 0;
 	l->skel->rodata->spte_req_acc_arg = acc_arg;
+	l->skel->rodata->count_vm_stats = opts->vm_stats;
+	if (!opts->vm_stats)	/* preallocated: 1.3 MiB of kernel memory for nothing */
+		bpf_map__set_max_entries(l->skel->maps.vm_stats, 1);
 	if (opts->ringbuf_bytes)
 		bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
 	/* Batch wake-ups, but wake well before a small buffer fills. */

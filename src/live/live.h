@@ -23,6 +23,7 @@ struct mbec_live_opts {
 	bool need_kvm_dev;	/* fail unless /dev/kvm can be opened (--workload) */
 	size_t ringbuf_bytes;	/* 0: the default (8 MiB); a power of two, >= 4096 */
 	bool force_raw;		/* raw_tp even where tp_btf works (tests) */
+	bool vm_stats;		/* keep the per-vCPU counters of the vm_stats map */
 	/* Called for every record drained; a non-zero return stops the drain. */
 	int (*on_event)(void *ctx, const void *rec, size_t len);
 	void *ctx;

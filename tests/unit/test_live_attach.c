@@ -10,7 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "live/live.h"
+#include "mbec_vmstats.h"
 #include "tap.h"
 #include "workload/workload.h"
 
@@ -122,6 +125,13 @@ int main(void)
 		;
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "workload ran to the end (status 0x%x)", st);
 	ok(!mbec_live_counters(l, k), "per-CPU counters read");
+	{
+		struct mbec_vmstats_key key;
+		int fd = mbec_live_map_fd(l, "vm_stats");
+
+		ok(fd >= 0 && bpf_map_get_next_key(fd, NULL, &key) == -ENOENT,
+		   "without vm_stats asked for, the per-vCPU counters stay empty (mbectop's alone)");
+	}
 	mbec_live_close(l);
 
 	ok(got[MBEC_EV_SET_SPTE] > 0, "set_spte records received (%lu)", got[MBEC_EV_SET_SPTE]);
