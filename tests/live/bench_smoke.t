@@ -57,6 +57,8 @@ grep -q '^| nothing attached (baseline) | [0-9]* | 1.000 |' "$tmp/q/figures.md"
 ok $? "the baseline row is there, ratio 1.000 to itself"
 grep -qE '^\| mbecscope check \| [0-9]+ \| [0-9]\.[0-9]{3} \|' "$tmp/q/figures.md"
 ok $? "the check row has a faults/s figure and a ratio"
+grep -qE '^\| mbecscope check \| [0-9]+ \| [0-9]\.[0-9]{3} \| [0-9.]+ \| [0-9.]+ \| -?[0-9.]+% \|$' "$tmp/q/figures.md"
+ok $? "the check row of the vCPU thread's CPU time per fault has a figure and a ratio"
 grep -qE '^\| mbecscope check \| [0-9]+ \| [0-9]+ \| yes \|' "$tmp/q/figures.md"
 ok $? "check's events and losses are in the lost-events table, every loss accounted"
 # check's own summary is kept, and every window is in the raw results.
