@@ -27,6 +27,7 @@ bench).
 import argparse
 import ctypes
 import json
+import math
 import os
 import platform
 import re
@@ -781,6 +782,7 @@ class Bench:
             if "accounted" in obs[0]:
                 s["accounted"] = all(o["accounted"] for o in obs)
             summary[c] = s
+        summary["paired"] = self.paired(wins, configs)
         base_rate = summary["base"]["faults_per_s"]["median"]
         for p in prof.values():
             p["faults_per_s"] = self.window_rate(p["t0"], p["t1"])
@@ -796,6 +798,33 @@ class Bench:
                                     "bpf_profile": prof,
                                     "summary": summary, "storm": "".join(self.storm_text),
                                     "loadavg": stats([w["loadavg"] for w in wins])}
+
+    @staticmethod
+    def paired(wins, configs):
+        """check against each other observer, repetition by repetition.
+
+        Both were measured in the same repetition, seconds apart, each as a
+        ratio to its own baseline windows: the difference of the two ratios
+        leaves out what moved the machine between repetitions.  The sign
+        test asks how likely check would come out ahead this often if the
+        two cost the same (one-sided).
+        """
+        out = {}
+        ratio = {}
+        for w in wins:
+            if "ratio" in w:
+                ratio[(w["config"], w["rep"])] = w["ratio"]
+        for c in configs:
+            if c == "check":
+                continue
+            diffs = [ratio[("check", r)] - ratio[(c, r)]
+                     for (cc, r) in ratio if cc == "check" and (c, r) in ratio]
+            if not diffs:
+                continue
+            n, k = len(diffs), sum(1 for d in diffs if d > 0)
+            p = sum(math.comb(n, i) for i in range(k, n + 1)) / 2 ** n
+            out[c] = {"n": n, "check_ahead": k, "sign_test_p": p, "diff": stats(diffs)}
+        return out
 
     # ---- 3 + 4: replay throughput and memory ---------------------------------------
     def scale_text(self, src, dst, target):
@@ -1024,6 +1053,20 @@ class Bench:
                              (LABEL.get(c, c), s["cpu_ns_per_fault"]["median"],
                               s["cpu_ratio"]["median"], s["cpu_ratio"]["min"],
                               s["cpu_ratio"]["max"], 100 * (s["cpu_ratio"]["median"] - 1)))
+            pair = ov["summary"].get("paired") or {}
+            if pair:
+                o.append("")
+                o.append("check against the others, repetition by repetition (check's ratio "
+                         "minus the other's, in the same repetition; positive: check cost less). "
+                         "p: the chance of check coming out ahead that often if both cost the "
+                         "same (one-sided sign test).")
+                o.append("")
+                o.append("| against | check ahead | difference median | min | max | p |")
+                o.append("|---|---:|---:|---:|---:|---:|")
+                for c, q in pair.items():
+                    o.append("| %s | %d of %d | %+.3f | %+.3f | %+.3f | %.3f |" %
+                             (LABEL.get(c, c), q["check_ahead"], q["n"], q["diff"]["median"],
+                              q["diff"]["min"], q["diff"]["max"], q["sign_test_p"]))
             for c in ov["configs"]:
                 for why in ov["summary"][c].get("failed", []):
                     o.append("")
@@ -1144,7 +1187,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 repetition, 2.5 s windows, small replay inputs")
-    ap.add_argument("--reps", type=int, help="overhead repetitions (default 5)")
+    ap.add_argument("--reps", type=int, help="overhead repetitions (default 10)")
     ap.add_argument("--window", type=float, help="seconds each configuration is measured "
                     "(default 3, at least 2)")
     ap.add_argument("--vcpus", type=int, default=1)
@@ -1159,7 +1202,7 @@ def main():
                     help="sections: overhead, replay (replay includes memory)")
     a = ap.parse_args()
     q = a.quick
-    a.reps = a.reps or (1 if q else 5)
+    a.reps = a.reps or (1 if q else 10)
     a.window = a.window or (2.5 if q else 3.0)
     a.replay_reps = a.replay_reps or (1 if q else 3)
     a.events = a.events or (50000 if q else 1000000)

@@ -23,9 +23,33 @@ rc=$?
 ok $([ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q nosuch "$tmp/err"; echo $?) \
 	"an unknown configuration: exit 2, one line naming it (rc=$rc)"
 
+# The paired comparison, on windows made up here: check ahead of bpftrace in
+# 3 of 4 repetitions (one-sided sign test: 5/16), behind tracefs in none.
+$PY - "$PWD/bench/bench.py" <<'PYEOF' >"$tmp/out" 2>&1
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("bench", sys.argv[1])
+b = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(b)
+w = []
+for rep, (c, t, tf) in enumerate([(0.97, 0.95, 0.6), (0.96, 0.97, 0.5), (0.99, 0.94, 0.6),
+                                    (0.95, 0.93, 0.55)]):
+    w += [{"config": "base", "rep": rep}, {"config": "check", "rep": rep, "ratio": c},
+          {"config": "bpftrace", "rep": rep, "ratio": t},
+          {"config": "tracefs", "rep": rep, "ratio": tf}]
+w.append({"config": "check", "rep": 9, "ratio": 0.5})	# no bpftrace window to pair with
+p = b.Bench.paired(w, ["check", "bpftrace", "tracefs"])
+bt, tf = p["bpftrace"], p["tracefs"]
+assert (bt["n"], bt["check_ahead"]) == (4, 3), bt
+assert abs(bt["sign_test_p"] - 5 / 16) < 1e-12, bt
+assert abs(bt["diff"]["median"] - 0.02) < 1e-9 and abs(bt["diff"]["min"] + 0.01) < 1e-9, bt
+assert (tf["check_ahead"], tf["n"]) == (4, 4) and abs(tf["sign_test_p"] - 1 / 16) < 1e-12, tf
+PYEOF
+ok $? "paired comparison: check's lead per repetition, its median and the sign test"
+[ -s "$tmp/out" ] && sed 's/^/# /' "$tmp/out" | tail -5
+
 if [ "$(id -u)" != 0 ]; then
-	echo "ok 3 - the rest # SKIP not root: the benchmarks need BPF, tracefs and /dev/kvm"
-	echo "1..3"
+	echo "ok 4 - the rest # SKIP not root: the benchmarks need BPF, tracefs and /dev/kvm"
+	echo "1..4"
 	exit 0
 fi
 
@@ -40,8 +64,8 @@ rc=$?
 ok $([ $rc -eq 2 ] && grep -q "run: make" "$tmp/err"; echo $?) "no binary: exit 2, says to run make"
 
 if [ ! -r /dev/kvm ]; then
-	echo "ok 5 - quick run # SKIP no /dev/kvm"
-	echo "1..5"
+	echo "ok 6 - quick run # SKIP no /dev/kvm"
+	echo "1..6"
 	exit 0
 fi
 
