@@ -279,6 +279,17 @@ def recording_to_v1(src, dst):
         f.write(out)
 
 
+def table_head(o, intro, cols):
+    """Append a blank line, intro (if any) and a markdown table's header.
+
+    The first column is left-aligned, the others are figures (right).
+    """
+    if intro:
+        o += ["", intro]
+    o += ["", "| " + " | ".join(cols) + " |",
+          "|---|" + "---:|" * (len(cols) - 1)]
+
+
 def f0(st, key="median", scale=1.0, fmt="%.0f"):
     """One figure of a stats() dict, or '-' when there is none."""
     if not st or st.get(key) is None:
@@ -1022,10 +1033,9 @@ class Bench:
             o.append("")
             o.append("Load average (1 min) during the runs: median %.1f, min %.1f, max %.1f." %
                      (la["median"], la["min"], la["max"]))
-            o.append("")
-            o.append("| configuration | faults/s median | ratio median | min | max | "
-                     "overhead (1 - median) | observer CPU s | observer peak RSS |")
-            o.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            table_head(o, None, ["configuration", "faults/s median", "ratio median", "min",
+                                 "max", "overhead (1 - median)", "observer CPU s",
+                                 "observer peak RSS"])
             for c in ov["configs"]:
                 s = ov["summary"][c]
                 cpu = "%.2f" % s["cpu_s"]["median"] if "cpu_s" in s else "-"
@@ -1035,16 +1045,13 @@ class Bench:
                           s["ratio"]["min"], s["ratio"]["max"],
                           100 * (1 - s["ratio"]["median"]), cpu, rss))
             if any("cpu_ratio" in ov["summary"][c] for c in ov["configs"]):
-                o.append("")
-                o.append("The same windows seen from the vCPU thread: the CPU time each fault "
-                         "cost it (the storm reads its threads' CPU clocks every second), as a "
-                         "ratio to the baseline windows either side.  Other work on the machine "
-                         "moves faults/s but hardly this; an observer's work in the tracepoints "
-                         "lands here.")
-                o.append("")
-                o.append("| configuration | CPU ns per fault median | ratio median | min | max | "
-                         "added cost (median - 1) |")
-                o.append("|---|---:|---:|---:|---:|---:|")
+                table_head(o, "The same windows seen from the vCPU thread: the CPU time each "
+                           "fault cost it (the storm reads its threads' CPU clocks every "
+                           "second), as a ratio to the baseline windows either side.  Other "
+                           "work on the machine moves faults/s but hardly this; an observer's "
+                           "work in the tracepoints lands here.",
+                           ["configuration", "CPU ns per fault median", "ratio median", "min",
+                            "max", "added cost (median - 1)"])
                 for c in ov["configs"]:
                     s = ov["summary"][c]
                     if "cpu_ratio" not in s:
@@ -1055,14 +1062,11 @@ class Bench:
                               s["cpu_ratio"]["max"], 100 * (s["cpu_ratio"]["median"] - 1)))
             pair = ov["summary"].get("paired") or {}
             if pair:
-                o.append("")
-                o.append("check against the others, repetition by repetition (check's ratio "
-                         "minus the other's, in the same repetition; positive: check cost less). "
-                         "p: the chance of check coming out ahead that often if both cost the "
-                         "same (one-sided sign test).")
-                o.append("")
-                o.append("| against | check ahead | difference median | min | max | p |")
-                o.append("|---|---:|---:|---:|---:|---:|")
+                table_head(o, "check against the others, repetition by repetition (check's "
+                           "ratio minus the other's, in the same repetition; positive: check "
+                           "cost less). p: the chance of check coming out ahead that often if "
+                           "both cost the same (one-sided sign test).",
+                           ["against", "check ahead", "difference median", "min", "max", "p"])
                 for c, q in pair.items():
                     o.append("| %s | %d of %d | %+.3f | %+.3f | %+.3f | %.3f |" %
                              (LABEL.get(c, c), q["check_ahead"], q["n"], q["diff"]["median"],
@@ -1073,13 +1077,10 @@ class Bench:
                     o.append("A window of %s failed and is left out: %s" % (LABEL.get(c, c), why))
             prof = ov.get("bpf_profile") or {}
             if prof:
-                o.append("")
-                o.append("In-kernel cost of the observers' BPF programs (one extra window each "
-                         "with BPF run-time statistics on, not part of the ratios above):")
-                o.append("")
-                o.append("| configuration | programs | runs per fault | ns per run | "
-                         "ns per fault | share of a fault's time at the baseline rate |")
-                o.append("|---|---:|---:|---:|---:|---:|")
+                table_head(o, "In-kernel cost of the observers' BPF programs (one extra window "
+                           "each with BPF run-time statistics on, not part of the ratios above):",
+                           ["configuration", "programs", "runs per fault", "ns per run",
+                            "ns per fault", "share of a fault's time at the baseline rate"])
                 for c, p in prof.items():
                     o.append("| %s | %d | %s | %s | %s | %s |" %
                              (LABEL.get(c, c), p["programs"],
@@ -1112,10 +1113,8 @@ class Bench:
                      "Load average: median %.1f." % (rp["source"]["capture_events"],
                                                      rp["source"]["capture_lost"],
                                                      rp["loadavg"]["median"]))
-            o.append("")
-            o.append("| input | records | per CPU-s median | min | max | per wall-s median | "
-                     "peak RSS median | anomalies |")
-            o.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            table_head(o, None, ["input", "records", "per CPU-s median", "min", "max",
+                                 "per wall-s median", "peak RSS median", "anomalies"])
             for k, s in rp["summary"].items():
                 kind, size = k.split("-")
                 name = {"rec": "recording ", "recv1": "recording, format 1 (zlib), ",
