@@ -339,14 +339,22 @@ static __always_inline void send_walk(const struct ctx *x)
 		ce->emitted += nr;
 }
 
-/* false: not this tool's process, nothing to do. */
-static __always_inline bool enter(struct ctx *x)
+/* The filter and the thread's state; false: not this tool's process. */
+static __always_inline bool thread_of(struct ctx *x)
 {
 	x->id = bpf_get_current_pid_tgid();
 	if (targ_tgid && (x->id >> 32) != targ_tgid)
 		return false;
 	x->st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
 				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	return true;
+}
+
+/* thread_of(), then the thread's open walk goes out first. */
+static __always_inline bool enter(struct ctx *x)
+{
+	if (!thread_of(x))
+		return false;
 	if (x->st && x->st->open)
 		send_walk(x);
 	return true;
@@ -442,16 +450,14 @@ static __always_inline int do_pelem(__u64 *args, const bool btf)
 {
 	struct mbec_ev_paging_element *e;
 	struct thread_state *st;
-	__u64 id = bpf_get_current_pid_tgid();
 	struct ctx x;
 	__u32 i;
 
-	/* The hot path: add to the open walk without sending it. */
-	if (targ_tgid && (id >> 32) != targ_tgid)
+	if (!thread_of(&x))
 		return 0;
-	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	st = x.st;
 	if (st && st->open) {
+		/* The hot path: add to the open walk without sending it. */
 		i = st->walk.nr;
 		if (i < MBEC_WALK_FOLD_MAX) {
 			st->walk.elem[i].pte = args[0];
@@ -459,11 +465,8 @@ static __always_inline int do_pelem(__u64 *args, const bool btf)
 			st->walk.nr = i + 1;
 			return 0;
 		}
+		send_walk(&x);	/* full: it goes out, this element on its own */
 	}
-	x.id = id;
-	x.st = st;
-	if (st && st->open)
-		send_walk(&x);
 	e = ev_reserve(&x, MBEC_EV_PAGING_ELEMENT, sizeof(*e));
 	if (!e)
 		return 0;
