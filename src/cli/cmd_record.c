@@ -114,14 +114,6 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	return write_rec(run, rec, len);
 }
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 int cmd_record(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -274,8 +266,8 @@ int cmd_record(int argc, char **argv)
 			goto out;
 		}
 	}
-	info.created_ns = now_ns(CLOCK_REALTIME);
-	info.start_mono_ns = now_ns(CLOCK_MONOTONIC);
+	info.created_ns = cli_clock_ns(CLOCK_REALTIME);
+	info.start_mono_ns = cli_clock_ns(CLOCK_MONOTONIC);
 	run.w = mbec_rec_writer_open(fd, &info, 0, err, sizeof(err));
 	if (!run.w) {
 		rc = cli_usage_error("record", "%s: %s", out, err);

@@ -100,14 +100,6 @@ struct top_run {
 	double speed;			/* 0: as fast as possible */
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static bool sysfs_exists(const char *path)
 {
 	return access(path, F_OK) == 0;
@@ -212,6 +204,11 @@ static void retire_threads(struct top_run *r, struct top_vm *vm)
 			v->gone = true;
 		j++;
 	}
+}
+
+static uint64_t mono_ns(void)
+{
+	return cli_clock_ns(CLOCK_MONOTONIC);
 }
 
 /* Read the kernel's counters into the model (one refresh). */

@@ -127,14 +127,6 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	return 0;
 }
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Render the metrics; write the textfile and/or hand the page to the HTTP server. */
 static int publish(struct watch_run *run, bool textfile, char *err, size_t errlen)
 {
@@ -258,7 +250,7 @@ static int run_open(struct watch_run *run, const struct mbec_check_opts *copts, 
 	run->sinks.out_json = json;
 	snprintf(run->sinks.json_path, sizeof(run->sinks.json_path), "%s", run->cfg.json_path);
 	run->sinks.syslog = run->cfg.syslog;
-	run->pi.start_time = clock_ns(CLOCK_REALTIME) / 1e9;
+	run->pi.start_time = cli_clock_ns(CLOCK_REALTIME) / 1e9;
 	run->alerts = alert_engine_new(&run->cfg.rules, on_alert, run);
 	run->check = mbec_check_new(copts);
 	if (!run->alerts || !run->check) {
@@ -543,7 +535,7 @@ int cmd_watch(int argc, char **argv)
 
 	/* Sinks and endpoints first: a bad path or port fails before anything runs. */
 	run.sinks.has_real = true;
-	run.sinks.real_offset_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+	run.sinks.real_offset_ns = (int64_t)(cli_clock_ns(CLOCK_REALTIME) - cli_clock_ns(CLOCK_MONOTONIC));
 	run.pi.mode = "live";
 	run.pi.source = pattern ? "kernel (built-in workload)" : "kernel";
 	run.pi.config = config ? config : "";
@@ -574,7 +566,7 @@ int cmd_watch(int argc, char **argv)
 		goto fail;
 	}
 	run.kernel = kernel;
-	t0 = clock_ns(CLOCK_MONOTONIC) / 1e9;
+	t0 = cli_clock_ns(CLOCK_MONOTONIC) / 1e9;
 	while (!stop_requested) {
 		uint64_t now;
 		double now_s;
@@ -590,7 +582,7 @@ int cmd_watch(int argc, char **argv)
 					 strerror(-ret));
 			break;
 		}
-		now = clock_ns(CLOCK_MONOTONIC);
+		now = cli_clock_ns(CLOCK_MONOTONIC);
 		if (run.batch_any)
 			alert_lag(run.alerts, now, now > run.batch_min_ts ? now - run.batch_min_ts : 0);
 		/* Drops arrive as LOST records in the stream (the BPF side writes them). */

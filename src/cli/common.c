@@ -148,6 +148,14 @@ bool cli_sysfs_yes(const char *path)
 	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
 }
 
+uint64_t cli_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 double cli_now_s(void)
 {
 	struct timespec ts;

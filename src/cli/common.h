@@ -14,6 +14,8 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "mbec_kvm.h"
 #include "check/check.h"
@@ -67,6 +69,8 @@ void cli_catch_stop(bool hup);
 /* A module parameter (or any sysfs flag) reads Y, y or 1. */
 bool cli_sysfs_yes(const char *path);
 /* CLOCK_MONOTONIC in seconds. */
+/* clock_gettime(id) in nanoseconds. */
+uint64_t cli_clock_ns(clockid_t id);
 double cli_now_s(void);
 
 #endif /* MBEC_CLI_COMMON_H */
