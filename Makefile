@@ -7,17 +7,17 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 Q        := $(if $(V),,@)
 
-CPPFLAGS := -Iinclude -Isrc -Itools -I$(BUILD)/gen -D_GNU_SOURCE
+CPPFLAGS := -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all
 LDLIBS   := -lbpf -lelf -lz -lzstd -lncursesw -lmicrohttpd -lm
 
-# Everything under src/ (and the workload VMM in tools/workload) is one
+# Everything under src/ (the built-in guest in src/workload too) is one
 # library; the CLI's main() is kept out of it so tests can link the rest.
 MAIN_SRC := src/cli/main.c
-LIB_SRCS := $(sort $(filter-out $(MAIN_SRC),$(wildcard src/*/*.c tools/workload/*.c)))
+LIB_SRCS := $(sort $(filter-out $(MAIN_SRC),$(wildcard src/*/*.c)))
 BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/gen/%.skel.h,$(BPF_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mbecscope workload: run the built-in guest on its own (see
- * tools/workload/workload.h).  Exit 0 when the self-check passed, 1 when
+ * src/workload/workload.h).  Exit 0 when the self-check passed, 1 when
  * the guest saw an access outcome its page tables do not dictate, 2 for
  * bad options or no usable KVM.
  */

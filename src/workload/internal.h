@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Private to tools/workload: the guest physical and virtual memory map,
+ * Private to src/workload: the guest physical and virtual memory map,
  * the selectors and the guest code blob.
  *
  * GPA map (one flat RAM, two memslots split at 1 GiB):
