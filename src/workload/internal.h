@@ -24,6 +24,7 @@
 #define MBEC_WORKLOAD_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "workload/workload.h"
 
@@ -103,6 +104,19 @@ extern const unsigned char wl_guest_read_insn[], wl_guest_write_insn[], wl_guest
 static inline uint64_t wl_guest_addr(const unsigned char *sym)
 {
 	return WL_UCODE_GPA + (uint64_t)(sym - wl_guest_start);
+}
+
+static inline void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static inline uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
 }
 
 /* layout.c: write every paging structure of @l into guest RAM. */

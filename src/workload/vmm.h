@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Private to src/workload: the VMM's state and the functions its files
+ * share.  vmm.c sets the VM up (KVM, memory, vCPUs), run.c runs the vCPU
+ * threads and turns the guest's exception exits into calls of matrix.c
+ * and storm.c, which drive and judge their pattern.
+ */
+#ifndef MBEC_WORKLOAD_VMM_H
+#define MBEC_WORKLOAD_VMM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli/json.h"
+#include "workload/internal.h"
+
+#define WL_MAX_MISMATCH_LINES	16
+#define WL_ROUND_TIMEOUT_S	20.0
+
+struct wl_vm;
+
+struct wl_vcpu {
+	struct wl_vm *vm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_live;
+	int stats_fd;
+	long long stats_off[3];		/* pf_fixed, pf_guest, pf_taken; -1 absent */
+	/* matrix, per round */
+	uint8_t faulted[WORKLOAD_MATRIX_PAGES];
+	bool done;
+	/* totals */
+	unsigned long accesses, faults, passes;
+	int status;			/* 0, 1 guest misbehaved, 2 KVM error */
+	char error[256];
+};
+
+struct wl_vm {
+	const struct workload_opts *o;
+	struct workload_layout *l;
+	int kvm_fd, vm_fd;
+	int run_size;
+	uint8_t *ram;
+	uint64_t ram_size;
+	struct kvm_cpuid2 *cpuid;
+	unsigned int nr_vcpus;
+	struct wl_vcpu vcpus[WORKLOAD_MAX_VCPUS];
+	pthread_mutex_t lock;		/* mismatch list */
+	unsigned long mismatches;
+	char mismatch[WL_MAX_MISMATCH_LINES][200];
+	unsigned long nr_mismatch_lines;
+	/* matrix totals per page: bit counts of successes and faults */
+	unsigned long page_ok[WORKLOAD_MAX_VCPUS][WORKLOAD_MATRIX_PAGES][3];
+	unsigned long page_fault[WORKLOAD_MAX_VCPUS][WORKLOAD_MATRIX_PAGES][3];
+	uint64_t pte_after[WORKLOAD_MAX_VCPUS][WORKLOAD_MATRIX_PAGES];
+};
+
+
+/* What a guest exception left on its CPL-0 stack. */
+struct wl_frame {
+	uint64_t err, rip, cs, rflags, rsp, ss;
+};
+
+/* Set by workload_request_stop() and by a run that must end. */
+extern volatile sig_atomic_t wl_stop;
+
+/* vmm.c */
+void wl_set_err(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+double wl_now_s(void);
+int wl_vm_create(struct wl_vm *vm, const struct workload_opts *o, char *err, size_t len);
+void wl_vm_destroy(struct wl_vm *vm);
+void wl_write_memory(struct wl_vm *vm);
+int wl_set_slots(struct wl_vm *vm, bool present, char *err, size_t len);
+void wl_user_segments(struct kvm_sregs *s);
+int wl_enter_user(struct wl_vcpu *c, uint64_t rip, uint64_t rdi, uint64_t rsi, uint64_t rdx);
+long long wl_stat_read(struct wl_vcpu *c, int k);
+
+/* run.c */
+void wl_vcpu_fail(struct wl_vcpu *c, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void wl_mismatch(struct wl_vm *vm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int wl_resume_user(struct wl_vcpu *c, struct kvm_regs *r, uint64_t rip, uint64_t rsp,
+		   uint64_t rflags);
+void wl_kick_all(struct wl_vm *vm);
+int wl_start_threads(struct wl_vm *vm, char *err, size_t len);
+bool wl_join_threads(struct wl_vm *vm, double deadline);
+void wl_vcpu_status(struct wl_vm *vm, struct workload_result *r);
+void wl_sum_stats(struct wl_vm *vm, struct workload_result *r);
+void wl_json_kvm_stats(struct json_writer *jw, const struct workload_result *r);
+void wl_print_kvm_stats(const struct workload_result *r, FILE *out);
+
+/* matrix.c */
+int wl_matrix_fault(struct wl_vcpu *c, const struct wl_frame *f, uint64_t cr2);
+void wl_matrix_verify(struct wl_vcpu *c);
+int wl_run_matrix(struct wl_vm *vm, struct workload_result *r);
+
+/* storm.c */
+void wl_storm_zap(struct wl_vcpu *c);
+int wl_run_storm(struct wl_vm *vm, struct workload_result *r);
+
+#endif /* MBEC_WORKLOAD_VMM_H */
