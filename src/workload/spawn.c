@@ -3,12 +3,21 @@
  * The workload in a child process, for `check --workload` and friends:
  * fork now, let the parent attach tracing filtered on the child's pid,
  * then release the child with one byte on a pipe.
+ *
+ * The child never outlives its parent, whatever kills the parent (kill -9
+ * included): the kernel sends it SIGKILL when the parent goes
+ * (PR_SET_PDEATHSIG), and a parent that died before that was set is seen
+ * with getppid().  Before the go byte, a dead parent also shows as EOF on
+ * the pipe.  The death signal follows the thread that forked, so call
+ * workload_spawn from the thread that lives as long as the run (the
+ * commands call it from main).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,8 +28,8 @@ int workload_spawn(const struct workload_opts *o, struct workload_child *c,
 {
 	struct workload_opts co = *o;
 	struct workload_result r;
+	pid_t pid, parent = getpid();
 	int p[2];
-	pid_t pid;
 
 	c->pid = -1;
 	c->go_fd = -1;
@@ -37,6 +46,8 @@ int workload_spawn(const struct workload_opts *o, struct workload_child *c,
 		return -1;
 	}
 	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(2);
 		close(p[1]);
 		co.go_fd = p[0];
 		co.out = stdout;
