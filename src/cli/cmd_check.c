@@ -328,6 +328,8 @@ int cmd_check(int argc, char **argv)
 	if (!workload && (storm || vcpus != 1))
 		return cli_usage_error("check", "--pattern and --vcpus describe the workload: "
 				       "add --workload");
+	if (pid && cli_pid_exists("check", pid))
+		return EXIT_USAGE;
 
 	/* The ABI layout: from BTF unless the user says. */
 	if (layout == MBEC_LAYOUT_UNKNOWN) {

@@ -190,6 +190,8 @@ int cmd_record(int argc, char **argv)
 	if (workload && pid)
 		return cli_usage_error("record", "--workload and --pid exclude each other: the "
 				       "workload's pid is the filter");
+	if (pid && cli_pid_exists("record", pid))
+		return EXIT_USAGE;
 	to_stdout = !strcmp(out, "-");
 	if (to_stdout && json)
 		return cli_usage_error("record", "--json prints to standard output: write the "

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,14 @@ int cli_parse_pid(const char *cmd, const char *arg, long *out)
 	if (errno || end == arg || *end || v <= 0 || v > 0x3fffffff)
 		return cli_usage_error(cmd, "--pid wants a process id, not '%s'", arg);
 	*out = v;
+	return 0;
+}
+
+int cli_pid_exists(const char *cmd, long pid)
+{
+	if (kill((pid_t)pid, 0) && errno == ESRCH)
+		return cli_usage_error(cmd, "--pid %ld: no such process; give the pid of a running VMM (e.g. pgrep -f qemu)",
+				       pid);
 	return 0;
 }
 

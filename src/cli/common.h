@@ -26,6 +26,8 @@
 int cli_parse_duration(const char *cmd, const char *arg, double *out);
 /* --pid: a process id. */
 int cli_parse_pid(const char *cmd, const char *arg, long *out);
+/* Exit-2 usage error (one line) unless process @pid exists. */
+int cli_pid_exists(const char *cmd, long pid);
 /* --vcpus: 1 to WORKLOAD_MAX_VCPUS. */
 int cli_parse_vcpus(const char *cmd, const char *arg, unsigned int *out);
 /* --pattern: matrix or storm. */
