@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The guest's CPL-3 code, assembled by the host compiler into .rodata and
- * copied by the VMM to WL_UCODE_GPA.  It must be position independent
- * (only RIP-relative references inside the blob).
+ * The guest's code, assembled by the host compiler into .rodata and
+ * copied by the VMM to WL_UCODE_GPA (U=1, for CPL 3) and WL_KCODE_GPA
+ * (U=0, for CPL 0, where SMEP forbids fetching from user pages).  It must
+ * be position independent (only RIP-relative references inside the blob)
+ * and use nothing that depends on the CPL.
  *
  * Fault protocol: before each access the code puts the address to resume
  * at in %r15 and its stack pointer in %r14.  An access the guest's paging
@@ -81,6 +83,25 @@ __asm__(
 	"wl_guest_pass_ud2:\n"
 	"	ud2\n"
 	"	jmp 1b\n"
+
+	/*
+	 * probe: %rdi = a page nothing else touches, %rsi = a loop count.
+	 * Read the page, count down, and report.  probe.c runs it at CPL 3
+	 * and at CPL 0 to learn whether CPL-0 code runs natively.
+	 */
+	"	.balign 16\n"
+	"	.globl wl_guest_probe\n"
+	"wl_guest_probe:\n"
+	"	xor %r15d, %r15d\n"
+	"	movb (%rdi), %al\n"
+	"	mov %rsi, %rcx\n"
+	"1:	dec %rcx\n"
+	"	jnz 1b\n"
+	"	mov $" STR(WL_HC_PROBE) ", %eax\n"
+	"	.globl wl_guest_probe_ud2\n"
+	"wl_guest_probe_ud2:\n"
+	"	ud2\n"
+	"	jmp wl_guest_probe_ud2\n"
 
 	"	.globl wl_guest_end\n"
 	"wl_guest_end:\n"

@@ -11,8 +11,12 @@
  *   0x00020000  CPL-3 code (the guest blob), 4 pages
  *   0x00030000  CPL-3 stacks, one page per vCPU
  *   0x00040000  CPL-3 data, one page per vCPU (results, page list)
+ *   0x00060000  the guest blob again, U=0: the code of the CPL-0 passes, 4 pages
+ *   0x00070000  CPL-0 data, one page per vCPU (results, page list; U=0)
  *   0x00100000  paging-structure pool (1 MiB; never mapped in the guest)
  *   0x00200000  4K matrix pages, 32 per vCPU, vCPU v at + v * 0x20000
+ *   0x00800000  the CPL-3 probe page, U=1, alone in its 2M (see probe.c)
+ *   0x00a00000  the CPL-0 probe page, U=0, alone in its 2M
  *   0x01000000  storm pages, 512 per vCPU, vCPU v at + v * 2 MiB
  *   0x40000000  2M matrix pages, 32 per vCPU, vCPU v at + v * 64 MiB
  * GVA map: the system area is identity-mapped with 4K pages; matrix and
@@ -41,6 +45,9 @@
 #define WL_UCODE_PAGES		4
 #define WL_USTACK_GPA(v)	(0x30000ULL + (uint64_t)(v) * WL_4K)
 #define WL_UDATA_GPA(v)		(0x40000ULL + (uint64_t)(v) * WL_4K)
+#define WL_KCODE_GPA		0x60000ULL
+#define WL_KDATA_GPA(v)		(0x70000ULL + (uint64_t)(v) * WL_4K)
+#define WL_PROBE_GPA(cpl0)	(0x800000ULL + ((cpl0) ? WL_2M : 0))
 #define WL_PT_POOL_GPA		0x100000ULL
 #define WL_PT_POOL_SIZE		0x100000ULL
 #define WL_SYS_SIZE		WL_2M		/* identity-mapped system area */
@@ -57,9 +64,10 @@
 #define WL_STORM_GVA(v, i)	(0x3000000000ULL + (uint64_t)(v) * WL_2M + (uint64_t)(i) * WL_4K)
 
 /*
- * Control registers: long mode with PAE paging, WP, NXE; no SMEP/SMAP/PKE
- * (they do not apply to CPL-3 accesses, and leaving them off keeps the
- * walk the same on every host).
+ * Control registers of the CPL-3 pass: long mode with PAE paging, WP, NXE;
+ * no SMEP/SMAP/PKE (they do not apply to CPL-3 accesses, and leaving them
+ * off keeps the walk the same on every host).  The CPL-0 passes change
+ * CR0.WP, CR4.SMEP, CR4.SMAP and EFLAGS.AC (workload_smodes).
  */
 #define WL_CR0			0x80050033ULL	/* PG AM WP NE ET MP PE */
 /* PAE, OSFXSR, OSXMMEXCPT */
@@ -94,16 +102,24 @@
 /* "Hypercalls": CPL-3 code puts a number in %eax and executes ud2. */
 #define WL_HC_DONE		1	/* matrix pass over all pages finished */
 #define WL_HC_PASS		2	/* storm pass over the working set finished */
+#define WL_HC_PROBE		3	/* the probe ran to its end */
 
-/* The guest code blob (guest.c), copied to WL_UCODE_GPA. */
+/* The guest code blob (guest.c), copied to WL_UCODE_GPA and WL_KCODE_GPA. */
 extern const unsigned char wl_guest_start[], wl_guest_end[];
 extern const unsigned char wl_guest_matrix[], wl_guest_storm[];
 extern const unsigned char wl_guest_done_ud2[], wl_guest_pass_ud2[];
 extern const unsigned char wl_guest_read_insn[], wl_guest_write_insn[], wl_guest_call_insn[];
+extern const unsigned char wl_guest_probe[], wl_guest_probe_ud2[];
+
+/* Where @sym of the blob is in the copy at @base (WL_UCODE_GPA or WL_KCODE_GPA). */
+static inline uint64_t wl_guest_at(uint64_t base, const unsigned char *sym)
+{
+	return base + (uint64_t)(sym - wl_guest_start);
+}
 
 static inline uint64_t wl_guest_addr(const unsigned char *sym)
 {
-	return WL_UCODE_GPA + (uint64_t)(sym - wl_guest_start);
+	return wl_guest_at(WL_UCODE_GPA, sym);
 }
 
 static inline void put64(uint8_t *p, uint64_t v)

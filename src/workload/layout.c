@@ -146,9 +146,9 @@ struct workload_layout *workload_layout_new(const struct workload_opts *o)
 	if (!l)
 		return NULL;
 	b.l = l;
-	b.max_pages = n * (WORKLOAD_MATRIX_PAGES + (storm ? WORKLOAD_STORM_PAGES : 0) + 3) +
-		      8 + WL_UCODE_PAGES;
-	b.max_tables = 16 + 2 * n;
+	b.max_pages = n * (WORKLOAD_MATRIX_PAGES + (storm ? WORKLOAD_STORM_PAGES : 0) + 4) +
+		      8 + 2 * WL_UCODE_PAGES;
+	b.max_tables = 18 + 2 * n;
 	b.max_entries = b.max_pages + b.max_tables;
 	b.next_table = WL_PT_POOL_GPA;
 	l->pages = calloc(b.max_pages, sizeof(*l->pages));
@@ -215,11 +215,19 @@ struct workload_layout *workload_layout_new(const struct workload_opts *o)
 	SYS(-1, WL_HANDLER_GPA, 0, "handlers");
 	for (i = 0; i < WL_UCODE_PAGES; i++)
 		SYS(-1, WL_UCODE_GPA + i * WL_4K, PTE_US, "code");
+	for (i = 0; i < WL_UCODE_PAGES; i++)
+		SYS(-1, WL_KCODE_GPA + i * WL_4K, 0, "kcode");
 	for (v = 0; v < n; v++) {
 		SYS((int)v, WL_KSTACK_GPA(v), PTE_RW | PTE_D | PTE_NX, "kstack");
 		SYS((int)v, WL_USTACK_GPA(v), PTE_US | PTE_RW | PTE_D | PTE_NX, "ustack");
 		SYS((int)v, WL_UDATA_GPA(v), PTE_US | PTE_RW | PTE_D | PTE_NX, "udata");
+		SYS((int)v, WL_KDATA_GPA(v), PTE_RW | PTE_D | PTE_NX, "kdata");
 	}
+	/* The probe pages, each alone in its 2M so its first touch must fault. */
+	pt = link_table(&b, pd, 2, WL_PROBE_GPA(0));
+	SYS(-1, WL_PROBE_GPA(0), PTE_US | PTE_NX, "probe3");
+	pt = link_table(&b, pd, 2, WL_PROBE_GPA(1));
+	SYS(-1, WL_PROBE_GPA(1), PTE_NX, "probe0");
 #undef SYS
 	(void)pd_s;
 	if (b.failed) {

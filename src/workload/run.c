@@ -70,15 +70,18 @@ static int wl_read_frame(struct wl_vcpu *c, const struct kvm_regs *r, unsigned i
 	return 0;
 }
 
-/* Back to CPL 3 at @rip with @rsp; the CPL-0 stub never returns. */
-int wl_resume_user(struct wl_vcpu *c, struct kvm_regs *r, uint64_t rip, uint64_t rsp,
-		       uint64_t rflags)
+/*
+ * Back to the pass's CPL at @rip with @rsp; the CPL-0 stub never returns.
+ * EFLAGS.AC comes back as the interrupted code had it.
+ */
+int wl_resume(struct wl_vcpu *c, struct kvm_regs *r, uint64_t rip, uint64_t rsp,
+	      uint64_t rflags)
 {
 	struct kvm_sregs s;
 
 	if (ioctl(c->fd, KVM_GET_SREGS, &s))
 		return -1;
-	wl_user_segments(&s);
+	wl_segments(&s, c->cpl);
 	r->rip = rip;
 	r->rsp = rsp;
 	r->rflags = (rflags & 0x3d7fd7) | 2;	/* the user flags, never VM */
@@ -103,7 +106,7 @@ static int handle_exception(struct wl_vcpu *c, unsigned int vec)
 			  (unsigned long long)r.rsp);
 		return -1;
 	}
-	if ((f.cs & 3) != 3) {
+	if ((f.cs & 3) != c->cpl) {
 		wl_vcpu_fail(c, 1, "exception %u raised at CPL %llu, rip %#llx (error code %#llx, cr2 %#llx)",
 			  vec, (unsigned long long)(f.cs & 3),
 			  (unsigned long long)f.rip, (unsigned long long)f.err,
@@ -113,15 +116,20 @@ static int handle_exception(struct wl_vcpu *c, unsigned int vec)
 	if (vec == 14 && !storm && r.r15) {
 		if (wl_matrix_fault(c, &f, s.cr2))
 			return -1;
-		if (wl_resume_user(c, &r, r.r15, r.r14, f.rflags))
+		if (wl_resume(c, &r, r.r15, r.r14, f.rflags))
 			goto set_fail;
 		return 1;
 	}
-	if (vec == 6 && !storm && f.rip == wl_guest_addr(wl_guest_done_ud2) &&
+	if (vec == 6 && f.rip == wl_guest_at(c->code_base, wl_guest_probe_ud2) &&
+	    r.rax == WL_HC_PROBE && r.rcx == 0) {
+		c->probe_done = true;
+		return 0;
+	}
+	if (vec == 6 && !storm && f.rip == wl_guest_at(c->code_base, wl_guest_done_ud2) &&
 	    r.rax == WL_HC_DONE) {
 		wl_matrix_verify(c);
 		c->done = true;
-		if (wl_resume_user(c, &r, f.rip + 2, f.rsp, f.rflags))
+		if (wl_resume(c, &r, f.rip + 2, f.rsp, f.rflags))
 			goto set_fail;
 		return 0;
 	}
@@ -130,7 +138,7 @@ static int handle_exception(struct wl_vcpu *c, unsigned int vec)
 		__atomic_add_fetch(&c->passes, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&c->accesses, WORKLOAD_STORM_PAGES, __ATOMIC_RELAXED);
 		wl_storm_zap(c);
-		if (c->status || wl_resume_user(c, &r, f.rip + 2, f.rsp, f.rflags))
+		if (c->status || wl_resume(c, &r, f.rip + 2, f.rsp, f.rflags))
 			goto set_fail;
 		return 1;
 	}
@@ -139,7 +147,7 @@ static int handle_exception(struct wl_vcpu *c, unsigned int vec)
 		  (unsigned long long)s.cr2, (unsigned long long)r.rax);
 	return -1;
 set_fail:
-	wl_vcpu_fail(c, 2, "cannot put the vCPU back at CPL 3: %s", strerror(errno));
+	wl_vcpu_fail(c, 2, "cannot put the vCPU back at CPL %u: %s", c->cpl, strerror(errno));
 	return -1;
 }
 
@@ -230,6 +238,19 @@ int wl_start_threads(struct wl_vm *vm, char *err, size_t len)
 		}
 		vm->vcpus[i].thread_live = true;
 	}
+	return 0;
+}
+
+/* Start the thread of vCPU @c alone (the probe). */
+int wl_start_one(struct wl_vcpu *c, char *err, size_t len)
+{
+	int e = pthread_create(&c->thread, NULL, vcpu_thread, c);
+
+	if (e) {
+		wl_set_err(err, len, "pthread_create: %s", strerror(e));
+		return -1;
+	}
+	c->thread_live = true;
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,11 @@ int workload_spawn(const struct workload_opts *o, struct workload_child *c,
 
 	c->pid = -1;
 	c->go_fd = -1;
+	/* One shared page per spawn, kept so the report outlives the child. */
+	c->report = mmap(NULL, sizeof(*c->report), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (c->report == MAP_FAILED)
+		c->report = NULL;	/* the run goes on without a report */
 	if (pipe2(p, O_CLOEXEC)) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
@@ -52,6 +58,14 @@ int workload_spawn(const struct workload_opts *o, struct workload_child *c,
 		co.go_fd = p[0];
 		co.out = stdout;
 		workload_run(&co, &r);
+		if (c->report) {
+			c->report->status = r.status;
+			c->report->cpl0 = r.cpl0;
+			c->report->cpl0_modes = r.cpl0_modes;
+			snprintf(c->report->cpl0_note, sizeof(c->report->cpl0_note), "%s",
+				 r.cpl0_note);
+			__atomic_store_n(&c->report->valid, true, __ATOMIC_RELEASE);
+		}
 		if (r.status && co.go_fd >= 0 && strncmp(r.error, "not started", 11))
 			fprintf(stderr, "workload: %s\n", r.error);
 		fflush(NULL);
@@ -98,6 +112,13 @@ int workload_wait(struct workload_child *c)
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return 2;
+}
+
+const struct workload_report *workload_child_report(const struct workload_child *c)
+{
+	if (!c->report || !__atomic_load_n(&c->report->valid, __ATOMIC_ACQUIRE))
+		return NULL;
+	return c->report;
 }
 
 void workload_kill(struct workload_child *c)

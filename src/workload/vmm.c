@@ -172,7 +172,9 @@ void wl_write_memory(struct wl_vm *vm)
 
 	write_gdt_idt(vm);
 	memset(vm->ram + WL_UCODE_GPA, 0xcc, WL_UCODE_PAGES * WL_4K);
+	memset(vm->ram + WL_KCODE_GPA, 0xcc, WL_UCODE_PAGES * WL_4K);
 	memcpy(vm->ram + WL_UCODE_GPA, wl_guest_start, (size_t)(wl_guest_end - wl_guest_start));
+	memcpy(vm->ram + WL_KCODE_GPA, wl_guest_start, (size_t)(wl_guest_end - wl_guest_start));
 	wl_layout_write_tables(l, vm->ram);
 	if (vm->o->inject_mismatch) {
 		const struct workload_page *p4 = &l->pages[16 + 8 + WL_A1D1];
@@ -190,6 +192,9 @@ void wl_write_memory(struct wl_vm *vm)
 		vm->ram[p->gpa + WL_STUB_OFFSET] = 0xc3;	/* ret */
 		vm->ram[p->gpa + WL_DATA_OFFSET] = 0x5a;
 		udata = vm->ram + WL_UDATA_GPA(p->vcpu);
+		put64(udata + WL_UDATA_PAGELIST + 8 * (i % WORKLOAD_MATRIX_PAGES), p->gva);
+		udata[WL_UDATA_RESULTS + i % WORKLOAD_MATRIX_PAGES] = 0xff;
+		udata = vm->ram + WL_KDATA_GPA(p->vcpu);
 		put64(udata + WL_UDATA_PAGELIST + 8 * (i % WORKLOAD_MATRIX_PAGES), p->gva);
 		udata[WL_UDATA_RESULTS + i % WORKLOAD_MATRIX_PAGES] = 0xff;
 	}
@@ -229,10 +234,15 @@ static struct kvm_segment seg(uint16_t sel, uint8_t type, uint8_t dpl, bool code
 	};
 }
 
-void wl_user_segments(struct kvm_sregs *s)
+void wl_segments(struct kvm_sregs *s, unsigned int cpl)
 {
-	s->cs = seg(WL_SEL_UCODE, 11, 3, true);
-	s->ss = seg(WL_SEL_UDATA, 3, 3, false);
+	if (cpl == 0) {
+		s->cs = seg(WL_SEL_KCODE, 11, 0, true);
+		s->ss = seg(WL_SEL_KDATA, 3, 0, false);
+	} else {
+		s->cs = seg(WL_SEL_UCODE, 11, 3, true);
+		s->ss = seg(WL_SEL_UDATA, 3, 3, false);
+	}
 	s->ds = s->es = s->fs = s->gs = s->ss;
 }
 
@@ -244,7 +254,7 @@ static int setup_sregs(struct wl_vcpu *c, char *err, size_t len)
 		wl_set_err(err, len, "KVM_GET_SREGS: %s", strerror(errno));
 		return -1;
 	}
-	wl_user_segments(&s);
+	wl_segments(&s, 3);
 	s.tr = (struct kvm_segment) {
 		.base = WL_TSS_GPA(c->id), .limit = 0x67, .selector = WL_SEL_TSS(c->id),
 		.type = 11, .present = 1,
@@ -265,15 +275,36 @@ static int setup_sregs(struct wl_vcpu *c, char *err, size_t len)
 	return 0;
 }
 
-/* Start (or restart) @c at CPL 3 at @rip with three arguments. */
-int wl_enter_user(struct wl_vcpu *c, uint64_t rip, uint64_t rdi, uint64_t rsi, uint64_t rdx)
+/* Put @c at @cpl with these CR0 and CR4 (a pass of the matrix, or the probe). */
+int wl_set_cpu(struct wl_vcpu *c, unsigned int cpl, uint64_t cr0, uint64_t cr4)
+{
+	struct kvm_sregs s;
+
+	if (ioctl(c->fd, KVM_GET_SREGS, &s))
+		return -1;
+	wl_segments(&s, cpl);
+	s.cr0 = cr0;
+	s.cr4 = cr4;
+	if (ioctl(c->fd, KVM_SET_SREGS, &s))
+		return -1;
+	c->cpl = cpl;
+	return 0;
+}
+
+/* Start (or restart) @c at @rip with three arguments, at the CPL it is at. */
+int wl_enter(struct wl_vcpu *c, uint64_t rip, uint64_t rsp, uint64_t rflags, uint64_t rdi,
+	     uint64_t rsi, uint64_t rdx)
 {
 	struct kvm_regs r = {
-		.rip = rip, .rsp = WL_USTACK_GPA(c->id) + WL_4K - 64, .rflags = 2,
-		.rdi = rdi, .rsi = rsi, .rdx = rdx,
+		.rip = rip, .rsp = rsp, .rflags = rflags | 2, .rdi = rdi, .rsi = rsi, .rdx = rdx,
 	};
 
 	return ioctl(c->fd, KVM_SET_REGS, &r);
+}
+
+int wl_enter_user(struct wl_vcpu *c, uint64_t rip, uint64_t rdi, uint64_t rsi, uint64_t rdx)
+{
+	return wl_enter(c, rip, WL_USTACK_GPA(c->id) + WL_4K - 64, 2, rdi, rsi, rdx);
 }
 
 static void stats_open(struct wl_vcpu *c)
@@ -331,6 +362,10 @@ static int setup_vcpu(struct wl_vm *vm, unsigned int id, char *err, size_t len)
 
 	c->vm = vm;
 	c->id = id;
+	c->cpl = 3;
+	c->smode = -1;
+	c->code_base = WL_UCODE_GPA;
+	c->data_gpa = WL_UDATA_GPA(id);
 	c->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
 	if (c->fd < 0) {
 		wl_set_err(err, len, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
@@ -363,8 +398,19 @@ static int get_cpuid(struct wl_vm *vm, char *err, size_t len)
 			return -1;
 		}
 		vm->cpuid->nent = n;
-		if (!ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid))
+		if (!ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid)) {
+			unsigned int i;
+
+			for (i = 0; i < vm->cpuid->nent; i++) {
+				const struct kvm_cpuid_entry2 *e = &vm->cpuid->entries[i];
+
+				if (e->function != 7 || e->index != 0)
+					continue;
+				vm->has_smep = e->ebx & (1u << 7);
+				vm->has_smap = e->ebx & (1u << 20);
+			}
 			return 0;
+		}
 		free(vm->cpuid);
 		vm->cpuid = NULL;
 		if (errno != E2BIG || n >= 4096) {

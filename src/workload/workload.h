@@ -5,13 +5,21 @@
  * tables holding every combination of U/W/NX and A/D over 4K and 2M pages
  * (the "matrix"), or keeps SPTE faults coming for benchmarks (the "storm").
  *
- * Why CPL 3: on a shadow-paging KVM whose guests run natively only at
- * CPL 3 (this project's development host), CPL-0 guest code is emulated
- * and produces no SPTE faults.  So the VMM enters 64-bit long mode
- * directly with KVM_SET_SREGS and starts each vCPU at CPL 3; only the
+ * Why CPL 3 first: on a shadow-paging KVM whose guests run natively only
+ * at CPL 3 (this project's development host), CPL-0 guest code is
+ * emulated and produces no SPTE faults.  So the VMM enters 64-bit long
+ * mode directly with KVM_SET_SREGS and starts each vCPU at CPL 3; the
  * guest's #PF/#UD handlers run at CPL 0, and all they do is exit to the
  * VMM through an I/O port (see vmm.c for the protocol).  Nothing depends
  * on shadow paging: on VMX/SVM with EPT/NPT the same guest runs unchanged.
+ *
+ * Where CPL-0 guest code does run natively (every host but a paravirtual
+ * one), each matrix round also makes supervisor-mode passes, one per
+ * workload_smodes entry (CR0.WP, CR4.SMEP, CR4.SMAP, EFLAGS.AC), from a
+ * U=0 copy of the code.  A probe decides (probe.c): CPL-0 code must run
+ * to its end in time and fault on a fresh page as CPL-3 code does.  The
+ * expected outcome of every access, at either CPL, comes from the
+ * reference model (workload_expect).
  *
  * The layout (struct workload_layout) is a pure function of the options,
  * so a live checker can compute it in its own process and match SPTEs and
@@ -26,6 +34,7 @@
 #include <sys/types.h>
 
 #include "mbec_arch.h"
+#include "mbec_model.h"
 
 #define WORKLOAD_MAX_VCPUS	16
 #define WORKLOAD_STORM_DEFAULT_S 5.0
@@ -78,6 +87,14 @@ struct workload_result {
 	double faults_per_s;		/* storm: over the whole run */
 	/* KVM's own vCPU statistics (binary stats fd), summed; -1: not available */
 	long long kvm_pf_fixed, kvm_pf_guest, kvm_pf_taken;
+	/*
+	 * Matrix: the supervisor-mode (CPL-0) passes.  accesses, faults and
+	 * mismatches above count both CPLs; these the CPL-0 share.
+	 */
+	bool cpl0;			/* CPL-0 passes ran */
+	char cpl0_note[512];		/* why not, or what the probe saw */
+	unsigned int cpl0_modes;	/* workload_smodes entries run */
+	unsigned long cpl0_accesses, cpl0_faults;
 };
 
 /*
@@ -110,6 +127,16 @@ int workload_probe(char *err, size_t errlen);
 struct workload_child {
 	pid_t pid;
 	int go_fd;		/* parent's end of the go pipe, -1 once used */
+	struct workload_report *report;	/* set by workload_spawn; NULL: none */
+};
+
+/* What a spawned child tells its parent when its run ends. */
+struct workload_report {
+	bool valid;		/* the child got to the end of workload_run */
+	int status;
+	bool cpl0;		/* result.cpl0, .cpl0_modes, .cpl0_note */
+	unsigned int cpl0_modes;
+	char cpl0_note[512];
 };
 
 int workload_spawn(const struct workload_opts *o, struct workload_child *c,
@@ -117,6 +144,19 @@ int workload_spawn(const struct workload_opts *o, struct workload_child *c,
 int workload_start(struct workload_child *c);
 int workload_wait(struct workload_child *c);
 void workload_kill(struct workload_child *c);	/* SIGKILL + reap */
+/* The child's report once it has ended its run, else NULL. */
+const struct workload_report *workload_child_report(const struct workload_child *c);
+
+/* ---- supervisor-mode passes ------------------------------------------------ */
+
+/* The CPU state of one CPL-0 pass over the matrix. */
+struct workload_smode {
+	const char *name;		/* "WP0", "WP1 SMEP SMAP", ... */
+	bool cr0_wp, cr4_smep, cr4_smap, eflags_ac;
+};
+
+#define WORKLOAD_SMODES		4
+extern const struct workload_smode workload_smodes[WORKLOAD_SMODES];
 
 /* ---- the layout --------------------------------------------------------- */
 
@@ -227,6 +267,16 @@ static inline bool workload_page_prefetchable(const struct workload_page *p)
 {
 	return !workload_read_ok(p->pte) && p->level == 1 && (p->pte & PTE_A);
 }
+
+/*
+ * What the reference model (src/model) says an access to @p must do: a
+ * walk of the layout's entries from CR3 with EFER.NXE, at CPL 3 when @sm
+ * is NULL (CR0.WP as the layout sets it), else at CPL 0 in mode @sm.
+ * Returns 0 and fills @out (result MBEC_RES_OK, or MBEC_RES_PAGE_FAULT
+ * with its error code), or -1 when the walk cannot be made.
+ */
+int workload_expect(const struct workload_layout *l, const struct workload_page *p,
+		    enum mbec_op op, const struct workload_smode *sm, struct mbec_outcome *out);
 
 const char *workload_pattern_name(enum workload_pattern p);
 const char *workload_ad_name(enum workload_ad ad);

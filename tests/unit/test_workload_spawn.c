@@ -61,11 +61,17 @@ int main(void)
 	o.quiet = true;
 	ok(workload_run(&o, &r) == 0 && r.status == 0, "workload_run in-process: status 0 (%s)",
 	   r.error);
-	ok(r.pages == 64 && r.accesses == 192 && r.faults == 128 && r.rounds == 1 &&
-	   r.mismatches == 0, "result: 64 pages, 192 accesses, 128 faults, 1 round");
+	ok(r.pages == 64 && r.accesses - r.cpl0_accesses == 192 &&
+	   r.faults - r.cpl0_faults == 128 && r.rounds == 1 && r.mismatches == 0,
+	   "result: 64 pages, at CPL 3 192 accesses and 128 faults, 1 round");
+	ok(r.cpl0_note[0] && (r.cpl0 ? r.cpl0_modes > 0 && r.cpl0_accesses == 192 * r.cpl0_modes
+			   : r.cpl0_modes == 0 && r.cpl0_accesses == 0),
+	   "supervisor passes: %s, said why (%s)", r.cpl0 ? "made" : "not made", r.cpl0_note);
 	o.inject_mismatch = true;
-	ok(workload_run(&o, &r) == 1 && strstr(r.error, "self-check failed") && r.mismatches == 2,
-	   "workload_run with a lying entry: status 1, two mismatches (%s)", r.error);
+	ok(workload_run(&o, &r) == 1 && strstr(r.error, "self-check failed") &&
+	   (r.cpl0 ? r.mismatches >= 2 : r.mismatches == 2),
+	   "workload_run with a lying entry: status 1, two mismatches at CPL 3 (%lu: %s)",
+	   r.mismatches, r.error);
 	o.inject_mismatch = false;
 	o.vcpus = WORKLOAD_MAX_VCPUS + 1;
 	ok(workload_run(&o, &r) == 2 && r.error[0], "workload_run with 17 vCPUs: status 2 (%s)",
