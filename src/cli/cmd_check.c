@@ -465,8 +465,10 @@ int cmd_check(int argc, char **argv)
 			json_obj_end(&jw);
 		}
 		json_arr_end(&jw);
-		if (run.layout && !storm)
+		if (run.layout && !storm) {
 			report_pages(&run, stdout, &jw, false);
+			cli_workload_cpl0(&child, stdout, &jw);
+		}
 		if (wl_status >= 0)
 			json_kv_s64(&jw, "workload_status", wl_status);
 		json_obj_end(&jw);
@@ -487,8 +489,10 @@ int cmd_check(int argc, char **argv)
 				printf("%s: %s (%s)\n", strcmp(at[c].how, "no") ? "note" :
 				       "not attached", at[c].tracepoint, at[c].note);
 		mbec_check_print(run.engine, kernel, stdout, cli_verbose > 0);
-		if (run.layout && !storm)
+		if (run.layout && !storm) {
 			report_pages(&run, stdout, NULL, cli_verbose > 0);
+			cli_workload_cpl0(&child, stdout, NULL);
+		}
 		if (wl_status > 0)
 			printf("workload: exited with status %d%s\n", wl_status,
 			       wl_status == 1 ? " (its own self-check failed)" : "");

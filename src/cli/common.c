@@ -16,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/json.h"
 
 int cli_parse_duration(const char *cmd, const char *arg, double *out)
 {
@@ -142,6 +143,30 @@ int cli_workload_spawn(const char *cmd, const struct workload_opts *wo,
 		return cli_usage_error(cmd, "%s", err);
 	}
 	return 0;
+}
+
+void cli_workload_cpl0(const struct workload_child *c, FILE *f, struct json_writer *jw)
+{
+	const struct workload_report *rep = workload_child_report(c);
+
+	if (jw) {
+		json_key(jw, "workload_cpl0");
+		json_obj_begin(jw);
+		if (rep)
+			json_kv_bool(jw, "ran", rep->cpl0);
+		else
+			json_kv_str(jw, "ran", NULL);
+		json_kv_u64(jw, "modes", rep ? rep->cpl0_modes : 0);
+		json_kv_str(jw, "note", rep ? rep->cpl0_note : "the workload did not report");
+		json_obj_end(jw);
+	} else if (!rep) {
+		fprintf(f, "workload supervisor (CPL 0) passes: unknown (the workload did not report)\n");
+	} else if (rep->cpl0) {
+		fprintf(f, "workload supervisor (CPL 0) passes: %u mode%s; %s\n", rep->cpl0_modes,
+			rep->cpl0_modes == 1 ? "" : "s", rep->cpl0_note);
+	} else {
+		fprintf(f, "workload supervisor (CPL 0) passes: none: %s\n", rep->cpl0_note);
+	}
 }
 
 bool cli_sysfs_yes(const char *path)

@@ -22,10 +22,17 @@
 #include "trace/recording.h"
 #include "workload/workload.h"
 
+struct json_writer;
+
 /* --duration: seconds, more than 0 and at most a day. */
 int cli_parse_duration(const char *cmd, const char *arg, double *out);
 /* --pid: a process id. */
 int cli_parse_pid(const char *cmd, const char *arg, long *out);
+/*
+ * Whether the matrix workload child made supervisor (CPL 0) passes, and
+ * why (not): one "workload_cpl0" object with @jw, else one line on @f.
+ */
+void cli_workload_cpl0(const struct workload_child *c, FILE *f, struct json_writer *jw);
 /* Exit-2 usage error (one line) unless process @pid exists. */
 int cli_pid_exists(const char *cmd, long pid);
 /* --vcpus: 1 to WORKLOAD_MAX_VCPUS. */
