@@ -127,11 +127,14 @@ for k in ("transactions", "sptes_checked", "exits_checked", "injects_checked", "
           "anomalies"):
     if live[k] != rep[k]:
         bad.append("%s: live %s replay %s" % (k, live[k], rep[k]))
+skip = sys.argv[3:]	# events not to compare
 for ev, v in live["events"].items():
+    if ev in skip:
+        continue
     if rep["events"].get(ev, {}).get("received") != v["received"]:
         bad.append("events %s: live %s replay %s" % (ev, v["received"], rep["events"].get(ev)))
 print("\n".join(bad))
-sys.exit(1 if bad else 0)' "$1" "$2"
+sys.exit(1 if bad else 0)' "$@"
 }
 run replay $fx/workload.mbr --json
 if [ $rc -eq 0 ] && same_as_live $fx/workload-capture.live.json "$tmp/out" >"$tmp/diff" &&
@@ -146,7 +149,10 @@ gzip -dc $fx/workload-capture.trace.gz >"$tmp/capture.trace"
 pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' \
 	$fx/workload-capture.live.json)
 run replay "$tmp/capture.trace" --workload --pid "$pid" --json
-if [ $rc -eq 0 ] && same_as_live $fx/workload-capture.live.json "$tmp/out" >"$tmp/diff"; then
+# guest_pte: text holds no guest entries, so replay --workload feeds the
+# workload layout of this build, which has grown since the capture (the
+# CPL-0 code, data and probe pages); the checks must still be the same.
+if [ $rc -eq 0 ] && same_as_live $fx/workload-capture.live.json "$tmp/out" guest_pte >"$tmp/diff"; then
 	ok "tracefs capture of check --workload: the same checks as the live run"
 else
 	nok "tracefs capture vs live" "exit $rc" "$(cat "$tmp/diff")" "$(cat "$tmp/err")"
