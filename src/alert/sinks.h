@@ -69,6 +69,16 @@ int alert_textfile_write(const char *path, const char *text, size_t len, char *e
 struct alert_http;
 
 /*
+ * The endpoint's limits against idle and slow clients: a client silent for
+ * ALERT_HTTP_TIMEOUT_S seconds is dropped; at most ALERT_HTTP_MAX_CONN
+ * connections at once, and, when listening on a non-loopback address,
+ * ALERT_HTTP_MAX_PER_IP from one address.
+ */
+#define ALERT_HTTP_TIMEOUT_S	5
+#define ALERT_HTTP_MAX_CONN	256
+#define ALERT_HTTP_MAX_PER_IP	32
+
+/*
  * Serve GET /metrics on listen ("[ADDR:]PORT", ADDR an IPv4 address or
  * localhost; 127.0.0.1 when missing).  A non-loopback address needs
  * allow_remote.  0, or -1 with one line in err.
