@@ -17,13 +17,15 @@ cleanup() {
 }
 trap cleanup EXIT
 n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+failed=0	# every .t exits non-zero when one of its tests failed
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 lines() { wc -l <"$1" | tr -d ' '; }
 # count RULE TYPE FILE: JSON lines of that type and rule
 count() { grep -c "^{\"type\":\"$2\",\"rule\":\"$1\"" "$3"; }
 # wait_for CMD...: up to 20 s
-wait_for() { for _ in $(seq 1 200); do "$@" && return 0; sleep 0.1; done; return 1; }
+# wait_for CMD...: until CMD succeeds, polled every 0.1 s, deadline 60 s
+wait_for() { local end=$((SECONDS + 60)); until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.1; done; }
 # A free TCP port on 127.0.0.1.
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -76,7 +78,7 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/kvm ] || [ ! -r /sys/kernel/btf/vmlinux ];
 		skip "$t" "$why"
 	done
 	echo "1..$n"
-	exit 0
+	exit $((failed > 0))
 fi
 
 # ---- the storm workload: fault-storm fires once, then is summarized ----------
@@ -207,3 +209,4 @@ wait $bg
 bg=
 
 echo "1..$n"
+[ "$failed" -eq 0 ]
