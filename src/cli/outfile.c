@@ -20,8 +20,8 @@ static int input_stat(const char *input, struct stat *st)
 int cli_outfile_open(struct cli_outfile *o, const char *path, const char *input,
 		     const char *option, char *err, size_t errlen)
 {
-	struct stat out_st, in_st;
-	const char *slash, *base;
+	struct stat out_st, in_st, link_st;
+	const char *slash, *base, *target = path;
 	mode_t mode, mask;
 	bool exists;
 	size_t dirlen;
@@ -50,22 +50,36 @@ int cli_outfile_open(struct cli_outfile *o, const char *path, const char *input,
 		return 0;
 	}
 
-	slash = strrchr(path, '/');
-	base = slash ? slash + 1 : path;
-	dirlen = slash ? (size_t)(slash - path + 1) : 0;
+	/*
+	 * A symbolic link (/dev/stdout redirected to a file, a link to a
+	 * recording) is kept: the file it points to is the one replaced.
+	 */
+	if (exists && !lstat(path, &link_st) && S_ISLNK(link_st.st_mode)) {
+		o->real = realpath(path, NULL);
+		if (!o->real) {
+			snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+			return -1;
+		}
+		target = o->real;
+	}
+	slash = strrchr(target, '/');
+	base = slash ? slash + 1 : target;
+	dirlen = slash ? (size_t)(slash - target + 1) : 0;
 	o->tmp = malloc(dirlen + strlen(base) + 16);
 	if (!o->tmp) {
 		snprintf(err, errlen, "out of memory");
+		cli_outfile_discard(o);
 		return -1;
 	}
 	/* ".NAME.XXXXXX" next to NAME: same file system, so rename is atomic. */
-	memcpy(o->tmp, path, dirlen);
+	memcpy(o->tmp, target, dirlen);
 	sprintf(o->tmp + dirlen, ".%s.XXXXXX", base);
 	o->fd = mkostemp(o->tmp, O_CLOEXEC);
 	if (o->fd < 0) {
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		free(o->tmp);
 		o->tmp = NULL;
+		cli_outfile_discard(o);
 		return -1;
 	}
 	/* The mode open(O_CREAT, 0666) would give, or the replaced file's. */
@@ -108,7 +122,7 @@ int cli_outfile_commit(struct cli_outfile *o, char *err, size_t errlen)
 			e = errno;
 		o->fd = -1;
 	}
-	if (!e && o->tmp && rename(o->tmp, o->path))
+	if (!e && o->tmp && rename(o->tmp, o->real ? o->real : o->path))
 		e = errno;
 	if (e) {
 		snprintf(err, errlen, "cannot write %s: %s", o->path, strerror(e));
@@ -117,6 +131,8 @@ int cli_outfile_commit(struct cli_outfile *o, char *err, size_t errlen)
 	}
 	free(o->tmp);
 	o->tmp = NULL;
+	free(o->real);
+	o->real = NULL;
 	return 0;
 }
 
@@ -133,4 +149,6 @@ void cli_outfile_discard(struct cli_outfile *o)
 		free(o->tmp);
 		o->tmp = NULL;
 	}
+	free(o->real);
+	o->real = NULL;
 }

@@ -15,6 +15,7 @@
 
 struct cli_outfile {
 	const char *path;	/* the name given */
+	char *real;		/* a symbolic link's target (renamed onto), or NULL */
 	char *tmp;		/* the temporary file, NULL when written in place */
 	int fd;			/* -1 once handed to f or closed */
 	FILE *f;		/* after cli_outfile_stream */

@@ -52,6 +52,15 @@ else
 	nok "good outputs" "exit $rc" "$(cat "$tmp/err")"
 fi
 
+echo "an older file" >"$tmp/target.mbr"
+ln -s target.mbr "$tmp/link.mbr"
+run replay $fx/workload.mbr -o "$tmp/link.mbr"
+if [ $rc -eq 0 ] && [ -L "$tmp/link.mbr" ] && "$MBECSCOPE" replay "$tmp/target.mbr" >/dev/null 2>&1; then
+	ok "-o through a symbolic link: the link stays, the file it points to is written"
+else
+	nok "-o through a link" "exit $rc" "$(ls -la "$tmp")"
+fi
+
 # ---- damaged input: no output left ----
 size=$(stat -c %s $fx/workload.mbr)
 head -c $((size / 2)) $fx/workload.mbr >"$tmp/cut.mbr"
