@@ -27,8 +27,20 @@ ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 
 .PHONY: all run test deps deps-test clean install asan unit bench fuzz fuzz-build \
-	kernel-check kernel-kunit
+	kernel-check kernel-kunit help
 all: $(BUILD)/mbecscope $(BUILD)/mbectop
+
+help:
+	@echo "make               build build/mbecscope and build/mbectop"
+	@echo "make deps          install the Debian packages the build needs"
+	@echo "make run           install what is missing, build, show the tool working"
+	@echo "make test          install what the tests need, build, run every test"
+	@echo "make fuzz          fuzz the recording reader and the ftrace importer:"
+	@echo "                   $(FUZZ_SECONDS) s per target (FUZZ_SECONDS=N make fuzz)"
+	@echo "make bench         the benchmarks (a few minutes; QUICK=1: a smoke run)"
+	@echo "make kernel-check  the kernel series, patch by patch"
+	@echo "make kernel-kunit  the KVM MMU KUnit suite under QEMU"
+	@echo "make install       install to PREFIX (/usr/local)"
 
 deps:
 	$(Q)tools/deps.sh build

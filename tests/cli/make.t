@@ -35,5 +35,12 @@ left=$(find "$b" -name '*.tmp' -o -name '*.skel.h' | head -3)
 	ok "bpftool failing: no skeleton and no .tmp left behind" ||
 	nok "bpftool failing" "exit $rc" "left: $left"
 
+# ---- make fuzz says how long it runs ----
+make -s help >"$tmp/out" 2>&1 && grep -q '300 s per target' "$tmp/out" &&
+	make -s FUZZ_SECONDS=7 help 2>&1 | grep -q ' 7 s per target' &&
+	grep -q 'make fuzz .*300 s per target' README.md &&
+	ok "make help and the README say make fuzz runs 300 s per target" ||
+	nok "make fuzz duration said" "$(cat "$tmp/out")"
+
 echo "1..$n"
 [ $failed -eq 0 ]
