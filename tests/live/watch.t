@@ -43,6 +43,12 @@ rc=$?
 ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "bad.conf:4: window" "$tmp/err" &&
 	[ ! -s "$tmp/out" ]; echo $?) "a bad configuration file: exit 2, file:line in one line"
 sed 's/^/# /' "$tmp/err"
+# NUL bytes: never read as the end of the file ("fault-rate = 5\0junk" is not 5).
+printf 'max-alerts = 3\nfault-rate = 5\0junk\n' >"$tmp/nul.conf"
+"$M" watch --config "$tmp/nul.conf" --check-config >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "nul.conf:2: a NUL byte" "$tmp/err" &&
+	[ ! -s "$tmp/out" ]; echo $?) "a NUL byte in the configuration file: exit 2, file:line (rc=$rc)"
 "$M" watch --config "$tmp/nonexistent.conf" >/dev/null 2>"$tmp/err"
 ok $([ $? -eq 2 ] && grep -q "cannot open" "$tmp/err"; echo $?) "a missing configuration file: exit 2"
 
