@@ -393,14 +393,23 @@ static void print_text(const struct model_req *r, const struct model_answer *a)
 	default:
 		break;
 	}
-	printf("acc: 0x%x (%s)  composed by KVM over the walk\n", a->acc,
-	       decode_acc_letters(a->acc, r->layout, letters));
-	if (a->fault_acc != a->acc)
-		printf("acc for this access: 0x%x (%s)\n", a->fault_acc,
-		       decode_acc_letters(a->fault_acc, r->layout, letters));
-	printf("spte: 0x%" PRIx64 "  %s  the most KVM may grant%s\n", a->spte,
-	       spte_names(a->spte, r, buf, sizeof(buf)),
-	       mbec_outcome_faults(&a->arch) ? " (none is installed: the access faults)" : "");
+	if (arch_misconfig(&a->arch)) {
+		/* KVM's walker stops there too: nothing is composed past it. */
+		printf("acc: none: the walk ends at level %d on %s, whatever the access; no "
+		       "SPTE is installed\n", a->arch.level,
+		       a->arch.result == MBEC_RES_EPT_MISCONFIG ? "a misconfigured entry" :
+		       "an entry with reserved bits");
+	} else {
+		printf("acc: 0x%x (%s)  composed by KVM over the walk\n", a->acc,
+		       decode_acc_letters(a->acc, r->layout, letters));
+		if (a->fault_acc != a->acc)
+			printf("acc for this access: 0x%x (%s)\n", a->fault_acc,
+			       decode_acc_letters(a->fault_acc, r->layout, letters));
+		printf("spte: 0x%" PRIx64 "  %s  the most KVM may grant%s\n", a->spte,
+		       spte_names(a->spte, r, buf, sizeof(buf)),
+		       mbec_outcome_faults(&a->arch) ? " (none is installed: the access faults)" :
+		       "");
+	}
 	if (!a->kvm_ok)
 		printf("kvm: this KVM layout cannot run this mode; no layer-2 verdict\n");
 	else if (!a->agree)

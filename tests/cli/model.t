@@ -84,6 +84,9 @@ expect_usage "EPT: with execonly the X-only PDPTE is a table, the walk goes on" 
 expect_usage "EPT: entries after a misconfigured PML4E" \
 	"--walk entry 2 follows the end of the walk \(it stops at level 4\)" \
 	model --mmu ept --walk 0x2,0x7,0x7,0x7 --access read --mode user
+expect_text "EPT: the text says where a misconfigured table entry ends the walk, no SPTE" \
+	"^acc: none: the walk ends at level 3 on a misconfigured entry" \
+	model --mmu ept --walk 0x7,0x4 --access fetch --mode supervisor
 expect_json "legacy: NX without EFER.NXE in a PML4E: RSVD at level 4, both layers agree" \
 	'd["fault"] and d["misconfig"] and d["error_code"] == "0xd" and d["level"] == 4 and d["agree"]' \
 	model --mmu legacy --walk 0x8000000000000007 --access read --mode user
