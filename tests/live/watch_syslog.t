@@ -41,7 +41,8 @@ with open("$tmp/log", "w") as f:
         f.write(m.rstrip("\n") + "\n")
         f.flush()
 ' &
-for i in \$(seq 1 100); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
+end=\$((SECONDS + 60))	# the listener is up, or a deadline load cannot reach
+until [ -e "$tmp/ready" ] || [ \$SECONDS -ge \$end ]; do sleep 0.1; done
 rc=0
 "$M" watch --replay $fx/planted.mbr --syslog --quiet >"$tmp/out" 2>"$tmp/err" || rc=\$?
 echo \$rc >"$tmp/rc"
