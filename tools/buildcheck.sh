@@ -8,7 +8,7 @@ cc=$1 clang=$2 bpftool=$3
 missing=""
 add() { missing="${missing:+$missing, }$1"; }
 
-for t in "$cc:gcc" "$clang:clang" "$bpftool:bpftool" "llvm-strip:llvm" "pkg-config:pkg-config"; do
+for t in "$cc:gcc" "$clang:clang" "$bpftool:bpftool"; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || add "${t%%:*} (${t##*:})"
 done
 # Headers, each through the compiler that uses it (when that compiler is here).
