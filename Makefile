@@ -27,22 +27,46 @@ ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 
 .PHONY: all run test deps deps-test clean install asan unit bench fuzz fuzz-build \
-	kernel-check kernel-kunit
+	kernel-check kernel-kunit help
 all: $(BUILD)/mbecscope $(BUILD)/mbectop
+
+help:
+	@echo "make               build build/mbecscope and build/mbectop"
+	@echo "make deps          install the Debian packages the build needs"
+	@echo "make run           install what is missing, build, show the tool working"
+	@echo "make test          install what the tests need, build, run every test"
+	@echo "make fuzz          fuzz the recording reader and the ftrace importer:"
+	@echo "                   $(FUZZ_SECONDS) s per target (FUZZ_SECONDS=N make fuzz)"
+	@echo "make bench         the benchmarks (a few minutes; QUICK=1: a smoke run)"
+	@echo "make kernel-check  the kernel series, patch by patch"
+	@echo "make kernel-kunit  the KVM MMU KUnit suite under QEMU"
+	@echo "make install       install to PREFIX (/usr/local)"
 
 deps:
 	$(Q)tools/deps.sh build
+# Everything `make test` runs, the kernel series check included: the suite
+# must never pass by skipping a test for want of a package.
 deps-test: deps
-	$(Q)tools/deps.sh test
+	$(Q)tools/deps.sh test kernel
+
+# A failed command leaves no half-written target behind.
+.DELETE_ON_ERROR:
+
+# Before the first build, one line naming any missing tool or header and
+# `make deps`, rather than an error from inside clang or bpftool.
+$(BUILD)/gen/.tools-ok:
+	$(Q)tools/buildcheck.sh "$(CC)" "$(CLANG)" "$(BPFTOOL)"
+	@mkdir -p $(@D) && touch $@
 
 # ---- BPF: object -> skeleton header ----------------------------------------
-$(BUILD)/gen/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) vmlinux.h
+$(BUILD)/gen/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) vmlinux.h \
+		| $(BUILD)/gen/.tools-ok
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
 		-Iinclude -Ibpf -I. -c $< -o $@
 	$(Q)llvm-strip -g $@ 2>/dev/null || true
 $(BUILD)/gen/%.skel.h: $(BUILD)/gen/%.bpf.o
-	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 # Keep the objects and skeletons: as make intermediates they would be deleted
 # and rebuilt (with every user-space object after them) on each make.
 .SECONDARY: $(SKELS) $(SKELS:.skel.h=.bpf.o)
@@ -77,7 +101,8 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libmbecscope.a tests/tap.h
 
 # ---- fuzzing: libFuzzer targets for the recording reader and the ftrace
 # text importer (tests/fuzz/*.c).  `make test` runs each for a few seconds;
-# `make fuzz` for FUZZ_SECONDS each, keeping its corpus in $(BUILD)/fuzz/.
+# `make fuzz` for FUZZ_SECONDS each (300 s by default, and says so), keeping
+# its corpus in $(BUILD)/fuzz/.
 FUZZ_SRCS := src/trace/input.c src/trace/recording.c src/trace/ftrace.c src/trace/source.c \
 	     src/correlate/event.c src/live/btf_layout.c $(sort $(wildcard src/model/*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuzz/*.c)))
@@ -89,6 +114,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard include/*.h src/trace/*.
 		-o $@ $< $(FUZZ_SRCS) -lbpf -lelf -lz -lzstd
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps-test $(FUZZ_BINS)
+	@echo "fuzz: $(words $(FUZZ_BINS)) targets, $(FUZZ_SECONDS) s each (set FUZZ_SECONDS to change)"
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 bash tests/fuzz/fuzz.t
 
 asan: $(BUILD)/asan/mbecscope $(BUILD)/asan/mbectop

@@ -170,6 +170,15 @@ struct mbec_outcome {
 int mbec_arch_walk(const struct mbec_mode *mode, const uint64_t *entries, int n,
 		   const struct mbec_access *acc, struct mbec_outcome *out);
 
+/*
+ * How many of the @n entries a walk in @mode reads before it ends, 1 to @n,
+ * or @n + 1 when it goes on past them.  A walk ends at a not-present entry,
+ * at a leaf, and at an entry with reserved bits or an EPT misconfiguration
+ * (at any level, leaf or not); none of these depends on the access.
+ * Returns -EINVAL for the impossible inputs mbec_arch_walk refuses.
+ */
+int mbec_arch_walk_length(const struct mbec_mode *mode, const uint64_t *entries, int n);
+
 /* True when the outcome is any kind of fault or exit. */
 static inline bool mbec_outcome_faults(const struct mbec_outcome *o)
 {

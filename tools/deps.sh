@@ -5,7 +5,7 @@
 set -eu
 
 pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev"
-pkgs_test="libclang-rt-14-dev tmux util-linux zstd"
+pkgs_test="libclang-rt-14-dev tmux util-linux zstd python3 curl systemd"
 pkgs_bench="bpftrace python3 time zstd"
 pkgs_kernel="linux-source-6.12 flex bison bc libssl-dev qemu-system-x86 dwarves cpio kmod xz-utils python3"
 

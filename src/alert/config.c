@@ -269,10 +269,6 @@ int watch_config_parse(struct watch_config *c, const char *text, const char *nam
 		memcpy(line, p, n);
 		line[n] = 0;
 		p += n + (nl ? 1 : 0);
-		if (memchr(line, 0, n)) {
-			snprintf(err, errlen, "%s:%u: NUL byte: not a text file", name, lineno);
-			return -1;
-		}
 		s = trim(line);
 		if (!*s || *s == '#')
 			continue;
@@ -308,7 +304,7 @@ int watch_config_parse(struct watch_config *c, const char *text, const char *nam
 int watch_config_load(struct watch_config *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char *buf;
+	char *buf, *nul;
 	size_t len;
 	int ret;
 
@@ -333,6 +329,22 @@ int watch_config_load(struct watch_config *c, const char *path, char *err, size_
 	}
 	fclose(f);
 	buf[len] = 0;
+	/*
+	 * The parser reads a C string: a NUL byte would silently end the
+	 * file there ("fault-rate = 5\0junk" read as 5).  Refuse it.
+	 */
+	nul = memchr(buf, 0, len);
+	if (nul) {
+		unsigned int lineno = 1;
+		const char *q;
+
+		for (q = buf; q < nul; q++)
+			lineno += *q == '\n';
+		snprintf(err, errlen, "%s:%u: a NUL byte: a configuration file is text "
+			 "(remove it, or give the right file)", path, lineno);
+		free(buf);
+		return -1;
+	}
 	ret = watch_config_parse(c, buf, path, err, errlen);
 	free(buf);
 	return ret;

@@ -32,7 +32,7 @@ struct alert_http {
 };
 
 static mhd_result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
-			const char *body, size_t len)
+			const char *body, size_t len, bool allow)
 {
 	struct MHD_Response *r;
 	mhd_result ret;
@@ -41,6 +41,9 @@ static mhd_result reply(struct MHD_Connection *conn, unsigned int status, const 
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* RFC 9110 15.5.6: a 405 says which methods are allowed. */
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -64,21 +67,22 @@ static mhd_result on_request(void *cls, struct MHD_Connection *conn, const char 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
 		*upload_data_size = 0;
 		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", bad_method,
-			     sizeof(bad_method) - 1);
+			     sizeof(bad_method) - 1, true);
 	}
 	if (!strcmp(url, "/"))
-		return reply(conn, MHD_HTTP_OK, "text/plain", index_page, sizeof(index_page) - 1);
+		return reply(conn, MHD_HTTP_OK, "text/plain", index_page, sizeof(index_page) - 1,
+			     false);
 	if (strcmp(url, "/metrics"))
 		return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", not_found,
-			     sizeof(not_found) - 1);
+			     sizeof(not_found) - 1, false);
 	pthread_mutex_lock(&h->lock);
 	/* Before the first page: say so rather than serve an empty scrape. */
 	if (h->page)
 		ret = reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", h->page,
-			    h->len);
+			    h->len, false);
 	else
 		ret = reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", not_ready,
-			    sizeof(not_ready) - 1);
+			    sizeof(not_ready) - 1, false);
 	pthread_mutex_unlock(&h->lock);
 	return ret;
 }
@@ -149,6 +153,7 @@ int alert_http_start(struct alert_http **out, const char *listen, bool allow_rem
 {
 	struct sockaddr_in sin;
 	struct alert_http *h;
+	unsigned int per_ip;
 
 	*out = NULL;
 	if (check_listen(listen, allow_remote, &sin, err, errlen))
@@ -160,12 +165,23 @@ int alert_http_start(struct alert_http **out, const char *listen, bool allow_rem
 	}
 	pthread_mutex_init(&h->lock, NULL);
 	h->port = ntohs(sin.sin_port);
+	/*
+	 * Idle or slow clients must not keep scrapes out: a client that
+	 * sends nothing for ALERT_HTTP_TIMEOUT_S is dropped, and the server
+	 * holds up to ALERT_HTTP_MAX_CONN at once (poll or epoll, so not
+	 * bounded by select's 1024 descriptors).  Every local client comes
+	 * from 127.0.0.1, so a per-address limit there would let one local
+	 * user fill it: it applies to remote listening only, where one
+	 * address may hold ALERT_HTTP_MAX_PER_IP connections.
+	 */
+	per_ip = (ntohl(sin.sin_addr.s_addr) >> 24) == 127 ? 0 : ALERT_HTTP_MAX_PER_IP;
 	errno = 0;
-	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, h->port, NULL, NULL,
-				on_request, h,
+	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, h->port,
+				NULL, NULL, on_request, h,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)ALERT_HTTP_MAX_CONN,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)ALERT_HTTP_TIMEOUT_S,
 				MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "cannot listen on %s: %s (is the port taken?)", listen,

@@ -162,24 +162,44 @@ int alert_sinks_reopen(struct alert_sinks *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A write to @f failed (@f's error flag is set): count it; the first one
+ * is said at once, on stderr and syslog, and watch exits 2 at its end.
+ */
+static void write_failed(struct alert_sinks *s, FILE *f, const char *where)
+{
+	int e = errno ? errno : EIO;
+
+	clearerr(f);
+	if (!s->errors++) {
+		s->first_errno = e;
+		s->first_where = where;
+		if (s->say_at_once)
+			alert_sinks_note(s, "cannot write the alerts to %s: %s (counting the "
+					 "lines lost)", where, strerror(e));
+	}
+}
+
 void alert_sinks_emit(struct alert_sinks *s, const struct alert *a)
 {
 	char line[640];
 
 	text_line(line, sizeof(line), a, s);
 	if (s->out) {
+		errno = 0;
 		if (s->out_json)
 			alert_write_json(s->out, a, s->has_real, s->real_offset_ns);
 		else
 			fprintf(s->out, "%s\n", line);
-		fflush(s->out);
+		if (fflush(s->out) || ferror(s->out))
+			write_failed(s, s->out, "standard output");
 	}
 	if (s->jf) {
+		errno = 0;
 		alert_write_json(s->jf, a, s->has_real, s->real_offset_ns);
-		if (ferror(s->jf)) {
-			s->errors++;
-			clearerr(s->jf);
-		}
+		/* Line-buffered: the line has been written, or has failed, by now. */
+		if (fflush(s->jf) || ferror(s->jf))
+			write_failed(s, s->jf, s->json_path);
 	}
 	if (s->syslog) {
 		int prio = a->kind == ALERT_SUMMARY ? LOG_NOTICE :
@@ -211,12 +231,28 @@ void alert_sinks_flush(struct alert_sinks *s)
 		fflush(s->jf);
 }
 
-void alert_sinks_close(struct alert_sinks *s)
+int alert_sinks_close(struct alert_sinks *s, char *err, size_t errlen)
 {
-	alert_sinks_flush(s);
-	if (s->jf)
-		fclose(s->jf);
+	errno = 0;
+	if (s->out && (fflush(s->out) || ferror(s->out)))
+		write_failed(s, s->out, "standard output");
+	if (s->jf) {
+		errno = 0;
+		if (fflush(s->jf) || ferror(s->jf))
+			write_failed(s, s->jf, s->json_path);
+		if (fclose(s->jf) && !s->errors++) {
+			s->first_errno = errno ? errno : EIO;
+			s->first_where = s->json_path;
+		}
+	}
 	s->jf = NULL;
 	if (s->syslog)
 		closelog();
+	if (!s->errors)
+		return 0;
+	if (err)
+			snprintf(err, errlen, "could not write to %s: %s (%llu write%s failed); the "
+			 "alerts there are incomplete", s->first_where, strerror(s->first_errno),
+			 (unsigned long long)s->errors, s->errors == 1 ? "" : "s");
+	return -1;
 }

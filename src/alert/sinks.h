@@ -24,7 +24,10 @@ struct alert_sinks {
 	bool syslog;
 	bool has_real;		/* event time can be shown as UTC */
 	int64_t real_offset_ns;	/* CLOCK_REALTIME - event clock */
-	uint64_t lines, errors;
+	uint64_t lines, errors;	/* errors: alert lines that could not be written */
+	int first_errno;		/* of the first failed write, 0 none */
+	const char *first_where;	/* json_path or "standard output" */
+	bool say_at_once;		/* live: note the first failed write when it happens */
 };
 
 /* Open the file and syslog sinks: 0, or -1 with one line in err. */
@@ -36,7 +39,11 @@ void alert_sinks_emit(struct alert_sinks *s, const struct alert *a);
 void alert_sinks_note(struct alert_sinks *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void alert_sinks_flush(struct alert_sinks *s);
-void alert_sinks_close(struct alert_sinks *s);
+/*
+ * Flush and close; 0, or -1 with one line in err when any alert line
+ * could not be written (to the JSON lines file or to standard output).
+ */
+int alert_sinks_close(struct alert_sinks *s, char *err, size_t errlen);
 
 /* One alert as a JSON document on one line (the JSON lines format). */
 void alert_write_json(FILE *f, const struct alert *a, bool has_real, int64_t real_offset_ns);
@@ -67,6 +74,16 @@ int alert_textfile_write(const char *path, const char *text, size_t len, char *e
 /* ---- HTTP endpoint (http.c) --------------------------------------------------- */
 
 struct alert_http;
+
+/*
+ * The endpoint's limits against idle and slow clients: a client silent for
+ * ALERT_HTTP_TIMEOUT_S seconds is dropped; at most ALERT_HTTP_MAX_CONN
+ * connections at once, and, when listening on a non-loopback address,
+ * ALERT_HTTP_MAX_PER_IP from one address.
+ */
+#define ALERT_HTTP_TIMEOUT_S	5
+#define ALERT_HTTP_MAX_CONN	256
+#define ALERT_HTTP_MAX_PER_IP	32
 
 /*
  * Serve GET /metrics on listen ("[ADDR:]PORT", ADDR an IPv4 address or

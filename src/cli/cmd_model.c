@@ -133,25 +133,16 @@ static int parse_walk(const char *arg, struct model_req *r)
 	}
 }
 
-static bool entry_present(const struct model_req *r, uint64_t e)
+/*
+ * The outcomes KVM's walker calls a misconfiguration: an EPT
+ * misconfiguration, or reserved bits (#PF RSVD, #NPF RSV) at any level.
+ */
+static bool arch_misconfig(const struct mbec_outcome *o)
 {
-	if (r->mode.mmu == MBEC_MMU_EPT)
-		return (e & EPTE_RWX) || (r->mode.mbec && (e & EPTE_XU));
-	return e & PTE_P;
-}
-
-/* Entries the walk reads at most, judging by presence and PS alone. */
-static int entries_needed(const struct model_req *r)
-{
-	int i;
-
-	for (i = 0; i < r->n; i++) {
-		int level = r->mode.levels - i;
-
-		if (!entry_present(r, r->walk[i]) || level == 1 || (r->walk[i] & PTE_PS))
-			return i + 1;
-	}
-	return r->n + 1;
+	if (o->result == MBEC_RES_EPT_MISCONFIG)
+		return true;
+	return (o->result == MBEC_RES_PAGE_FAULT || o->result == MBEC_RES_NPF) &&
+	       (o->error_code & PFERR_RSVD);
 }
 
 static const char *result_name(enum mbec_result res)
@@ -322,9 +313,8 @@ static void ask(const struct model_req *r, struct model_answer *a)
 	a->agree = true;
 	if (a->kvm_ok && !mbec_kvm_walk(r->layout, r->fl, &r->mode, r->walk, r->n, &f, &a->kvm)) {
 		bool arch_fault = mbec_outcome_faults(&a->arch);
-		bool arch_misconfig = a->arch.result == MBEC_RES_EPT_MISCONFIG;
-
-		a->agree = a->kvm.fault == arch_fault && a->kvm.misconfig == arch_misconfig;
+		a->agree = a->kvm.fault == arch_fault &&
+			   a->kvm.misconfig == arch_misconfig(&a->arch);
 	} else {
 		a->kvm_ok = false;
 	}
@@ -403,14 +393,23 @@ static void print_text(const struct model_req *r, const struct model_answer *a)
 	default:
 		break;
 	}
-	printf("acc: 0x%x (%s)  composed by KVM over the walk\n", a->acc,
-	       decode_acc_letters(a->acc, r->layout, letters));
-	if (a->fault_acc != a->acc)
-		printf("acc for this access: 0x%x (%s)\n", a->fault_acc,
-		       decode_acc_letters(a->fault_acc, r->layout, letters));
-	printf("spte: 0x%" PRIx64 "  %s  the most KVM may grant%s\n", a->spte,
-	       spte_names(a->spte, r, buf, sizeof(buf)),
-	       mbec_outcome_faults(&a->arch) ? " (none is installed: the access faults)" : "");
+	if (arch_misconfig(&a->arch)) {
+		/* KVM's walker stops there too: nothing is composed past it. */
+		printf("acc: none: the walk ends at level %d on %s, whatever the access; no "
+		       "SPTE is installed\n", a->arch.level,
+		       a->arch.result == MBEC_RES_EPT_MISCONFIG ? "a misconfigured entry" :
+		       "an entry with reserved bits");
+	} else {
+		printf("acc: 0x%x (%s)  composed by KVM over the walk\n", a->acc,
+		       decode_acc_letters(a->acc, r->layout, letters));
+		if (a->fault_acc != a->acc)
+			printf("acc for this access: 0x%x (%s)\n", a->fault_acc,
+			       decode_acc_letters(a->fault_acc, r->layout, letters));
+		printf("spte: 0x%" PRIx64 "  %s  the most KVM may grant%s\n", a->spte,
+		       spte_names(a->spte, r, buf, sizeof(buf)),
+		       mbec_outcome_faults(&a->arch) ? " (none is installed: the access faults)" :
+		       "");
+	}
 	if (!a->kvm_ok)
 		printf("kvm: this KVM layout cannot run this mode; no layer-2 verdict\n");
 	else if (!a->agree)
@@ -463,7 +462,7 @@ static void print_json(const struct model_req *r, const struct model_answer *a, 
 	json_arr_end(&jw);
 	json_kv_str(&jw, "result", result_name(a->arch.result));
 	json_kv_bool(&jw, "fault", mbec_outcome_faults(&a->arch));
-	json_kv_bool(&jw, "misconfig", a->arch.result == MBEC_RES_EPT_MISCONFIG);
+	json_kv_bool(&jw, "misconfig", arch_misconfig(&a->arch));
 	if (mbec_outcome_faults(&a->arch))
 		json_kv_u64(&jw, "level", a->arch.level);
 	if (a->arch.result == MBEC_RES_PAGE_FAULT || a->arch.result == MBEC_RES_NPF) {
@@ -636,7 +635,14 @@ int cmd_model(int argc, char **argv)
 	ret = check_conflicts(&r, set);
 	if (ret)
 		return ret;
-	need = entries_needed(&r);
+	/*
+	 * The walk ends at a not-present entry, a leaf, or an entry with
+	 * reserved bits or an EPT misconfiguration, at any level.
+	 */
+	need = mbec_arch_walk_length(&r.mode, r.walk, r.n);
+	if (need < 0)
+		return cli_usage_error("model", "the model refuses this walk as impossible "
+				       "(check --levels and the entries)");
 	if (need > r.n)
 		return cli_usage_error("model", "--walk ends at level %d but the walk goes on "
 				       "(entry %d is present and not a large page)",

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/json.h"
+#include "cli/outfile.h"
 #include "live/guest.h"
 #include "trace/guestmem.h"
 #include "trace/print.h"
@@ -197,10 +198,10 @@ int cmd_replay(int argc, char **argv)
 	struct event_printer pr;
 	struct json_writer xw;
 	FILE *xf = NULL;
+	struct cli_outfile xo = { .fd = -1 }, wo = { .fd = -1 };
 	struct mbec_rec_writer *wr = NULL;
 	struct guest_mem gmem = { 0 };
 	const char *path, *export = NULL, *wpath = NULL;
-	int wfd = -1;
 	bool json = false, events = false, workload = false, fed_workload = false, have_from = false, have_to = false, printer = false;
 	uint64_t from = 0, to = 0, base = 0, rel;
 	long pid = 0;
@@ -320,8 +321,16 @@ int cmd_replay(int argc, char **argv)
 		}
 		printer = true;
 	}
+	/*
+	 * Outputs are written to temporary files and put in place only when
+	 * the input was read whole and every write succeeded (outfile.h).
+	 */
 	if (export) {
-		xf = fopen(export, "w");
+		if (cli_outfile_open(&xo, export, path, "--export-json", err, sizeof(err))) {
+			rc = cli_usage_error("replay", "%s", err);
+			goto out;
+		}
+		xf = cli_outfile_stream(&xo);
 		if (!xf) {
 			rc = cli_usage_error("replay", "cannot write %s: %s", export, strerror(errno));
 			goto out;
@@ -331,9 +340,8 @@ int cmd_replay(int argc, char **argv)
 	if (wpath) {
 		struct mbec_rec_info wi = *info;
 
-		wfd = open(wpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (wfd < 0) {
-			rc = cli_usage_error("replay", "cannot create %s: %s", wpath, strerror(errno));
+		if (cli_outfile_open(&wo, wpath, path, "-o", err, sizeof(err))) {
+			rc = cli_usage_error("replay", "%s", err);
 			goto out;
 		}
 		if (workload && !(wi.flags & MBEC_REC_F_WORKLOAD)) {
@@ -342,7 +350,7 @@ int cmd_replay(int argc, char **argv)
 			wi.mode = copts.expect_mode;
 		}
 		snprintf(wi.tool, sizeof(wi.tool), "mbecscope replay -o");
-		wr = mbec_rec_writer_open(wfd, &wi, 0, err, sizeof(err));
+		wr = mbec_rec_writer_open(wo.fd, &wi, 0, err, sizeof(err));
 		if (!wr) {
 			rc = cli_usage_error("replay", "%s: %s", wpath, err);
 			goto out;
@@ -384,6 +392,11 @@ int cmd_replay(int argc, char **argv)
 			json_init(&xw, xf, false);
 			event_print_json(&pr, &xw, h);
 			json_finish(&xw);
+			if (ferror(xf)) {
+				rc = cli_usage_error("replay", "cannot write %s: %s", export,
+						     strerror(errno ? errno : EIO));
+				goto out;
+			}
 		}
 		if (wr && mbec_rec_write(wr, h, h->size)) {
 			rc = cli_usage_error("replay", "%s: %s", wpath, mbec_rec_writer_error(wr));
@@ -428,23 +441,28 @@ int cmd_replay(int argc, char **argv)
 	}
 	rc = mbec_check_summary(engine)->anomalies_total ? EXIT_ANOMALY : EXIT_FINE;
 	if (trace_source_problem(src)[0]) {
-		fprintf(stderr, "%s replay: %s: %s%s\n", prog_name, path, trace_source_problem(src),
-			trace_source_damaged(src) ? "" : " (warning)");
-		if (trace_source_damaged(src))
+		/* Outputs of a damaged input are not left, so never taken for good. */
+		fprintf(stderr, "%s replay: %s: %s%s%s%s%s%s\n", prog_name, path,
+			trace_source_problem(src), trace_source_damaged(src) ? "" : " (warning)",
+			trace_source_damaged(src) && (wpath || export) ? "; not written: " : "",
+			trace_source_damaged(src) && wpath ? wpath : "",
+			trace_source_damaged(src) && wpath && export ? ", " : "",
+			trace_source_damaged(src) && export ? export : "");
+		if (trace_source_damaged(src)) {
 			rc = EXIT_USAGE;
-	}
-	if (xf && fclose(xf)) {
-		xf = NULL;
-		rc = cli_usage_error("replay", "cannot write %s: %s", export, strerror(errno));
+			goto out;
+		}
 	}
 	xf = NULL;
+	if (export && cli_outfile_commit(&xo, err, sizeof(err)))
+		rc = cli_usage_error("replay", "%s", err);
+	if (wpath && cli_outfile_commit(&wo, err, sizeof(err)))
+		rc = cli_usage_error("replay", "%s", err);
 out:
 	if (wr)
 		mbec_rec_writer_abort(wr);
-	if (wfd >= 0)
-		close(wfd);
-	if (xf)
-		fclose(xf);
+	cli_outfile_discard(&wo);
+	cli_outfile_discard(&xo);
 	if (printer)
 		event_printer_free(&pr);
 	mbec_check_free(engine);

@@ -250,6 +250,8 @@ static int run_open(struct watch_run *run, const struct mbec_check_opts *copts, 
 	run->sinks.out_json = json;
 	snprintf(run->sinks.json_path, sizeof(run->sinks.json_path), "%s", run->cfg.json_path);
 	run->sinks.syslog = run->cfg.syslog;
+	/* Live, a failed write is said when it happens; replay says it at the end. */
+	run->sinks.say_at_once = !strcmp(run->pi.mode, "live");
 	run->pi.start_time = cli_clock_ns(CLOCK_REALTIME) / 1e9;
 	run->alerts = alert_engine_new(&run->cfg.rules, on_alert, run);
 	run->check = mbec_check_new(copts);
@@ -266,12 +268,16 @@ static int run_open(struct watch_run *run, const struct mbec_check_opts *copts, 
 	return 0;
 }
 
-static void run_close(struct watch_run *run)
+/* 0, or -1 with one line in err when alert lines could not be written. */
+static int run_close(struct watch_run *run, char *err, size_t errlen)
 {
+	int ret;
+
 	alert_http_stop(run->http);
-	alert_sinks_close(&run->sinks);
+	ret = alert_sinks_close(&run->sinks, err, errlen);
 	mbec_check_free(run->check);
 	alert_engine_free(run->alerts);
+	return ret;
 }
 
 static uint64_t fired_total(const struct watch_run *run)
@@ -314,7 +320,7 @@ static int watch_replay(struct watch_run *run, const char *path, const char *con
 	run->pi.source = path;
 	run->pi.config = config ? config : "";
 	if (run_open(run, &copts, json, quiet, err, sizeof(err))) {
-		run_close(run);
+		run_close(run, NULL, 0);
 		trace_source_free(src);
 		return cli_usage_error("watch", "%s", err);
 	}
@@ -323,7 +329,7 @@ static int watch_replay(struct watch_run *run, const char *path, const char *con
 	mbec_check_finish(run->check);
 	alert_finish(run->alerts);
 	if (publish(run, true, err, sizeof(err))) {
-		run_close(run);
+		run_close(run, NULL, 0);
 		trace_source_free(src);
 		return cli_usage_error("watch", "%s", err);
 	}
@@ -335,7 +341,8 @@ static int watch_replay(struct watch_run *run, const char *path, const char *con
 		if (trace_source_damaged(src))
 			rc = EXIT_USAGE;
 	}
-	run_close(run);
+	if (run_close(run, err, sizeof(err)))
+		rc = cli_usage_error("watch", "%s", err);
 	trace_source_free(src);
 	return rc;
 }
@@ -634,11 +641,12 @@ fail:
 		if (child.pid > 0)
 			workload_kill(&child);
 		mbec_live_close(live);
-		run_close(&run);
+		run_close(&run, NULL, 0);
 		mbec_vmm_mem_close(&mem);
 		return cli_usage_error("watch", "%s", err);
 	}
-	run_close(&run);
+	if (run_close(&run, err, sizeof(err)))
+		rc = cli_usage_error("watch", "%s", err);
 	mbec_vmm_mem_close(&mem);
 	return rc;
 }

@@ -3,6 +3,7 @@
  * mbecscope: one binary, bpftool-style subcommands.  Started as `mbectop`
  * it behaves as `mbecscope top`.
  */
+#include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,6 +75,20 @@ static const struct cli_cmd *find_command(const char *name)
 	return NULL;
 }
 
+/*
+ * Output that never reached standard output (a full disk, /dev/full) is an
+ * error: one line and exit 2, never the command's own status.
+ */
+static int stdout_written(int rc)
+{
+	errno = 0;
+	if (!fflush(stdout) && !ferror(stdout))
+		return rc;
+	fprintf(stderr, "%s: cannot write the output: %s\n", prog_name,
+		strerror(errno ? errno : EIO));
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_cmd *cmd;
@@ -103,5 +118,5 @@ int main(int argc, char **argv)
 	if (!cmd)
 		return cli_usage_error(NULL, "unknown command '%s'; try '%s --help'",
 				       argv[1], prog_name);
-	return cmd->fn(argc - 1, argv + 1);
+	return stdout_written(cmd->fn(argc - 1, argv + 1));
 }

@@ -371,6 +371,29 @@ int mbec_arch_walk(const struct mbec_mode *mode, const uint64_t *entries, int n,
 	}
 }
 
+int mbec_arch_walk_length(const struct mbec_mode *mode, const uint64_t *entries, int n)
+{
+	/* A plain supervisor read is valid in every mode. */
+	struct mbec_access acc = { .op = MBEC_OP_READ };
+	struct mbec_outcome out;
+	uint64_t walk[5] = { 0 };
+	int err;
+
+	if (!mode || !entries || n < 1 || mode->levels < 2 || mode->levels > 5 ||
+	    n > mode->levels)
+		return -EINVAL;
+	/*
+	 * Walk the entries followed by not-present ones (0 is not present in
+	 * every format): the walk ends where the entries end it, or at the
+	 * first padding entry when it would go on.
+	 */
+	memcpy(walk, entries, n * sizeof(*entries));
+	err = mbec_arch_walk(mode, walk, mode->levels, &acc, &out);
+	if (err)
+		return err;
+	return out.used;
+}
+
 /* ---- the table for KVM's permission bitmask ------------------------------ */
 
 /* ACC bits of the 4-bit (mbec) layout, as the table speaks them. */

@@ -707,12 +707,13 @@ static int next_chunk(struct mbec_rec_reader *r)
 					    (unsigned long long)r->chunk_off, strerror(r->in->err));
 			r->done = true;
 			if (!r->trailer.present && r->seq)
-				snprintf(r->err, sizeof(r->err), "recording cut short: no end chunk "
-					 "after chunk %u (offset %llu); replayed every complete chunk",
+				snprintf(r->err, sizeof(r->err), "recording cut short (truncated): no "
+					 "end chunk after chunk %u (offset %llu); replayed every "
+					 "complete chunk",
 					 r->seq - 1, (unsigned long long)r->chunk_off);
 			else if (!r->trailer.present)
-				snprintf(r->err, sizeof(r->err), "recording cut short: nothing after "
-					 "its header (offset %llu)", (unsigned long long)r->chunk_off);
+				snprintf(r->err, sizeof(r->err), "recording cut short (truncated): "
+					 "nothing after its header (offset %llu)", (unsigned long long)r->chunk_off);
 			return 0;
 		}
 		if (r->trailer.present)

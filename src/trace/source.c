@@ -280,7 +280,11 @@ int trace_source_next(struct trace_source *s, const struct mbec_event_hdr **rec)
 		r = mbec_rec_next(s->rr, rec);
 		if (r <= 0) {
 			snprintf(s->problem, sizeof(s->problem), "%s", mbec_rec_error(s->rr));
-			s->damaged = r < 0;
+			/*
+			 * A recording without its end chunk was cut short, at
+			 * a chunk boundary or not: damaged either way.
+			 */
+			s->damaged = r < 0 || !mbec_rec_trailer(s->rr)->present;
 		}
 		return r;
 	}

@@ -71,6 +71,28 @@ expect_json "EPT with MBEC: SPTE bits for r-u- are R|XU" \
 expect_json "EPT: W without R is a misconfiguration" \
 	'd["fault"] and d["misconfig"] and d["result"] == "ept-misconfig"' \
 	model --mmu ept --walk $EPT3,0x402 --access read --mode user
+# A misconfigured entry ends the walk at any level, with or without entries after it.
+expect_json "EPT: a W-only PML4E alone is a misconfiguration at level 4" \
+	'd["result"] == "ept-misconfig" and d["misconfig"] and d["level"] == 4 and d["agree"]' \
+	model --mmu ept --walk 0x2 --access read --mode user
+expect_json "EPT: an X-only PDPTE without execonly is a misconfiguration at level 3" \
+	'd["result"] == "ept-misconfig" and d["level"] == 3 and d["agree"]' \
+	model --mmu ept --walk 0x7,0x4 --access fetch --mode supervisor
+expect_usage "EPT: with execonly the X-only PDPTE is a table, the walk goes on" \
+	"--walk ends at level 3 but the walk goes on" \
+	model --mmu ept --execonly --walk 0x7,0x4 --access fetch --mode supervisor
+expect_usage "EPT: entries after a misconfigured PML4E" \
+	"--walk entry 2 follows the end of the walk \(it stops at level 4\)" \
+	model --mmu ept --walk 0x2,0x7,0x7,0x7 --access read --mode user
+expect_text "EPT: the text says where a misconfigured table entry ends the walk, no SPTE" \
+	"^acc: none: the walk ends at level 3 on a misconfigured entry" \
+	model --mmu ept --walk 0x7,0x4 --access fetch --mode supervisor
+expect_json "legacy: NX without EFER.NXE in a PML4E: RSVD at level 4, both layers agree" \
+	'd["fault"] and d["misconfig"] and d["error_code"] == "0xd" and d["level"] == 4 and d["agree"]' \
+	model --mmu legacy --walk 0x8000000000000007 --access read --mode user
+expect_json "NPT: NX without EFER.NXE in a PML4E: RSV, both layers agree" \
+	'd["misconfig"] and d["agree"]' \
+	model --mmu npt --walk 0x8000000000000007 --access read --mode user
 expect_json "EPT: not-present leaf (user address)" 'd["fault"] and d["exit_qual"] == "0x381"' \
 	model --mmu ept --walk $EPT3,0x0 --access read --mode user
 

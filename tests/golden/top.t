@@ -9,7 +9,9 @@ TOP="$(dirname "$MBECSCOPE")/mbectop"
 fx=tests/golden/fixtures
 n=0 failed=0
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# tmux's socket is in $tmp (kill-server leaves a -L socket in /tmp/tmux-UID).
+sock="$tmp/tmux.sock"
+trap 'tmux -S "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
 
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
@@ -105,13 +107,14 @@ fi
 # The full-screen view driven by a recording: it plays, stops at the end
 # and says so, and q leaves.
 if command -v tmux >/dev/null; then
-	sock="mbectop-golden-$$"
-	tmux -L "$sock" new-session -d -x 180 -y 40 -s top \
-		"$TOP --replay $fx/top-workload.mbr --speed 2 -d 0.1; echo \"rc=\$?\"; sleep 30"
-	for i in $(seq 1 40); do
-		sleep 0.25
-		tmux -L "$sock" capture-pane -p -t top >"$tmp/pane"
+	tmux -S "$sock" new-session -d -x 180 -y 40 -s top \
+		"$TOP --replay $fx/top-workload.mbr --speed 2 -d 0.1; echo \"rc=\$?\"; read -r _"
+	# Poll for what is wanted, up to a deadline that load cannot reach.
+	end=$((SECONDS + 60))
+	while [ $SECONDS -lt $end ]; do
+		tmux -S "$sock" capture-pane -p -t top >"$tmp/pane"
 		grep -q "^end of the recording" "$tmp/pane" && break
+		sleep 0.1
 	done
 	if grep -q "^end of the recording" "$tmp/pane" && grep -qE "^[-+ ] +[0-9]+ workload " "$tmp/pane"
 	then
@@ -119,15 +122,16 @@ if command -v tmux >/dev/null; then
 	else
 		nok "tmux: the replay plays to its end and shows the workload" "$(head -12 "$tmp/pane")"
 	fi
-	tmux -L "$sock" send-keys -t top q
-	for i in $(seq 1 20); do
-		sleep 0.25
-		tmux -L "$sock" capture-pane -p -t top >"$tmp/pane"
+	tmux -S "$sock" send-keys -t top q
+	end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
+		tmux -S "$sock" capture-pane -p -t top >"$tmp/pane"
 		grep -q "^rc=" "$tmp/pane" && break
+		sleep 0.1
 	done
 	grep -q "^rc=0$" "$tmp/pane" && ok "tmux: q leaves the replay, exit 0" ||
 		nok "tmux: q leaves the replay, exit 0" "$(grep '^rc=' "$tmp/pane")"
-	tmux -L "$sock" kill-server 2>/dev/null
+	tmux -S "$sock" kill-server 2>/dev/null
 else
 	n=$((n + 1)); echo "ok $n - tmux replay # SKIP tmux is not installed"
 	n=$((n + 1)); echo "ok $n - tmux q # SKIP tmux is not installed"

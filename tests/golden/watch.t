@@ -17,7 +17,8 @@ fx=tests/golden/fixtures
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+failed=0	# every .t exits non-zero when one of its tests failed
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi; }
 lines() { wc -l <"$1" | tr -d ' '; }
 
 # alerts FILE: "rule/detail/gfn ..." of the alert lines, sorted; "none" when none
@@ -175,3 +176,4 @@ ok $([ $? -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && [ ! -s "$tmp/out" ]; echo 
 	"an --output that cannot be opened: exit 2 before any alert"
 
 echo "1..$n"
+[ "$failed" -eq 0 ]

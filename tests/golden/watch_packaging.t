@@ -9,7 +9,8 @@ conf=packaging/watch.conf.example
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+failed=0	# every .t exits non-zero when one of its tests failed
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 "$M" watch --config "$conf" --check-config >"$tmp/out" 2>"$tmp/err"
@@ -48,3 +49,4 @@ else
 	skip "systemd-analyze verify" "systemd-analyze is not installed"
 fi
 echo "1..$n"
+[ "$failed" -eq 0 ]

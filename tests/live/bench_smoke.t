@@ -10,7 +10,8 @@ PY=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+failed=0	# every .t exits non-zero when one of its tests failed
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi; }
 
 [ -x "$PY" ] || { echo "1..0 # SKIP no /usr/bin/python3 (tools/deps.sh bench)"; exit 0; }
 [ -x "$B" ] || { echo "1..0 # SKIP no $B (run make)"; exit 0; }
@@ -50,7 +51,7 @@ ok $? "paired comparison: check's lead per repetition, its median and the sign t
 if [ "$(id -u)" != 0 ]; then
 	echo "ok 4 - the rest # SKIP not root: the benchmarks need BPF, tracefs and /dev/kvm"
 	echo "1..4"
-	exit 0
+	exit $((failed > 0))
 fi
 
 setpriv --reuid 65534 --regid 65534 --clear-groups $PY bench/bench.py --quick \
@@ -66,7 +67,7 @@ ok $([ $rc -eq 2 ] && grep -q "run: make" "$tmp/err"; echo $?) "no binary: exit 
 if [ ! -r /dev/kvm ]; then
 	echo "ok 6 - quick run # SKIP no /dev/kvm"
 	echo "1..6"
-	exit 0
+	exit $((failed > 0))
 fi
 
 stats_before=$(cat /proc/sys/kernel/bpf_stats_enabled)
@@ -110,3 +111,4 @@ ok $([ -n "$inst" ] && [ ! -e "/sys/kernel/tracing/instances/$inst" ]; echo $?) 
 ok $([ "$(cat /proc/sys/kernel/bpf_stats_enabled)" = "$stats_before" ]; echo $?) \
 	"kernel.bpf_stats_enabled is as it was"
 echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -14,7 +14,8 @@ cleanup() {
 }
 trap cleanup EXIT
 n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+failed=0	# every .t exits non-zero when one of its tests failed
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 lines() { wc -l <"$1" | tr -d ' '; }
 # jnum KEY FILE: the first number after "KEY": in a JSON document
@@ -58,7 +59,7 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/kvm ] || [ ! -r /sys/kernel/btf/vmlinux ];
 		skip "$t" "$why"
 	done
 	echo "1..$n"
-	exit 0
+	exit $((failed > 0))
 fi
 
 # ---- the workload, checked ---------------------------------------------------
@@ -119,11 +120,15 @@ ok $([ $rc -eq 0 ] && grep -q '"how":"raw_tp"' "$tmp/raw" && ! grep -q '"how":"t
 	"raw_tp programs (the fallback) check the workload the same (rc=$rc)"
 
 # ---- another VMM's VM, by pid: guest entries read from its memory -----------
-"$M" workload --duration 3 >/dev/null 2>&1 &
+# The workload runs rounds until stopped; check starts once its vCPU exists
+# (a deadline, not a fixed sleep: under load it takes longer).
+"$M" workload --duration 60 >/dev/null 2>&1 &
 wl=$!
-sleep 0.3
+end=$((SECONDS + 60))
+until ls -l /proc/$wl/fd 2>/dev/null | grep -q kvm-vcpu || [ $SECONDS -ge $end ]; do sleep 0.1; done
 "$M" check --pid $wl --duration 2 --json >"$tmp/bypid" 2>"$tmp/err"
 rc=$?
+kill $wl 2>/dev/null
 wait $wl
 ok $([ $rc -eq 0 ] && grep -q '"anomalies":{"total":0' "$tmp/bypid" &&
 	[ "$(jnum total "$tmp/bypid")" -gt 0 ]; echo $?) \
@@ -134,8 +139,8 @@ ok $? "prefetched SPTEs checked against guest entries read from /proc/PID/mem"
 # ---- SIGINT / SIGTERM: detach, print the summary, exit 0 ---------------------
 # waitprogs PID: the BPF program ids PID holds (once it holds at least 5)
 waitprogs() {
-	local ids=
-	for _ in $(seq 1 100); do
+	local ids= end=$((SECONDS + 60))
+	while [ $SECONDS -lt $end ]; do
 		ids=$(cat /proc/$1/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
 		[ "$(echo "$ids" | grep -c .)" -ge 5 ] && break
 		sleep 0.1
@@ -144,8 +149,8 @@ waitprogs() {
 }
 # gone IDS...: none of these programs is loaded any more (waits a little)
 gone() {
-	local left
-	for _ in $(seq 1 50); do
+	local left end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
 		left=
 		for i in "$@"; do
 			bpftool prog show id "$i" >/dev/null 2>&1 && left="$left $i"
@@ -173,7 +178,8 @@ done
 "$M" check --duration 60 >/dev/null 2>&1 &
 bg=$!
 ids=
-for _ in $(seq 1 100); do
+end=$((SECONDS + 60))
+while [ $SECONDS -lt $end ]; do
 	ids=$(cat /proc/$bg/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
 	[ "$(echo "$ids" | grep -c .)" -ge 5 ] && break
 	sleep 0.1
@@ -186,7 +192,8 @@ kill -9 $bg
 wait $bg 2>/dev/null
 bg=
 left=
-for _ in $(seq 1 50); do
+end=$((SECONDS + 30))
+while [ $SECONDS -lt $end ]; do
 	left=
 	for i in $ids; do
 		bpftool prog show id "$i" >/dev/null 2>&1 && left="$left $i"
@@ -197,3 +204,4 @@ done
 ok $([ -z "$left" ]; echo $?) "after kill -9 none of its programs stays loaded${left:+ (left:$left)}"
 
 echo "1..$n"
+[ "$failed" -eq 0 ]

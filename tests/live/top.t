@@ -8,18 +8,31 @@ set -u
 M=${MBECSCOPE:-build/asan/mbecscope}
 TOP="$(dirname "$M")/mbectop"
 tmp=$(mktemp -d)
-sock="mbectop-test-$$"
+# tmux's socket lives in $tmp, so nothing is left behind whatever happens
+# (kill-server leaves a -L socket in /tmp/tmux-UID).
+sock="$tmp/tmux.sock"
 bg=
 cleanup() {
 	[ -n "$bg" ] && kill -9 "$bg" 2>/dev/null
-	tmux -L "$sock" kill-server 2>/dev/null
+	tmux -S "$sock" kill-server 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+failed=0	# every .t exits non-zero when one of its tests failed
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 lines() { wc -l <"$1" | tr -d ' '; }
+# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds or the
+# deadline passes (status 1).  Never a fixed sleep: under load things take
+# longer, and a test must wait for what it needs, not guess a time.
+wait_until() {
+	local end=$((SECONDS + $1)); shift
+	until "$@"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
+}
 show() { sed 's/^/# /' "$1" | head -${2:-40}; }
 
 # usage_error NAME ARGS...: exit 2, exactly one line on stderr, nothing on stdout
@@ -73,16 +86,29 @@ live_tests="batch text batch-counts batch-json bpf-stats lost-events no-VMs come
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/kvm ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
 	for t in $live_tests; do skip "$t" "needs root, /dev/kvm and BTF"; done
 	echo "1..$n"
-	exit 0
+	exit $((failed > 0))
 fi
 
 # ---- batch mode over the built-in workload ---------------------------------------
-timeout 60 "$TOP" -b -n 3 -d 0.5 --workload --vcpus >"$tmp/out" 2>"$tmp/err"
+# Each run goes on until the frame the test needs is out (a deadline that
+# load does not reach), then stops on SIGINT: under load the guest may take
+# seconds to start faulting, so a fixed number of frames proves nothing.
+# row_rates FILE: the last frame whose workload row has vCPUs, faults/s and
+# SPTEs/s all non-zero, into $tmp/last.
+row_rates() {
+	awk 'BEGIN { RS = "" } { if (match($0, /\n +[0-9]+ workload +[1-9][0-9]* +[1-9][0-9]* +[1-9]/)) last = $0 }
+		END { if (last == "") exit 1; print last }' "$1" >"$tmp/last"
+}
+"$TOP" -b -n 400 -d 0.5 --workload --vcpus >"$tmp/out" 2>"$tmp/err" &
+bg=$!
+wait_until 60 row_rates "$tmp/out"
+kill -INT $bg 2>/dev/null
+wait $bg
 rc=$?
+bg=
 ok $([ $rc -eq 0 ] && [ ! -s "$tmp/err" ]; echo $?) "batch --workload: exit 0 (rc=$rc)"
 [ $rc -eq 0 ] || { show "$tmp/err"; show "$tmp/out"; }
-# The last frame: its header and the workload's row.
-awk 'BEGIN { RS = ""} { last = $0 } END { print last }' "$tmp/out" >"$tmp/last"
+row_rates "$tmp/out" || awk 'BEGIN { RS = ""} { last = $0 } END { print last }' "$tmp/out" >"$tmp/last"
 grep -q "^mbectop .*KVM: " "$tmp/last" && grep -q "^events .*/s  faults .*SPTE installs" \
 	"$tmp/last" && grep -q "^tool cost: " "$tmp/last" && grep -q " PID NAME " "$tmp/last"
 ok $? "batch: a frame has the header (KVM flavour, rates, cost) and the column heads"
@@ -93,18 +119,42 @@ ok $([ -n "$row" ] && [ "${3:-0}" -ge 1 ] && [ "${4:-0}" -gt 0 ] && [ "${5:-0}" 
 	"batch: the workload's row has vCPUs, faults/s and SPTEs/s ($row)"
 [ -n "$row" ] || show "$tmp/last"
 
-timeout 60 "$TOP" -b -n 2 -d 0.5 --workload --json >"$tmp/json" 2>"$tmp/err"
+"$TOP" -b -n 400 -d 0.5 --workload --json >"$tmp/json" 2>"$tmp/err" &
+bg=$!
+# json_rate: a frame after the first shows the workload's SPTE rate.
+json_rate() {
+	python3 -c '
+import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    try:
+        f = json.loads(l)
+    except ValueError:
+        continue
+    n += 1
+    if n >= 2 and any(v["name"] == "workload" and v["per_second"]["sptes"] > 0 for v in f["vms"]):
+        sys.exit(0)
+sys.exit(1)' "$tmp/json" 2>/dev/null
+}
+wait_until 60 json_rate
+kill -INT $bg 2>/dev/null
+wait $bg
 rc=$?
+bg=
 python3 - "$tmp/json" <<'EOF' >"$tmp/pyout" 2>&1
 import json, sys
 frames = [json.loads(l) for l in open(sys.argv[1])]
-assert len(frames) == 2, "want 2 frames, got %d" % len(frames)
-last = frames[-1]
+assert len(frames) >= 2, "want 2 frames or more, got %d" % len(frames)
+rated = [f for f in frames[1:] for v in f["vms"]
+         if v["name"] == "workload" and v["per_second"]["sptes"] > 0]
+assert rated, "no frame with the workload's SPTE rate"
+last = rated[-1]
 vm = [v for v in last["vms"] if v["name"] == "workload"][0]
 assert vm["totals"]["sptes"] > 0 and vm["per_second"]["sptes"] > 0, vm
 assert vm["totals"]["faults"] > 0, vm
 assert last["kvm"]["layout"] in ("classic", "mbec"), last["kvm"]
-assert last["totals"]["events"] > 0 and 400 <= last["interval_ms"] <= 700, last
+# -d 0.5: a frame's interval is half a second, late by at most what load adds.
+assert last["totals"]["events"] > 0 and 400 <= last["interval_ms"] <= 1000, last
 assert len(vm["vcpus"]) >= 1
 EOF
 ok $([ $rc -eq 0 ] && [ ! -s "$tmp/pyout" ]; echo $?) "batch --json: one document per frame with the workload's counts"
@@ -143,20 +193,30 @@ EOF
 ok $([ $rc -eq 0 ] && grep -q "^lost" "$tmp/pyout"; echo $?) \
 	"events lost: the VM's counts still match the kernel's ($(tail -1 "$tmp/pyout"))"
 
-# A pid that runs no VM: the view says so plainly.
-sleep 30 &
+# A pid that runs no VM (a process that only waits to be killed): the view
+# says so plainly.
+sleep 600 &
 bg=$!
 timeout 30 "$TOP" -b -n 1 -d 0.3 --pid $bg >"$tmp/out" 2>"$tmp/err"
 ok $([ $? -eq 0 ] && grep -q "No VMs" "$tmp/out"; echo $?) "no VMs: said plainly"
 kill $bg 2>/dev/null; wait $bg 2>/dev/null; bg=
 
 # A VM that comes and goes while mbectop watches every VM.
-timeout 60 "$TOP" -b -n 14 -d 0.5 >"$tmp/out" 2>"$tmp/err" &
+# mbectop runs until told to stop (SIGINT), once a frame after the one
+# that says "(exited)" is out, or after its deadline.
+"$TOP" -b -n 400 -d 0.5 >"$tmp/out" 2>"$tmp/err" &
 bg=$!
-sleep 1
+wait_until 30 grep -q "^mbectop " "$tmp/out"
 "$M" workload --duration 2 >/dev/null 2>&1 &
 wpid=$!
 wait $wpid
+# A frame that shows it exited, and one more frame after it.
+gone_then_frame() {
+	awk -v p=$wpid 'BEGIN { RS = "" } { f++; if ($0 ~ "\n +" p " \\(exited\\)") gone = f }
+		END { exit !(gone > 0 && f > gone + 1) }' "$tmp/out"
+}
+wait_until 60 gone_then_frame
+kill -INT $bg 2>/dev/null
 wait $bg
 rc=$?
 bg=
@@ -169,50 +229,51 @@ ok $([ $rc -eq 0 ] && [ $came_went -eq 0 ]; echo $?) \
 [ $came_went = 0 ] || show "$tmp/out" 60
 
 # ---- the full-screen view under tmux ------------------------------------------------
-tmux -L "$sock" new-session -d -x 200 -y 50 -s top \
-	"echo BEFORE-TOP; $TOP --workload -d 0.5; echo \"rc=\$?\"; stty -a | grep -o -- '-*icanon'; sleep 60"
-cap() { tmux -L "$sock" capture-pane -p -t top >"$tmp/pane"; }
-key() { tmux -L "$sock" send-keys -t top "$@"; sleep 0.7; cap; }
-found=1
-for i in $(seq 1 40); do
-	sleep 0.5
+# The shell stays (reading stdin) after mbectop, so the pane can be read.
+tmux -S "$sock" new-session -d -x 200 -y 50 -s top \
+	"echo BEFORE-TOP; $TOP --workload -d 0.5; echo \"rc=\$?\"; stty -a | grep -o -- '-*icanon'; read -r _"
+cap() { tmux -S "$sock" capture-pane -p -t top >"$tmp/pane"; }
+# pane_has [-v] ERE...: the pane (captured now) matches every ERE (with -v: none)
+pane_has() {
+	local neg=0 re
+	[ "$1" = -v ] && { neg=1; shift; }
 	cap
-	if grep -qE "^[-+ ] +[0-9]+ workload +[0-9]+ +[1-9]" "$tmp/pane"; then found=0; break; fi
-done
+	for re in "$@"; do
+		if grep -qE -- "$re" "$tmp/pane"; then [ $neg = 1 ] && return 1
+		else [ $neg = 0 ] && return 1; fi
+	done
+	return 0
+}
+# key KEY ERE...: send KEY, then wait (deadline 20 s) until the pane shows every ERE
+key() { local k=$1; shift; tmux -S "$sock" send-keys -t top "$k"; wait_until 20 pane_has "$@"; }
+wait_until 60 pane_has "^[-+ ] +[0-9]+ workload +[0-9]+ +[1-9]"
+found=$?
 grep -q "^mbectop .*KVM: " "$tmp/pane" && grep -q "^events .*faults" "$tmp/pane"
 ok $? "tmux: the header (KVM flavour, events/s, faults/s)"
 ok $found "tmux: the workload's row with non-zero counts"
 [ $found = 0 ] || show "$tmp/pane"
-key x
-grep -qE "^ +(vcpu|thread) [0-9]+" "$tmp/pane"
+key x "^ +(vcpu|thread) [0-9]+"
 ok $? "tmux: x expands the VM into its vCPUs"
-key h
-grep -q "this help" "$tmp/pane" && ! grep -q "^mbectop " "$tmp/pane"
+key h "this help" && wait_until 5 pane_has -v "^mbectop "
 ok $? "tmux: h shows the help"
-key Space
-key f
-tmux -L "$sock" send-keys -t top "no-such-vm" Enter
-sleep 0.7
-cap
-grep -q "No VM matches the filter 'no-such-vm'" "$tmp/pane"
+key Space "^mbectop "
+key f "^filter \(pid or name"
+tmux -S "$sock" send-keys -t top "no-such-vm" Enter
+wait_until 20 pane_has "No VM matches the filter 'no-such-vm'"
 ok $? "tmux: f filters by VM name"
-tmux -L "$sock" resize-window -t top -x 90 -y 20
-sleep 1
-cap
-awk 'length > 90 { bad = 1 } END { exit bad }' "$tmp/pane" && grep -q "^mbectop " "$tmp/pane" &&
-	grep -q "q quit" "$tmp/pane"
+tmux -S "$sock" resize-window -t top -x 90 -y 20
+narrow() { cap; awk 'length > 90 { bad = 1 } END { exit bad }' "$tmp/pane" &&
+	grep -q "^mbectop " "$tmp/pane" && grep -q "q quit" "$tmp/pane"; }
+wait_until 20 narrow
 ok $? "tmux: a resize redraws the view within the new size"
-key q
-for i in $(seq 1 20); do
-	grep -q "^rc=" "$tmp/pane" && break
-	sleep 0.5
-	cap
-done
+key q "^rc="
 grep -q "^rc=0$" "$tmp/pane"
 ok $? "tmux: q exits 0 ($(grep '^rc=' "$tmp/pane"))"
+wait_until 20 pane_has "^-?icanon$"
 grep -q "BEFORE-TOP" "$tmp/pane" && ! grep -q "^mbectop " "$tmp/pane" &&
 	grep -qx "icanon" "$tmp/pane"
 restored=$?
 ok $restored "tmux: the terminal is restored (screen and line discipline)"
 [ $restored = 0 ] || show "$tmp/pane"
 echo "1..$n"
+[ "$failed" -eq 0 ]

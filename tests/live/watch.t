@@ -17,13 +17,15 @@ cleanup() {
 }
 trap cleanup EXIT
 n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+failed=0	# every .t exits non-zero when one of its tests failed
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 lines() { wc -l <"$1" | tr -d ' '; }
 # count RULE TYPE FILE: JSON lines of that type and rule
 count() { grep -c "^{\"type\":\"$2\",\"rule\":\"$1\"" "$3"; }
 # wait_for CMD...: up to 20 s
-wait_for() { for _ in $(seq 1 200); do "$@" && return 0; sleep 0.1; done; return 1; }
+# wait_for CMD...: until CMD succeeds, polled every 0.1 s, deadline 60 s
+wait_for() { local end=$((SECONDS + 60)); until "$@"; do [ $SECONDS -ge $end ] && return 1; sleep 0.1; done; }
 # A free TCP port on 127.0.0.1.
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -41,6 +43,12 @@ rc=$?
 ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "bad.conf:4: window" "$tmp/err" &&
 	[ ! -s "$tmp/out" ]; echo $?) "a bad configuration file: exit 2, file:line in one line"
 sed 's/^/# /' "$tmp/err"
+# NUL bytes: never read as the end of the file ("fault-rate = 5\0junk" is not 5).
+printf 'max-alerts = 3\nfault-rate = 5\0junk\n' >"$tmp/nul.conf"
+"$M" watch --config "$tmp/nul.conf" --check-config >"$tmp/out" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && grep -q "nul.conf:2: a NUL byte" "$tmp/err" &&
+	[ ! -s "$tmp/out" ]; echo $?) "a NUL byte in the configuration file: exit 2, file:line (rc=$rc)"
 "$M" watch --config "$tmp/nonexistent.conf" >/dev/null 2>"$tmp/err"
 ok $([ $? -eq 2 ] && grep -q "cannot open" "$tmp/err"; echo $?) "a missing configuration file: exit 2"
 
@@ -76,7 +84,7 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/kvm ] || [ ! -r /sys/kernel/btf/vmlinux ];
 		skip "$t" "$why"
 	done
 	echo "1..$n"
-	exit 0
+	exit $((failed > 0))
 fi
 
 # ---- the storm workload: fault-storm fires once, then is summarized ----------
@@ -207,3 +215,4 @@ wait $bg
 bg=
 
 echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -7,7 +7,8 @@ M=${MBECSCOPE:-build/asan/mbecscope}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+failed=0	# every .t exits non-zero when one of its tests failed
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi; }
 check() { local d=$1; shift; "$@"; ok $? "$d"; }
 
 # Usage errors need no KVM: exit 2, exactly one line on stderr, nothing on stdout.
@@ -32,12 +33,12 @@ check "--help exits 0 and names the patterns" grep -q "pattern matrix|storm" "$t
 if [ "$(id -u)" != 0 ]; then
 	for i in $(seq 13); do echo "ok $((n + i)) # SKIP not root"; done
 	echo "1..$((n + 13))"
-	exit 0
+	exit $((failed > 0))
 fi
 if [ ! -c /dev/kvm ]; then
 	for i in $(seq 13); do echo "ok $((n + i)) # SKIP no /dev/kvm"; done
 	echo "1..$((n + 13))"
-	exit 0
+	exit $((failed > 0))
 fi
 
 # Unprivileged: no access to /dev/kvm (mode 0600 root here) -> exit 2, one line.
@@ -162,3 +163,4 @@ assert k == -1 or k >= d["faults"], (k, d["faults"])
 ok $? "storm, 2 vCPUs --json: faults/s > 0, KVM pf_fixed covers the counted faults (rc=$rc)"
 
 echo "1..$n"
+[ "$failed" -eq 0 ]

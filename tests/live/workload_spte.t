@@ -33,12 +33,13 @@ rc=$?
 echo 0 >"$inst/tracing_on"
 cat "$inst/trace" >"$tmp/trace"
 n=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+failed=0	# every .t exits non-zero when one of its tests failed
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi; }
 ok $([ $rc -eq 0 ]; echo $?) "the matrix ran under tracing (rc=$rc)"
 if ! grep -q kvm_mmu_pagetable_walk "$tmp/trace"; then
 	echo "ok 2 # SKIP no guest walks traced: not a shadow-paging KVM"
 	echo "1..2"
-	exit 0
+	exit $((failed > 0))
 fi
 python3 - "$tmp/json" "$tmp/trace" <<'PY'
 import json, re, sys
@@ -62,9 +63,11 @@ for line in open(sys.argv[2]):
             user.add(gfn)
     prev[tid] = (name, gfn)
 n = 1
+bad = 0
 def ok(cond, what):
-    global n
+    global n, bad
     n += 1
+    bad += not cond
     print(('ok' if cond else 'not ok'), n, '-', what)
 def gfns(p):
     g = int(p['gpa'], 16) >> 12
@@ -82,4 +85,7 @@ ok(not got, 'U=0 pages with A=0 or 2M size got no SPTE at all (%d pages, mapped 
 pf = [p for p in u0 if p not in never and any(g in pref for g in gfns(p))]
 print('# U=0 4K A=1 pages mapped by prefetch: %d of %d' % (len(pf), len(u0) - len(never)))
 print('1..%d' % n)
+sys.exit(1 if bad else 0)
 PY
+py=$?
+[ "$failed" -eq 0 ] && [ $py -eq 0 ]

@@ -5,7 +5,10 @@
  * the settings untouched, the printed settings parse back to the same
  * settings; label escaping of the Prometheus writer.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alert/alert.h"
 #include "alert/sinks.h"
@@ -23,6 +26,45 @@ static void expect_error(const char *text, const char *want)
 	r = watch_config_parse(&c, text, "w.conf", err, sizeof(err));
 	ok(r == -1 && strstr(err, want) && !memcmp(&c, &before, sizeof(c)),
 	   "error '%s' (got '%s')", want, err);
+}
+
+/* Load @len bytes of @text from a file: 0, or -1 with @err. */
+static int load_bytes(const char *text, size_t len, struct watch_config *c, char *err,
+		      size_t errlen)
+{
+	char path[] = "/tmp/mbecscope-conf-XXXXXX";
+	int fd = mkstemp(path), r;
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+		snprintf(err, errlen, "cannot write %s", path);
+		return -2;
+	}
+	close(fd);
+	r = watch_config_load(c, path, err, errlen);
+	unlink(path);
+	return r;
+}
+
+/* NUL bytes: the whole file is read, never only up to the first NUL. */
+static void nul_cases(void)
+{
+	static const char value_then_junk[] = "max-alerts = 3\nfault-rate = 5\0junk\n";
+	static const char nul_line[] = "fault-rate = 5\n\n\0\0\0garbage\n";
+	struct watch_config c;
+	char err[400] = "";
+	int r;
+
+	watch_config_init(&c);
+	c.rules.fault_rate = 1234;
+	r = load_bytes(value_then_junk, sizeof(value_then_junk) - 1, &c, err, sizeof(err));
+	ok(r == -1 && strstr(err, ":2: a NUL byte") && c.rules.fault_rate == 1234,
+	   "'fault-rate = 5\\0junk' is refused at line 2, nothing set (%s)", err);
+	r = load_bytes(nul_line, sizeof(nul_line) - 1, &c, err, sizeof(err));
+	ok(r == -1 && strstr(err, ":3: a NUL byte") && c.rules.fault_rate == 1234,
+	   "a line of NULs and garbage is refused at line 3 (%s)", err);
+	err[0] = 0;
+	r = load_bytes("fault-rate = 5\n", 15, &c, err, sizeof(err));
+	ok(r == 0 && c.rules.fault_rate == 5, "the same file without NULs loads (%s)", err);
 }
 
 int main(void)
@@ -111,5 +153,6 @@ int main(void)
 		ok(!strcmp(prom_escape_label("plain/path.conf", b, sizeof(b)), "plain/path.conf"),
 		   "label escaping leaves the rest alone");
 	}
+	nul_cases();
 	return done_testing();
 }

@@ -210,6 +210,46 @@ static void ept_cases(void)
 	   "ept: PS in a PML4E is a misconfiguration");
 }
 
+/*
+ * Where a walk ends: a misconfigured or reserved entry ends it at any
+ * level, leaf or not, however many entries follow.
+ */
+static void length_cases(void)
+{
+	struct mbec_mode m = { .mmu = MBEC_MMU_EPT, .levels = 4 };
+	struct mbec_access a = { .op = MBEC_OP_READ, .user = true };
+	uint64_t e[4] = { EPTE_W, EP, EP, EPTE_R };
+
+	ok(mbec_arch_walk_length(&m, e, 1) == 1 && mbec_arch_walk_length(&m, e, 4) == 1,
+	   "length: a W-only PML4E ends the walk, alone or followed by entries");
+	ok(mbec_arch_walk(&m, e, 1, &a, &o) == 0 && o.result == MBEC_RES_EPT_MISCONFIG &&
+	   o.level == 4 && o.used == 1, "length: the one-entry walk is a misconfiguration at 4");
+	e[0] = EP;
+	e[1] = EPTE_X;
+	ok(mbec_arch_walk_length(&m, e, 2) == 2 &&
+	   mbec_arch_walk(&m, e, 2, &a, &o) == 0 && o.result == MBEC_RES_EPT_MISCONFIG &&
+	   o.level == 3, "length: an X-only PDPTE without execonly ends the walk at 3");
+	m.execonly = true;
+	ok(mbec_arch_walk_length(&m, e, 2) == 3 && mbec_arch_walk(&m, e, 2, &a, &o) == -EINVAL,
+	   "length: with execonly the X-only PDPTE is a table: the walk goes on");
+	ok(mbec_arch_walk_length(&m, e, 4) == 4, "length: a full walk reads every entry");
+	e[1] = EPTE_R | (6ULL << EPTE_MT_SHIFT);
+	ok(mbec_arch_walk_length(&m, e, 2) == 2, "length: a memory type in a table entry ends it");
+	e[1] = EPTE_R | EPTE_PS;
+	ok(mbec_arch_walk_length(&m, e, 2) == 2, "length: a 1G leaf ends the walk");
+	e[1] = 0;
+	ok(mbec_arch_walk_length(&m, e, 2) == 2, "length: a not-present entry ends the walk");
+
+	m = (struct mbec_mode){ .mmu = MBEC_MMU_LEGACY, .levels = 4 };
+	e[0] = LP | PTE_NX;
+	ok(mbec_arch_walk_length(&m, e, 1) == 1, "length: legacy NX without NXE ends it (RSVD)");
+	m.efer_nx = true;
+	ok(mbec_arch_walk_length(&m, e, 1) == 2, "length: legacy NX with NXE: the walk goes on");
+	m = (struct mbec_mode){ .mmu = MBEC_MMU_NPT, .levels = 4 };
+	ok(mbec_arch_walk_length(&m, e, 1) == 1, "length: NPT NX without NXE ends it (RSV)");
+	ok(mbec_arch_walk_length(&m, e, 5) == -EINVAL, "length: more entries than levels");
+}
+
 static void table_cases(void)
 {
 	struct mbec_mode m = { .mmu = MBEC_MMU_LEGACY, .levels = 4, .cr0_wp = true,
@@ -245,5 +285,6 @@ int main(void)
 	npt_cases();
 	ept_cases();
 	table_cases();
+	length_cases();
 	return done_testing();
 }

@@ -251,6 +251,16 @@ static void walk_cases(void)
 	mbec_kvm_fault_for_access(M, MBEC_FL_SHADOW_EPT, &e, &a, &f);
 	ok(!mbec_kvm_walk(M, MBEC_FL_SHADOW_EPT, &e, ew, 4, &f, &k) && k.misconfig &&
 	   k.level == 3, "kvm walk: W without R in a PDPTE is a misconfiguration");
+	ok(!mbec_kvm_walk(M, MBEC_FL_SHADOW_EPT, &e, ew, 2, &f, &k) && k.misconfig &&
+	   k.level == 3 && k.used == 2,
+	   "kvm walk: ...also given only the entries up to it (the walk ends there)");
+	e.execonly = false;
+	ew[0] = EPTE_X;
+	ok(!mbec_kvm_walk(M, MBEC_FL_SHADOW_EPT, &e, ew, 1, &f, &k) && k.misconfig &&
+	   k.level == 4 && k.used == 1,
+	   "kvm walk: an X-only PML4E without execute-only support, alone: misconfiguration");
+	e.execonly = true;
+	ew[0] = EPTE_RWX | EPTE_XU;
 
 	a.op = MBEC_OP_READ;
 	a.user = false;
