@@ -459,6 +459,7 @@ int cmd_check(int argc, char **argv)
 			json_obj_begin(&jw);
 			json_kv_str(&jw, "tracepoint", at[c].tracepoint);
 			json_kv_str(&jw, "how", at[c].how);
+			json_kv_bool(&jw, "preferred", mbec_live_attach_preferred(&at[c]));
 			json_kv_str(&jw, "note", at[c].note[0] ? at[c].note : NULL);
 			json_obj_end(&jw);
 		}
@@ -480,10 +481,18 @@ int cmd_check(int argc, char **argv)
 			printf("mbecscope check: every VM, ");
 		printf("KVM layout %s%s, %s SPTEs\n", mbec_layout_name(copts.layout),
 		       have_rl ? " (from BTF)" : "", copts.spte_ept ? "EPT" : "legacy/NPT");
+		{
+			unsigned int btf = 0;
+
+			for (c = 0; c < MBEC_LIVE_NR_TP; c++)
+				btf += mbec_live_attach_preferred(&at[c]);
+			printf("tracepoints: %u of %u attached as tp_btf\n", btf, MBEC_LIVE_NR_TP);
+		}
 		for (c = 0; c < MBEC_LIVE_NR_TP; c++)
-			if (at[c].note[0])
-				printf("%s: %s (%s)\n", strcmp(at[c].how, "no") ? "note" :
-				       "not attached", at[c].tracepoint, at[c].note);
+			if (at[c].note[0] || !mbec_live_attach_preferred(&at[c]))
+				printf("%s: %s (%s)\n", !strcmp(at[c].how, "no") ? "not attached" :
+				       !strcmp(at[c].how, "raw_tp") ? "raw_tp" : "note",
+				       at[c].tracepoint, at[c].note[0] ? at[c].note : "no reason given");
 		mbec_check_print(run.engine, kernel, stdout, cli_verbose > 0);
 		if (run.layout && !storm)
 			report_pages(&run, stdout, NULL, cli_verbose > 0);
