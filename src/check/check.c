@@ -51,12 +51,16 @@ static const char *const covr_names[MBEC_COVR_NR] = {
 	[MBEC_COVR_GUEST_PTE] = "guest entry known from the VMM (its page tables)",
 	[MBEC_COVR_GUEST_MEM] = "guest entry read from the VMM's memory",
 	[MBEC_COVR_MEM_CHANGED] = "guest entry read from the VMM's memory disagrees: changed since?",
-	[MBEC_COVR_DIRECT] = "direct map, role checked against a walk",
+	[MBEC_COVR_DIRECT] = "shadow page of a guest large page, role checked against a walk",
 	[MBEC_COVR_PREFETCH] = "prefetched: no traced walk, leaf guest entry unknown",
 	[MBEC_COVR_NO_ROLE] = "shadow page never seen (created before attach, or record lost)",
 	[MBEC_COVR_LOST] = "records lost around it",
 	[MBEC_COVR_WALK_SHORT] = "traced walk did not reach the leaf",
 	[MBEC_COVR_NONLEAF] = "non-leaf",
+	[MBEC_COVR_TDP_EPT] = "TDP on EPT: guest-physical map, no guest entry to check against",
+	[MBEC_COVR_TDP_NPT] = "TDP on NPT: guest-physical map, no guest entry to check against",
+	[MBEC_COVR_FMT_UNKNOWN] = "SPTE format unknown (nothing told EPT from legacy/NPT): only "
+				  "what is wrong in both formats checked",
 };
 
 const char *mbec_anomaly_class_name(enum mbec_anomaly_class cls)
@@ -239,6 +243,8 @@ struct mbec_check *mbec_check_new(const struct mbec_check_opts *opts)
 	e->opts = *opts;
 	if (e->opts.layout != MBEC_LAYOUT_MBEC)
 		e->opts.layout = MBEC_LAYOUT_CLASSIC;
+	e->fmt = opts->spte_fmt_unknown ? SPTE_FMT_IS_UNKNOWN :
+		 opts->spte_ept ? SPTE_FMT_IS_EPT : SPTE_FMT_IS_LEGACY;
 	e->keep = opts->keep ? opts->keep : 3;
 	if (e->keep > MBEC_CHECK_KEEP_MAX)
 		e->keep = MBEC_CHECK_KEEP_MAX;
@@ -315,6 +321,9 @@ int mbec_check_feed(struct mbec_check *e, const void *rec, size_t len)
 		break;
 	case MBEC_EV_GET_PAGE:
 		on_get_page(e, rec);
+		break;
+	case MBEC_EV_EXIT:
+		ck_learn_format(e, rec);
 		break;
 	case MBEC_EV_TDP_SPTE_CHANGED:
 		ck_tdp_changed(e, rec);

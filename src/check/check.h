@@ -57,6 +57,9 @@ enum mbec_cov_reason {
 	MBEC_COVR_LOST,		/* partial/none: records lost around it */
 	MBEC_COVR_WALK_SHORT,	/* partial: the traced walk did not reach the leaf */
 	MBEC_COVR_NONLEAF,	/* none needed: a non-leaf SPTE grants everything */
+	MBEC_COVR_TDP_EPT,	/* full: TDP on EPT maps guest-physical memory, no guest entry */
+	MBEC_COVR_TDP_NPT,	/* full: TDP on NPT, likewise */
+	MBEC_COVR_FMT_UNKNOWN,	/* none: EPT or legacy not known, only common format rules */
 	MBEC_COVR_NR
 };
 
@@ -79,6 +82,12 @@ struct mbec_guest_reader {
 struct mbec_check_opts {
 	enum mbec_layout layout;	/* KVM ABI layout of the source */
 	bool spte_ept;			/* SPTEs are EPT entries (VMX with EPT) */
+	/*
+	 * Whether SPTEs are EPT or legacy/NPT entries is not known (a capture
+	 * that does not say): the engine learns it from the exits it sees,
+	 * and until then checks only what holds in both formats.
+	 */
+	bool spte_fmt_unknown;
 	bool mbec;			/* MMU has MBEC/GMET (exit-qual bit 6 defined) */
 	unsigned int perturb;		/* MBEC_PERTURB_* (tests only) */
 	unsigned int repeat_limit;	/* no-progress: same fault N times (0: 64) */
@@ -111,7 +120,15 @@ struct mbec_check_summary {
 	uint64_t sptes[MBEC_COV_NR];
 	uint64_t sptes_total;
 	uint64_t cov_reason[MBEC_COV_NR][MBEC_COVR_NR];
+	/* SPTEs by the MMU flavour they were checked as; [MBEC_FL_NR]: format unknown */
+	uint64_t sptes_flavour[MBEC_FL_NR + 1];
 	uint64_t exits_checked;
+	/* VMX exits whose qualification came from kvm_page_fault (kvm_exit's was stale) */
+	uint64_t exits_qual_from_pf;
+	/* exits compared in bits 31:0 only (the kernel's fault error code is 32 bits) */
+	uint64_t exits_low32;
+	/* VMX exits not checked: kvm_exit's qualification stale and no kvm_page_fault */
+	uint64_t exits_unchecked;
 	uint64_t injects_checked;
 	uint64_t roles_checked;
 	uint64_t anomalies[MBEC_AN_NR];

@@ -44,8 +44,16 @@ struct memslot {
 	uint64_t base_gfn, npages, hva;
 };
 
+/* The SPTEs' format: from the options, or learned from the stream's exits. */
+enum spte_fmt {
+	SPTE_FMT_IS_LEGACY,	/* legacy paging entries (shadow paging, NPT) */
+	SPTE_FMT_IS_EPT,	/* EPT entries (VMX with EPT) */
+	SPTE_FMT_IS_UNKNOWN,	/* either: only what holds in both is checked */
+};
+
 struct mbec_check {
 	struct mbec_check_opts opts;
+	enum spte_fmt fmt;
 	unsigned int keep, repeat_limit;
 	struct mbec_correlate *corr;
 	struct mbec_check_summary sum;
@@ -124,6 +132,7 @@ void ck_on_txn(void *ctx, const struct mbec_txn *t);
 void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed *c);
 void ck_nested_inject(struct mbec_check *e, const struct mbec_ev_nested_inject *n);
 void ck_guest_pte(struct mbec_check *e, const struct mbec_ev_guest_pte *g);
+void ck_learn_format(struct mbec_check *e, const struct mbec_ev_exit *x);
 void ck_learn_memslot(struct mbec_check *e, const struct mbec_ev_spte_requested *r);
 void ck_role_expect(struct mbec_check *e, struct sp_info *sp);
 

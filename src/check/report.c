@@ -34,6 +34,29 @@ static void print_evidence(FILE *f, const char *ev)
 	}
 }
 
+static const char *flavour_key(unsigned int fl)
+{
+	return fl < MBEC_FL_NR ? mbec_flavour_name(fl) : "format-unknown";
+}
+
+/* SPTEs by the MMU flavour they were checked as. */
+static void print_flavours(const struct mbec_check_summary *s, FILE *f)
+{
+	const char *sep = "";
+	unsigned int fl;
+
+	if (!s->sptes_total)
+		return;
+	fprintf(f, "  by MMU flavour:");
+	for (fl = 0; fl <= MBEC_FL_NR; fl++) {
+		if (!s->sptes_flavour[fl])
+			continue;
+		fprintf(f, "%s %s %" PRIu64, sep, flavour_key(fl), s->sptes_flavour[fl]);
+		sep = ",";
+	}
+	fprintf(f, "\n");
+}
+
 void mbec_check_print(const struct mbec_check *e, const struct mbec_counter *kernel,
 		      FILE *f, bool verbose)
 {
@@ -70,10 +93,21 @@ void mbec_check_print(const struct mbec_check *e, const struct mbec_counter *ker
 			if (s->cov_reason[c][r])
 				fprintf(f, "  %-8s %10" PRIu64 "  %s\n", mbec_coverage_name(c),
 					s->cov_reason[c][r], mbec_cov_reason_name(r));
+	print_flavours(s, f);
 	if (s->exits_checked || s->injects_checked || s->roles_checked)
 		fprintf(f, "also checked: %" PRIu64 " exit qualifications, %" PRIu64
 			" nested injections, %" PRIu64 " shadow-page roles\n",
 			s->exits_checked, s->injects_checked, s->roles_checked);
+	if (s->exits_qual_from_pf)
+		fprintf(f, "  %" PRIu64 " VMX qualifications taken from kvm_page_fault (KVM reads the "
+			"VMCS after kvm_exit)\n", s->exits_qual_from_pf);
+	if (s->exits_low32)
+		fprintf(f, "  %" PRIu64 " exits compared in bits 31:0 only: this kernel's "
+			"kvm_page_fault.error_code is 32 bits, bits 32+ never reach it\n",
+			s->exits_low32);
+	if (s->exits_unchecked)
+		fprintf(f, "  %" PRIu64 " VMX exits not checked: no current qualification (kvm_exit's "
+			"was stale, no kvm_page_fault)\n", s->exits_unchecked);
 	fprintf(f, "anomalies: %" PRIu64 "\n", s->anomalies_total);
 	for (c = 0; c < MBEC_AN_NR; c++) {
 		unsigned int n;
@@ -149,8 +183,17 @@ void mbec_check_json_body(const struct mbec_check *e, const struct mbec_counter 
 		}
 	}
 	json_arr_end(&jw);
+	json_key(&jw, "by_flavour");
+	json_obj_begin(&jw);
+	for (c = 0; c <= MBEC_FL_NR; c++)
+		if (s->sptes_flavour[c])
+			json_kv_u64(&jw, flavour_key(c), s->sptes_flavour[c]);
+	json_obj_end(&jw);
 	json_obj_end(&jw);
 	json_kv_u64(&jw, "exits_checked", s->exits_checked);
+	json_kv_u64(&jw, "exits_qual_from_page_fault", s->exits_qual_from_pf);
+	json_kv_u64(&jw, "exits_compared_low32", s->exits_low32);
+	json_kv_u64(&jw, "exits_unchecked", s->exits_unchecked);
 	json_kv_u64(&jw, "injects_checked", s->injects_checked);
 	json_kv_u64(&jw, "roles_checked", s->roles_checked);
 	json_key(&jw, "anomalies");

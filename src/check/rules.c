@@ -31,23 +31,64 @@ static unsigned int acc_exec(const struct mbec_check *e)
 	return e->opts.layout == MBEC_LAYOUT_MBEC ? MBEC_ACC_EXEC : CLASSIC_ACC_EXEC;
 }
 
+/*
+ * The format of the SPTEs of a shadow page (sp may be NULL): the engine's
+ * when it is known; else legacy only for a page that shadows the guest's
+ * own page tables (not direct, not nested, not TDP: shadow paging builds
+ * legacy entries on both vendors), unknown otherwise.
+ */
+static enum spte_fmt fmt_of(const struct mbec_check *e, const struct sp_info *sp)
+{
+	if (e->fmt != SPTE_FMT_IS_UNKNOWN)
+		return e->fmt;
+	if (sp && !sp->ev.direct && !sp->ev.guest_mode && !(sp->ev.flags & MBEC_SP_TDP_MMU))
+		return SPTE_FMT_IS_LEGACY;
+	return SPTE_FMT_IS_UNKNOWN;
+}
+
+/*
+ * With EPT on, every SPTE is an EPT entry: a page that is neither TDP
+ * nor known to be nested is nested EPT (shadowing L1's EPT tables) until
+ * its shadow page says otherwise, never legacy.
+ */
 static enum mbec_flavour flavour_of(const struct mbec_check *e, const struct sp_info *sp,
 				    const struct mbec_txn *t)
 {
 	bool tdp = (sp && (sp->ev.flags & MBEC_SP_TDP_MMU)) ||
 		   (t && (t->have & MBEC_TXN_REQ) && (t->req.flags & MBEC_FAULT_IS_TDP));
 	bool nested = sp && sp->ev.guest_mode;
+	bool ept = fmt_of(e, sp) == SPTE_FMT_IS_EPT;
 
 	if (tdp && !nested)
-		return e->opts.spte_ept ? MBEC_FL_TDP_EPT : MBEC_FL_TDP_NPT;
-	if (nested)
-		return e->opts.spte_ept ? MBEC_FL_SHADOW_EPT : MBEC_FL_SHADOW_NPT;
+		return ept ? MBEC_FL_TDP_EPT : MBEC_FL_TDP_NPT;
+	if (nested || ept)
+		return ept ? MBEC_FL_SHADOW_EPT : MBEC_FL_SHADOW_NPT;
 	return MBEC_FL_SHADOW_LEGACY;
 }
 
-static bool fl_ept(enum mbec_flavour fl)
+/* An SPTE in words, in its format (raw when the format is not known). */
+static const char *spte_str(const struct mbec_check *e, enum spte_fmt fmt, uint64_t v, char *buf,
+			    size_t len)
 {
-	return mbec_flavour_spte_mmu(fl) == MBEC_MMU_EPT;
+	if (fmt == SPTE_FMT_IS_UNKNOWN) {
+		snprintf(buf, len, "0x%" PRIx64 " (format unknown: EPT or legacy/NPT)", v);
+		return buf;
+	}
+	return ck_decode(e, DECODE_SPTE, v, fmt == SPTE_FMT_IS_EPT, buf, len);
+}
+
+void ck_learn_format(struct mbec_check *e, const struct mbec_ev_exit *x)
+{
+	if (e->fmt != SPTE_FMT_IS_UNKNOWN || !(x->flags & MBEC_EXIT_HAS_REASON))
+		return;
+	/* EPT exits exist only with EPT on; every SVM SPTE is a legacy entry (NPT or shadow). */
+	if ((x->flags & MBEC_EXIT_VMX) && (x->reason == EXIT_REASON_EPT_VIOLATION ||
+					    x->reason == EXIT_REASON_EPT_MISCONFIG))
+		e->fmt = SPTE_FMT_IS_EPT;
+	else if (x->flags & MBEC_EXIT_SVM)
+		e->fmt = SPTE_FMT_IS_LEGACY;
+	if (e->fmt != SPTE_FMT_IS_UNKNOWN)
+		e->opts.spte_ept = e->fmt == SPTE_FMT_IS_EPT;
 }
 
 static bool gpte_present(enum mbec_flavour fl, uint64_t pte)
@@ -151,8 +192,9 @@ static void ev_spte(struct mbec_check *e, struct evbuf *b, const struct mbec_ev_
 {
 	char d[320], acc[8];
 
+	(void)fl;
 	ev_add(b, "  set_spte: level %d gfn 0x%" PRIx64 " spte %s\n", s->level, s->gfn,
-	       ck_decode(e, DECODE_SPTE, s->spte, fl_ept(fl), d, sizeof(d)));
+	       spte_str(e, fmt_of(e, sp), s->spte, d, sizeof(d)));
 	if (sp)
 		ev_add(b, "  shadow page: gfn 0x%" PRIx64 " role %s access %s\n", sp->ev.gfn,
 		       ck_decode(e, DECODE_ROLE, sp->ev.role, false, d, sizeof(d)),
@@ -175,40 +217,71 @@ static uint64_t ept_host_writable(const struct mbec_check *e)
 						    CLASSIC_SPTE_EPT_HOST_WRITABLE;
 }
 
-/* SPTE invariants (spec section 5): the rule v breaks, or NULL. */
-static const char *format_rule(struct mbec_check *e, enum mbec_flavour fl, uint64_t v, int level)
+/*
+ * SPTE invariants of EPT entries (spec section 5): the rule v breaks, or
+ * NULL.  What KVM promises of writable SPTEs holds for leaves: non-leaf
+ * SPTEs are writable (the leaves decide) and never MMU-writable.
+ */
+static const char *ept_rule(const struct mbec_check *e, enum mbec_flavour fl, uint64_t v, bool leaf)
 {
-	bool ept = fl_ept(fl);
-	const char *rule = NULL;
 	uint64_t low = v & ~SPTE_SHADOW_NONPRESENT;
 
-	if (ept && e->opts.layout == MBEC_LAYOUT_MBEC && low == CLASSIC_FROZEN_SPTE_BITS)
-		rule = "frozen SPTE has XU set (the classic frozen value on an MBEC kernel)";
-	if (!rule && !(v & SPTE_MMU_PRESENT))
+	if (e->opts.layout == MBEC_LAYOUT_MBEC && low == CLASSIC_FROZEN_SPTE_BITS)
+		return "frozen SPTE has XU set (the classic frozen value on an MBEC kernel)";
+	if (!(v & SPTE_MMU_PRESENT))
 		return NULL;	/* non-present, frozen or MMIO */
-	if (rule) {
-		/* fall through to the report */
-	} else if (ept) {
-		if ((v & EPTE_W) && !(v & EPTE_R))
-			rule = "EPT SPTE writable but not readable (misconfiguration)";
-		else if ((v & EPTE_W) && !(v & ept_mmu_writable(e)))
-			rule = "SPTE writable without MMU-writable";
-		else if ((v & ept_mmu_writable(e)) && !(v & ept_host_writable(e)))
-			rule = "SPTE MMU-writable without host-writable";
-		else if (fl == MBEC_FL_TDP_EPT && e->opts.layout == MBEC_LAYOUT_MBEC &&
-			 e->opts.mbec && level >= 1 && !!(v & EPTE_XS) != !!(v & EPTE_XU))
-			rule = "XS and XU differ on a direct TDP leaf";
-	} else {
-		if ((v & PTE_RW) && !(v & SPTE_LEGACY_MMU_WRITABLE))
-			rule = "SPTE writable without MMU-writable";
-		else if ((v & SPTE_LEGACY_MMU_WRITABLE) && !(v & SPTE_LEGACY_HOST_WRITABLE))
-			rule = "SPTE MMU-writable without host-writable";
-		else if (!(v & PTE_P))
-			rule = "MMU-present legacy SPTE without P";
-		else if (v & MBEC_GENMASK(58, 52))
-			rule = "reserved bits 58:52 set in a present legacy SPTE";
-	}
-	return rule;
+	if ((v & EPTE_W) && !(v & EPTE_R))
+		return "EPT SPTE writable but not readable (misconfiguration)";
+	if (!leaf)
+		return NULL;
+	if ((v & EPTE_W) && !(v & ept_mmu_writable(e)))
+		return "SPTE writable without MMU-writable";
+	if ((v & ept_mmu_writable(e)) && !(v & ept_host_writable(e)))
+		return "SPTE MMU-writable without host-writable";
+	if (fl == MBEC_FL_TDP_EPT && e->opts.layout == MBEC_LAYOUT_MBEC && e->opts.mbec &&
+	    !!(v & EPTE_XS) != !!(v & EPTE_XU))
+		return "XS and XU differ on a direct TDP leaf";
+	return NULL;
+}
+
+/* The same for legacy (shadow paging and NPT) entries. */
+static const char *legacy_rule(uint64_t v, bool leaf)
+{
+	if (!(v & SPTE_MMU_PRESENT))
+		return NULL;
+	if (!(v & PTE_P))
+		return "MMU-present legacy SPTE without P";
+	if (v & MBEC_GENMASK(58, 52))
+		return "reserved bits 58:52 set in a present legacy SPTE";
+	if (!leaf)
+		return NULL;
+	if ((v & PTE_RW) && !(v & SPTE_LEGACY_MMU_WRITABLE))
+		return "SPTE writable without MMU-writable";
+	if ((v & SPTE_LEGACY_MMU_WRITABLE) && !(v & SPTE_LEGACY_HOST_WRITABLE))
+		return "SPTE MMU-writable without host-writable";
+	return NULL;
+}
+
+/*
+ * The rule v breaks in format fmt, or NULL; buf holds a composed message.
+ * Of an SPTE whose format is not known only what is wrong in both
+ * formats is reported: a value that one of them allows may be right.
+ */
+static const char *format_rule(struct mbec_check *e, enum spte_fmt fmt, enum mbec_flavour fl,
+			       uint64_t v, bool leaf, char *buf, size_t len)
+{
+	const char *a, *b;
+
+	if (fmt == SPTE_FMT_IS_EPT)
+		return ept_rule(e, fl, v, leaf);
+	if (fmt == SPTE_FMT_IS_LEGACY)
+		return legacy_rule(v, leaf);
+	a = ept_rule(e, fl, v, leaf);
+	b = legacy_rule(v, leaf);
+	if (!a || !b)
+		return NULL;
+	snprintf(buf, len, "invalid as an EPT entry (%s) and as a legacy one (%s)", a, b);
+	return buf;
 }
 
 /*
@@ -216,22 +289,22 @@ static const char *format_rule(struct mbec_check *e, enum mbec_flavour fl, uint6
  * transaction around it (t may be NULL) and a line of context (ctx may be
  * NULL).  Evidence is only decoded when a rule fires.  1 when it fired.
  */
-static int check_format(struct mbec_check *e, enum mbec_flavour fl, uint64_t v, int level,
-			const struct mbec_event_hdr *h, const struct mbec_txn *t,
+static int check_format(struct mbec_check *e, enum spte_fmt fmt, enum mbec_flavour fl, uint64_t v,
+			bool leaf, const struct mbec_event_hdr *h, const struct mbec_txn *t,
 			const char *ctx, const char *what)
 {
-	const char *rule = format_rule(e, fl, v, level);
+	char rbuf[256], d[320];
+	const char *rule = format_rule(e, fmt, fl, v, leaf, rbuf, sizeof(rbuf));
 	struct evbuf b;
-	char d[320];
 
-	ev_init(&b);
 	if (!rule)
 		return 0;
+	ev_init(&b);
 	if (t)
 		ev_txn(e, &b, t, fl);
 	if (ctx)
 		ev_add(&b, "%s", ctx);
-	ev_add(&b, "  %s: %s\n", what, ck_decode(e, DECODE_SPTE, v, fl_ept(fl), d, sizeof(d)));
+	ev_add(&b, "  %s: %s\n", what, spte_str(e, fmt, v, d, sizeof(d)));
 	ck_anomaly(e, MBEC_AN_FORMAT, "spte-invariant", h, CK_NO_GFN, b.buf, "%s: %s", rule, what);
 	return 1;
 }
@@ -517,6 +590,7 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	bool stale;
 	struct sp_info *sp = sp_of(e, s->sptep, &stale);
 	enum mbec_flavour fl = flavour_of(e, sp, t);
+	enum spte_fmt fmt = fmt_of(e, sp);
 	enum mbec_coverage cov = MBEC_COV_NONE;
 	enum mbec_cov_reason why = MBEC_COVR_NO_ROLE;
 	unsigned int allowed = 0, esc;
@@ -529,12 +603,15 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	ev_init(&b);
 	mode_of(e, fl, sp, faulting ? t : NULL, &m);
 
-	if (mbec_flavour_is_tdp(fl)) {
+	if (fmt == SPTE_FMT_IS_UNKNOWN) {
+		/* Its permission bits cannot be read: only the format is checked. */
+		why = MBEC_COVR_FMT_UNKNOWN;
+	} else if (mbec_flavour_is_tdp(fl)) {
 		allowed = mbec_kvm_compose_acc(e->opts.layout, fl, &m, NULL, 0);
 		if (sp)
 			allowed &= sp->ev.access;
 		cov = MBEC_COV_FULL;
-		why = MBEC_COVR_DIRECT;
+		why = fl == MBEC_FL_TDP_EPT ? MBEC_COVR_TDP_EPT : MBEC_COVR_TDP_NPT;
 	} else if (faulting && walk_complete(fl, t)) {
 		uint64_t leaf = t->pte[t->nelem - 1];
 
@@ -582,13 +659,14 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 		why = t->incomplete || stale ? MBEC_COVR_LOST : MBEC_COVR_NO_ROLE;
 	}
 	cover(e, cov, why);
+	e->sum.sptes_flavour[fmt == SPTE_FMT_IS_UNKNOWN ? MBEC_FL_NR : fl]++;
 	if (e->on_spte)
 		e->on_spte(e->on_spte_ctx, s, cov);
 
-	/* Format holds whatever the coverage. */
-	check_format(e, fl, s->spte, s->level, &s->hdr, t, NULL, "set_spte");
+	/* Format holds whatever the coverage; kvm_mmu_set_spte installs leaves only. */
+	check_format(e, fmt, fl, s->spte, true, &s->hdr, t, NULL, "set_spte");
 
-	if (faulting && (t->have & MBEC_TXN_REQ))
+	if (faulting && (t->have & MBEC_TXN_REQ) && fmt != SPTE_FMT_IS_UNKNOWN)
 		check_progress(e, t, s, sp, fl, &m);
 
 	if (cov == MBEC_COV_NONE || !(s->spte & SPTE_MMU_PRESENT))
@@ -615,11 +693,22 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 
 /* ---- exit qualification ------------------------------------------------- */
 
+/*
+ * On VMX the qualification that kvm_exit's probe read from struct
+ * vcpu_vmx may be the previous exit's (KVM reads the VMCS field lazily,
+ * after kvm_exit): then the current one is what KVM passed to
+ * kvm_page_fault, which on an EPT violation is the raw qualification.
+ * SVM's VMCB is current at kvm_exit.  A kernel whose fault->error_code is
+ * 32 bits (6.1) cannot carry bits 32 and up: only bits 31:0 are compared.
+ */
 static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 {
 	const struct mbec_ev_exit *x = &t->exit;
 	struct evbuf b;
-	uint64_t want, got = t->req.error_code, mask;
+	uint64_t want, got = t->req.error_code, mask, qual = x->info1;
+	bool stale = x->flags & MBEC_EXIT_INFO1_STALE;
+	bool derived = t->req.flags & MBEC_FAULT_DERIVED;
+	bool ec32 = (t->have & MBEC_TXN_REQ) && (t->req.flags & MBEC_FAULT_EC32);
 	const char *rule = NULL;
 	char d[320];
 
@@ -627,36 +716,58 @@ static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 	if (!(t->have & MBEC_TXN_EXIT) || !(x->flags & MBEC_EXIT_HAS_INFO))
 		return;
 	if ((x->flags & MBEC_EXIT_VMX) && x->reason == EXIT_REASON_EPT_VIOLATION) {
+		if (stale) {
+			if (!(t->have & MBEC_TXN_PF)) {
+				e->sum.exits_unchecked++;
+				return;
+			}
+			qual = t->pf.error_code;
+			e->sum.exits_qual_from_pf++;
+		}
 		e->sum.exits_checked++;
-		if ((t->have & MBEC_TXN_PF) && t->pf.error_code != x->info1)
+		if (!stale && (t->have & MBEC_TXN_PF) && t->pf.error_code != x->info1)
 			rule = "kvm_page_fault's error_code is not the exit qualification";
 		/*
 		 * An importer that derived the error code from this very exit
 		 * qualification (ftrace text does not print it) would only
 		 * compare the model with itself.
 		 */
-		if (!rule && (t->have & MBEC_TXN_REQ) && !(t->req.flags & MBEC_FAULT_DERIVED)) {
-			want = mbec_kvm_exit_qual_to_pfec(e->opts.layout, e->opts.mbec, x->info1);
+		if (!rule && (t->have & MBEC_TXN_REQ) && !derived) {
+			want = mbec_kvm_exit_qual_to_pfec(e->opts.layout, e->opts.mbec, qual);
 			mask = PFERR_CHECKED;
-			if (!e->opts.mbec && (x->info1 & EPT_VIOL_PROT_USER_EXEC) &&
-			    !(x->info1 & EPT_VIOL_PROT_RWX) && (got & PFERR_PRESENT))
+			if (ec32) {
+				mask &= 0xffffffffULL;
+				e->sum.exits_low32++;
+			}
+			if (!e->opts.mbec && (qual & EPT_VIOL_PROT_USER_EXEC) &&
+			    !(qual & EPT_VIOL_PROT_RWX) && (got & PFERR_PRESENT))
 				rule = "undefined exit-qualification bit 6 used (MBEC off)";
 			else if ((want ^ got) & mask)
 				rule = "error code differs from the one the exit qualification gives";
 			if (rule)
-				ev_add(&b, "  model: error code %s\n",
-				       ck_decode(e, DECODE_PFEC, want, false, d, sizeof(d)));
+				ev_add(&b, "  model: error code %s%s\n",
+				       ck_decode(e, DECODE_PFEC, want, false, d, sizeof(d)),
+				       ec32 ? " (bits 31:0 compared: the kernel's is 32 bits)" : "");
 		}
 	} else if ((x->flags & MBEC_EXIT_SVM) && x->reason == SVM_EXIT_NPF) {
 		e->sum.exits_checked++;
-		if ((t->have & MBEC_TXN_REQ) && ((x->info1 ^ got) & NPF_CHECKED))
-			rule = "error code differs from #NPF EXITINFO1";
+		mask = NPF_CHECKED;
+		if (ec32) {
+			mask &= 0xffffffffULL;
+			e->sum.exits_low32++;
+		}
+		if ((t->have & MBEC_TXN_REQ) && !derived && ((x->info1 ^ got) & mask))
+			rule = ec32 ? "error code differs from #NPF EXITINFO1 in bits 31:0" :
+				      "error code differs from #NPF EXITINFO1";
 	}
 	if (!rule)
 		return;
+	if (stale)
+		ev_add(&b, "  the qualification is kvm_page_fault's: kvm_exit's copy was not read "
+		       "for this exit yet\n");
 	ev_txn(e, &b, t, MBEC_FL_TDP_EPT);
 	ck_anomaly(e, MBEC_AN_EXIT_QUAL, "exit-qual-pfec", &x->hdr, CK_NO_GFN, b.buf,
-		   "%s (qualification 0x%" PRIx64 ", error code 0x%" PRIx64 ")", rule, x->info1, got);
+		   "%s (qualification 0x%" PRIx64 ", error code 0x%" PRIx64 ")", rule, qual, got);
 }
 
 /* ---- no-progress: the same fault again and again ------------------------ */
@@ -726,30 +837,42 @@ void ck_on_txn(void *ctx, const struct mbec_txn *t)
 	}
 	check_exit_qual(e, t);
 	check_repeat(e, t);
-	if (t->have & MBEC_TXN_FAST)
-		check_format(e, flavour_of(e, NULL, t), t->fast.new_spte, 1, &t->fast.hdr, t, NULL,
-			     "fast_page_fault new SPTE");
+	if (t->have & MBEC_TXN_FAST) {
+		bool stale;
+		struct sp_info *sp = sp_of(e, t->fast.sptep, &stale);
+
+		/*
+		 * fast_page_fault's SPTE is the last one of KVM's walk: not
+		 * present, or a leaf.  Its shadow page, when known, gives its
+		 * format and flavour.
+		 */
+		check_format(e, fmt_of(e, sp), flavour_of(e, sp, t), t->fast.new_spte, true,
+			     &t->fast.hdr, t, NULL, "fast_page_fault new SPTE");
+	}
 }
 
 /* ---- TDP MMU changes ------------------------------------------------------ */
 
 void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed *c)
 {
-	enum mbec_flavour fl = e->opts.spte_ept ? MBEC_FL_TDP_EPT : MBEC_FL_TDP_NPT;
+	enum spte_fmt fmt = e->fmt;
+	enum mbec_flavour fl = fmt == SPTE_FMT_IS_EPT ? MBEC_FL_TDP_EPT : MBEC_FL_TDP_NPT;
 	struct evbuf b;
 	uint64_t o = c->old_spte, n = c->new_spte, saved;
 	bool mbec = e->opts.layout == MBEC_LAYOUT_MBEC;
-	char d[320];
+	/* Bit 7 is the page-size bit of large leaves in both formats. */
+	bool leaf = c->level <= 1 || (n & PTE_PS);
+	char d[320], rbuf[256];
 
 	ev_init(&b);
-	if (format_rule(e, fl, n, c->level)) {
-		ev_add(&b, "  tdp_spte_changed: as_id %d level %d gfn 0x%" PRIx64 "\n", c->as_id,
-		       c->level, c->gfn);
-		ev_add(&b, "  old: %s\n", ck_decode(e, DECODE_SPTE, o, fl_ept(fl), d, sizeof(d)));
-		check_format(e, fl, n, c->level, &c->hdr, NULL, b.buf, "new SPTE");
+	if (format_rule(e, fmt, fl, n, leaf, rbuf, sizeof(rbuf))) {
+		ev_add(&b, "  tdp_spte_changed: as_id %d level %d gfn 0x%" PRIx64 " (%s)\n",
+		       c->as_id, c->level, c->gfn, leaf ? "leaf" : "non-leaf");
+		ev_add(&b, "  old: %s\n", spte_str(e, fmt, o, d, sizeof(d)));
+		check_format(e, fmt, fl, n, leaf, &c->hdr, NULL, b.buf, "new SPTE");
 		return;
 	}
-	if (!fl_ept(fl) || !(o & SPTE_MMU_PRESENT) || !(n & SPTE_MMU_PRESENT) ||
+	if (fmt != SPTE_FMT_IS_EPT || !leaf || !(o & SPTE_MMU_PRESENT) || !(n & SPTE_MMU_PRESENT) ||
 	    (n & (EPTE_RWX | EPTE_XU)) || !(o & (EPTE_RWX | EPTE_XU)) ||
 	    (o & ~MBEC_BIT(8)) == (n & ~MBEC_BIT(8)))
 		return;
