@@ -178,6 +178,18 @@ void ck_anomaly(struct mbec_check *e, enum mbec_anomaly_class cls, const char *r
 	vsnprintf(a.what, sizeof(a.what), fmt, ap);
 	va_end(ap);
 	snprintf(a.evidence, sizeof(a.evidence), "%s", evidence ? evidence : "");
+	/*
+	 * Incomplete evidence is no evidence: a walk whose start was lost,
+	 * a request whose SPTE went missing.  A value's format is judged by
+	 * the value alone and stays an anomaly.
+	 */
+	if (e->judging_incomplete && cls != MBEC_AN_FORMAT) {
+		if (!e->sum.inconclusive_total)
+			e->inconclusive_first = a;
+		e->sum.inconclusive[cls]++;
+		e->sum.inconclusive_total++;
+		return;
+	}
 	e->sum.anomalies[cls]++;
 	e->sum.anomalies_total++;
 	if (e->nkept[cls] < e->keep) {
@@ -341,13 +353,20 @@ int mbec_check_feed(struct mbec_check *e, const void *rec, size_t len)
 		break;
 	}
 	mbec_correlate_feed(e->corr, h);
+	e->sum.lost_inferred = mbec_correlate_inferred_lost(e->corr);
 	return 0;
+}
+
+const struct mbec_anomaly *mbec_check_inconclusive(const struct mbec_check *e)
+{
+	return e->sum.inconclusive_total ? &e->inconclusive_first : NULL;
 }
 
 void mbec_check_finish(struct mbec_check *e)
 {
 	mbec_correlate_flush(e->corr);
 	e->sum.transactions = mbec_correlate_count(e->corr);
+	e->sum.lost_inferred = mbec_correlate_inferred_lost(e->corr);
 }
 
 const struct mbec_check_summary *mbec_check_summary(const struct mbec_check *e)

@@ -134,6 +134,14 @@ struct mbec_check_summary {
 	uint64_t anomalies[MBEC_AN_NR];
 	uint64_t anomalies_total;
 	uint64_t lost_events;			/* from MBEC_EV_LOST records */
+	/* lost without a LOST record: events whose predecessor never came */
+	uint64_t lost_inferred;
+	/*
+	 * What a rule found in a transaction whose evidence is incomplete
+	 * (records lost around it): not anomalies, counted apart by class.
+	 */
+	uint64_t inconclusive[MBEC_AN_NR];
+	uint64_t inconclusive_total;
 	uint64_t ts_first, ts_last;
 };
 
@@ -148,6 +156,8 @@ const struct mbec_check_summary *mbec_check_summary(const struct mbec_check *e);
 /* Kept anomalies of a class (at most opts.keep). */
 const struct mbec_anomaly *mbec_check_anomalies(const struct mbec_check *e,
 						enum mbec_anomaly_class cls, unsigned int *n);
+/* The first inconclusive finding (evidence incomplete), NULL when none. */
+const struct mbec_anomaly *mbec_check_inconclusive(const struct mbec_check *e);
 /* Called for every anomaly as it is found (watch, top). */
 void mbec_check_on_anomaly(struct mbec_check *e,
 			   void (*fn)(void *ctx, const struct mbec_anomaly *a), void *ctx);

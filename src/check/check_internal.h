@@ -70,6 +70,9 @@ struct mbec_check {
 	size_t nrepeats;
 	struct memslot *slots;
 	size_t nslots;
+	/* Set while the rules judge a transaction with records lost around it. */
+	bool judging_incomplete;
+	struct mbec_anomaly inconclusive_first;
 	struct mbec_anomaly kept[MBEC_AN_NR][MBEC_CHECK_KEEP_MAX];
 	unsigned int nkept[MBEC_AN_NR];
 	void (*on_anomaly)(void *ctx, const struct mbec_anomaly *a);

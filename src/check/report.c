@@ -18,7 +18,8 @@ static uint64_t lost_total(const struct mbec_check *e, const struct mbec_counter
 	if (kernel)
 		for (i = 0; i < MBEC_EV_MAX; i++)
 			dropped += kernel[i].dropped;
-	return dropped > e->sum.lost_events ? dropped : e->sum.lost_events;
+	return (dropped > e->sum.lost_events ? dropped : e->sum.lost_events) +
+	       e->sum.lost_inferred;
 }
 
 static void print_evidence(FILE *f, const char *ev)
@@ -123,7 +124,21 @@ void mbec_check_print(const struct mbec_check *e, const struct mbec_counter *ker
 				print_evidence(f, a[i].evidence);
 		}
 	}
-	fprintf(f, "lost events: %" PRIu64 "\n", lost_total(e, kernel));
+	if (s->inconclusive_total) {
+		const struct mbec_anomaly *a = mbec_check_inconclusive(e);
+
+		fprintf(f, "inconclusive (records lost around them, not anomalies): %" PRIu64 "\n",
+			s->inconclusive_total);
+		for (c = 0; c < MBEC_AN_NR; c++)
+			if (s->inconclusive[c])
+				fprintf(f, "  %s: %" PRIu64 "\n", mbec_anomaly_class_name(c),
+					s->inconclusive[c]);
+		fprintf(f, "  - first: [%s] %s\n", a->rule, a->what);
+		if (verbose)
+			print_evidence(f, a->evidence);
+	}
+	fprintf(f, "lost events: %" PRIu64 "%s\n", lost_total(e, kernel),
+		s->lost_inferred ? " (some inferred: events whose predecessor never came)" : "");
 }
 
 void mbec_check_print_json(const struct mbec_check *e, const struct mbec_counter *kernel,
@@ -228,6 +243,20 @@ void mbec_check_json_body(const struct mbec_check *e, const struct mbec_counter 
 	}
 	json_arr_end(&jw);
 	json_obj_end(&jw);
+	json_key(&jw, "inconclusive");
+	json_obj_begin(&jw);
+	json_kv_str(&jw, "why", "records lost around them: evidence incomplete");
+	json_kv_u64(&jw, "total", s->inconclusive_total);
+	for (c = 0; c < MBEC_AN_NR; c++)
+		json_kv_u64(&jw, mbec_anomaly_class_name(c), s->inconclusive[c]);
+	if (s->inconclusive_total) {
+		const struct mbec_anomaly *a = mbec_check_inconclusive(e);
+
+		json_kv_str(&jw, "first_rule", a->rule);
+		json_kv_str(&jw, "first_what", a->what);
+	}
+	json_obj_end(&jw);
 	json_kv_u64(&jw, "lost_events", lost_total(e, kernel));
+	json_kv_u64(&jw, "lost_events_inferred", s->lost_inferred);
 	*jwp = jw;
 }

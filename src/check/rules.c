@@ -820,6 +820,7 @@ void ck_on_txn(void *ctx, const struct mbec_txn *t)
 	struct mbec_check *e = ctx;
 	int i, faulting = -1;
 
+	e->judging_incomplete = t->incomplete;
 	if (t->have & MBEC_TXN_REQ) {
 		for (i = 0; i < t->nspte; i++) {
 			if (t->spte[i].gfn == t->req.gfn) {
@@ -849,6 +850,7 @@ void ck_on_txn(void *ctx, const struct mbec_txn *t)
 		check_format(e, fmt_of(e, sp), flavour_of(e, sp, t), t->fast.new_spte, true,
 			     &t->fast.hdr, t, NULL, "fast_page_fault new SPTE");
 	}
+	e->judging_incomplete = false;
 }
 
 /* ---- TDP MMU changes ------------------------------------------------------ */

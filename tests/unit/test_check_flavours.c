@@ -314,8 +314,87 @@ static void test_format_evidence(void)
 	mbec_check_free(e);
 }
 
+static void elem(struct mbec_check *e, int level, uint64_t pte)
+{
+	struct mbec_ev_paging_element p;
+
+	hdr(&p.hdr, MBEC_EV_PAGING_ELEMENT, sizeof(p));
+	p.level = level;
+	p.pte = pte;
+	mbec_check_feed(e, &p, sizeof(p));
+}
+
+static void walk_start(struct mbec_check *e, uint64_t addr, uint32_t pferr)
+{
+	struct mbec_ev_walk w;
+
+	hdr(&w.hdr, MBEC_EV_PAGETABLE_WALK, sizeof(w));
+	w.addr = addr;
+	w.pferr = pferr;
+	mbec_check_feed(e, &w, sizeof(w));
+}
+
+/* A user write whose SPTE is read-only: a fault loop in the making. */
+static void write_fault_ro_spte(struct mbec_check *e, bool with_walk)
+{
+	uint64_t gpte = PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | (0x40ULL << 12);
+	int lvl;
+
+	if (with_walk)
+		walk_start(e, 0x40000, PFERR_WRITE | PFERR_USER);
+	for (lvl = 2; lvl >= 1; lvl--)
+		elem(e, lvl, lvl == 1 ? gpte : PTE_P | PTE_RW | PTE_US | PTE_A | (0x101ULL << 12));
+	req(e, 0x40, PFERR_WRITE | PFERR_USER, MBEC_FAULT_WRITE | MBEC_FAULT_USER);
+	set_spte(e, 0x40, PTE_P | PTE_US | PTE_A | SPTE_MMU_PRESENT | SPTE_LEGACY_HOST_WRITABLE);
+}
+
+static void test_incomplete(void)
+{
+	const struct mbec_check_summary *s;
+	struct mbec_ev_lost l;
+	struct mbec_check *e;
+
+	/* A capture that lost the walk's start without saying so ("of 0x0 for 0x0"). */
+	e = engine(false, false);
+	write_fault_ro_spte(e, false);
+	s = mbec_check_summary(e);
+	ok(total(e) == 0 && s->inconclusive[MBEC_AN_NO_PROGRESS] == 1 && s->lost_inferred == 1,
+	   "walk start lost: the no-progress finding is inconclusive, the hole a lost event");
+	ok(mbec_check_inconclusive(e) && !strcmp(mbec_check_inconclusive(e)->rule,
+						 "spte-denies-fault"),
+	   "the inconclusive finding is kept for the summary");
+	mbec_check_free(e);
+
+	e = engine(false, false);
+	write_fault_ro_spte(e, true);
+	s = mbec_check_summary(e);
+	ok(total(e) == 1 && s->anomalies[MBEC_AN_NO_PROGRESS] == 1 && !s->inconclusive_total &&
+	   !s->lost_inferred, "the same fault with its walk is an anomaly");
+	mbec_check_free(e);
+
+	/* A loss already announced is not counted twice. */
+	e = engine(false, false);
+	hdr(&l.hdr, MBEC_EV_LOST, sizeof(l));
+	l.count = 5;
+	mbec_check_feed(e, &l, sizeof(l));
+	write_fault_ro_spte(e, false);
+	s = mbec_check_summary(e);
+	ok(total(e) == 0 && s->lost_events == 5 && s->lost_inferred == 0 &&
+	   s->inconclusive_total == 1, "after a LOST record the hole is not counted again");
+	mbec_check_free(e);
+
+	/* A bad SPTE value stays an anomaly whatever was lost around it. */
+	e = engine(false, false);
+	elem(e, 1, PTE_P);
+	set_spte(e, 0x40, NPT_LEAF & ~SPTE_LEGACY_MMU_WRITABLE);
+	ok(total(e) == 1 && mbec_check_summary(e)->anomalies[MBEC_AN_FORMAT] == 1,
+	   "format anomalies are judged by the value alone");
+	mbec_check_free(e);
+}
+
 int main(void)
 {
+	test_incomplete();
 	test_nonleaf();
 	test_ec32();
 	test_vmx_stale();
