@@ -78,6 +78,16 @@ const char *mbec_cov_reason_name(enum mbec_cov_reason r)
 	return r < MBEC_COVR_NR ? covr_names[r] : "?";
 }
 
+bool mbec_spte_covers(uint64_t gfn, int level, uint64_t gpa, uint64_t size)
+{
+	uint64_t start = gfn << 12, end;
+
+	if (level < 1 || level > 5)
+		return false;
+	end = start + (4096ULL << (9 * (level - 1)));
+	return gpa < end && gpa + size > start;
+}
+
 /* ---- a small open-addressing map: u64 key (never 0) -> fixed-size value */
 
 static int map_grow(struct u64map *m)

@@ -167,6 +167,12 @@ void mbec_check_on_spte(struct mbec_check *e,
 				   enum mbec_coverage cov), void *ctx);
 void mbec_check_free(struct mbec_check *e);
 
+/*
+ * Whether the SPTE of (gfn, level) maps part of [gpa, gpa + size): a
+ * level-2 SPTE maps 2M from its gfn (TDP maps the guest with those).
+ */
+bool mbec_spte_covers(uint64_t gfn, int level, uint64_t gpa, uint64_t size);
+
 const char *mbec_anomaly_class_name(enum mbec_anomaly_class cls);
 const char *mbec_coverage_name(enum mbec_coverage cov);
 const char *mbec_cov_reason_name(enum mbec_cov_reason r);

@@ -392,8 +392,24 @@ static void test_incomplete(void)
 	mbec_check_free(e);
 }
 
+/* Workload pages are accounted by every SPTE that maps them, 2M ones included. */
+static void test_spte_pages(void)
+{
+	ok(mbec_spte_covers(0x200, 2, 0x2ff000, 0x1000) && mbec_spte_covers(0x200, 2, 0x200000, 0x1000),
+	   "a 2M SPTE maps every 4K page of its 2M");
+	ok(!mbec_spte_covers(0x200, 2, 0x400000, 0x1000) && !mbec_spte_covers(0x200, 2, 0x1ff000, 0x1000),
+	   "and none outside it");
+	ok(mbec_spte_covers(0x2ff, 1, 0x2ff000, 0x1000) && !mbec_spte_covers(0x2ff, 1, 0x2fe000, 0x1000),
+	   "a 4K SPTE maps its own page only");
+	ok(mbec_spte_covers(0x300, 1, 0x200000, 0x200000),
+	   "a 4K SPTE maps part of a 2M page");
+	ok(!mbec_spte_covers(0x200, 0, 0x200000, 0x1000) && !mbec_spte_covers(0x200, 6, 0x200000, 0x1000),
+	   "a level out of range maps nothing");
+}
+
 int main(void)
 {
+	test_spte_pages();
 	test_incomplete();
 	test_nonleaf();
 	test_ec32();
