@@ -371,6 +371,16 @@ static void check_role_walk(struct mbec_check *e, const struct mbec_txn *t,
 		if (sp->ev.access != want && sp->ev.access != want2 && sp->ev.access != want3 &&
 		    sp->ev.access != (want3 & ~acc_write()))
 			rule = "role.access of a direct page differs from the guest walk's ACC";
+		/* CR0.WP not known: what the other value gives is as good. */
+		if (rule && (sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN)) {
+			struct mbec_mode alt = *m;
+			unsigned int w4;
+
+			alt.cr0_wp = !m->cr0_wp;
+			w4 = mbec_kvm_fault_acc(e->opts.layout, fl, &alt, want, t->req.error_code);
+			if (sp->ev.access == w4 || sp->ev.access == (w4 & ~acc_write()))
+				rule = NULL;
+		}
 	}
 	if (!rule) {
 		sp->role_verified = true;
@@ -403,7 +413,7 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 	smep = e->opts.layout == MBEC_LAYOUT_MBEC ? rf.cr4_smep : rf.smep_andnot_wp;
 	if (!!sp->ev.efer_nx != rf.efer_nx)
 		rule = "efer_nx";
-	else if (!!sp->ev.cr0_wp != rf.cr0_wp)
+	else if (!!sp->ev.cr0_wp != rf.cr0_wp && !(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN))
 		rule = "cr0_wp";
 	else if ((sp->ev.flags & (MBEC_SP_HAS_CR4_SMEP | MBEC_SP_HAS_SMEP_ANDNOT_WP)) &&
 		 !!sp->ev.smep != smep)
@@ -552,9 +562,11 @@ static const uint16_t *permissions_of(struct mbec_check *e, enum mbec_flavour fl
 	return c->perms;
 }
 
+/* alt: the mode with the other CR0.WP when the role does not tell it, else NULL. */
 static void check_progress(struct mbec_check *e, const struct mbec_txn *t,
 			   const struct mbec_ev_set_spte *s, const struct sp_info *sp,
-			   enum mbec_flavour fl, const struct mbec_mode *m)
+			   enum mbec_flavour fl, const struct mbec_mode *m,
+			   const struct mbec_mode *alt)
 {
 	const uint16_t *perms;
 	uint64_t pfec = t->req.error_code & ~(PFERR_RSVD | PFERR_PRESENT);
@@ -568,6 +580,9 @@ static void check_progress(struct mbec_check *e, const struct mbec_txn *t,
 	perms = permissions_of(e, fl, m);
 	got = mbec_kvm_spte_to_acc(e->opts.layout, fl, s->spte);
 	if (!mbec_kvm_permission_fault(perms, pfec, true, got))
+		return;
+	/* Only a fault under every CR0.WP the capture allows is a loop. */
+	if (alt && !mbec_kvm_permission_fault(permissions_of(e, fl, alt), pfec, true, got))
 		return;
 	/* KVM write-protects shadowed guest page tables and emulates such writes. */
 	if ((pfec & PFERR_WRITE) &&
@@ -594,7 +609,10 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	enum mbec_coverage cov = MBEC_COV_NONE;
 	enum mbec_cov_reason why = MBEC_COVR_NO_ROLE;
 	unsigned int allowed = 0, esc;
-	struct mbec_mode m;
+	struct mbec_mode m, alt;
+	/* A role rebuilt from text that does not print CR0.WP: both values are possible. */
+	bool wp_unknown = sp && (sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN);
+	unsigned int allowed_alt = 0;
 	struct evbuf b;
 	char a1[8], a2[8], a3[8];
 	uint64_t gpte;
@@ -602,6 +620,8 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 
 	ev_init(&b);
 	mode_of(e, fl, sp, faulting ? t : NULL, &m);
+	alt = m;
+	alt.cr0_wp = !m.cr0_wp;
 
 	if (fmt == SPTE_FMT_IS_UNKNOWN) {
 		/* Its permission bits cannot be read: only the format is checked. */
@@ -619,9 +639,13 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 		if (!(t->req.error_code & PFERR_WRITE) && fl != MBEC_FL_SHADOW_EPT &&
 		    !(leaf & PTE_D))
 			allowed &= ~acc_write();
+		allowed_alt = mbec_kvm_fault_acc(e->opts.layout, fl, &alt, allowed,
+						 t->req.error_code);
 		allowed = mbec_kvm_fault_acc(e->opts.layout, fl, &m, allowed, t->req.error_code);
-		if (!(t->req.flags & MBEC_FAULT_MAP_WRITABLE))
+		if (!(t->req.flags & MBEC_FAULT_MAP_WRITABLE)) {
 			allowed &= ~acc_write();
+			allowed_alt &= ~acc_write();
+		}
 		cov = MBEC_COV_FULL;
 		why = MBEC_COVR_WALK;
 		if (sp)
@@ -667,13 +691,17 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	check_format(e, fmt, fl, s->spte, true, &s->hdr, t, NULL, "set_spte");
 
 	if (faulting && (t->have & MBEC_TXN_REQ) && fmt != SPTE_FMT_IS_UNKNOWN)
-		check_progress(e, t, s, sp, fl, &m);
+		check_progress(e, t, s, sp, fl, &m, wp_unknown ? &alt : NULL);
 
 	if (cov == MBEC_COV_NONE || !(s->spte & SPTE_MMU_PRESENT))
 		return;
 	allowed = perturb(e, allowed);
 	esc = mbec_kvm_acc_escalation(e->opts.layout, fl, &m, allowed, s->spte);
 	if (!esc)
+		return;
+	/* An escalation only if the other CR0.WP (when not known) gives one too. */
+	if (wp_unknown && why == MBEC_COVR_WALK &&
+	    !mbec_kvm_acc_escalation(e->opts.layout, fl, &alt, perturb(e, allowed_alt), s->spte))
 		return;
 	ev_txn(e, &b, t, fl);
 	ev_spte(e, &b, s, sp, fl);

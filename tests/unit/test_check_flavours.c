@@ -407,8 +407,69 @@ static void test_spte_pages(void)
 	   "a level out of range maps nothing");
 }
 
+/* A shadow page (legacy, 4K level) whose role's CR0.WP may be a guess. */
+static void shadow_page(struct mbec_check *e, bool wp_unknown)
+{
+	struct mbec_ev_get_page g;
+
+	hdr(&g.hdr, MBEC_EV_GET_PAGE, sizeof(g));
+	g.sp = SPT + 0x10000;
+	g.spt = SPT;
+	g.gfn = 0x101;
+	g.level = 1;
+	g.access = CLASSIC_ACC_ALL;
+	g.efer_nx = 1;
+	g.cr0_wp = 1;
+	g.role = 1 | (CLASSIC_ACC_ALL << 8) | (1 << 12) | (1 << 13);
+	g.flags = MBEC_SP_CREATED | MBEC_SP_HAS_SMEP_ANDNOT_WP |
+		  (wp_unknown ? MBEC_SP_CR0_WP_UNKNOWN : 0);
+	mbec_check_feed(e, &g, sizeof(g));
+}
+
+/* A supervisor write to a read-only user page, and the SPTE KVM installed for it. */
+static void supervisor_write(struct mbec_check *e, uint64_t spte)
+{
+	int lvl;
+
+	walk_start(e, 0x40000, PFERR_WRITE);
+	for (lvl = 4; lvl >= 1; lvl--)
+		elem(e, lvl, lvl == 1 ? PTE_P | PTE_US | PTE_A | PTE_D | (0x40ULL << 12) :
+			     PTE_P | PTE_RW | PTE_US | PTE_A | ((0x100ULL + lvl) << 12));
+	req(e, 0x40, PFERR_WRITE, MBEC_FAULT_WRITE);
+	set_spte(e, 0x40, spte);
+}
+
+static void test_cr0_wp_unknown(void)
+{
+	/* What KVM installs when the guest runs with CR0.WP=0: W, and no U. */
+	uint64_t wp0 = PTE_P | PTE_A | PTE_RW | SPTE_MMU_PRESENT | SPTE_LEGACY_HOST_WRITABLE |
+		       SPTE_LEGACY_MMU_WRITABLE;
+	struct mbec_check *e;
+
+	e = engine(false, false);
+	shadow_page(e, true);
+	supervisor_write(e, wp0);
+	ok(total(e) == 0, "CR0.WP not in the text: the SPTE of a WP=0 supervisor write is fine");
+	mbec_check_free(e);
+
+	e = engine(false, false);
+	shadow_page(e, false);
+	supervisor_write(e, wp0);
+	ok(total(e) == 1 && mbec_check_summary(e)->anomalies[MBEC_AN_ESCALATION] == 1,
+	   "a role that says CR0.WP=1: the same SPTE fires");
+	mbec_check_free(e);
+
+	e = engine(false, false);
+	shadow_page(e, true);
+	supervisor_write(e, wp0 | PTE_US);
+	ok(total(e) == 1 && mbec_check_summary(e)->anomalies[MBEC_AN_ESCALATION] == 1,
+	   "CR0.WP not known: W with U is wrong under both values and fires");
+	mbec_check_free(e);
+}
+
 int main(void)
 {
+	test_cr0_wp_unknown();
 	test_spte_pages();
 	test_incomplete();
 	test_nonleaf();
