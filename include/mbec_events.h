@@ -165,11 +165,14 @@ struct mbec_ev_page_fault {
 #define MBEC_EXIT_VMX		(1U << 2)
 #define MBEC_EXIT_SVM		(1U << 3)
 /*
- * VMX: info1 may be an earlier exit's qualification (KVM reads the VMCS
- * field lazily, after kvm_exit); the checker takes the qualification
- * from kvm_page_fault then.  SVM's VMCB is always current.
+ * VMX: info1 is known to be this exit's qualification.  KVM reads the
+ * VMCS field lazily, after kvm_exit, so the copy a probe finds there is
+ * an earlier exit's unless something read it first (ftrace's own
+ * kvm_exit event does, so text and trace.dat sources may set this).
+ * Without it the checker takes the qualification KVM passed to
+ * kvm_page_fault.  SVM's VMCB is always current: no flag needed.
  */
-#define MBEC_EXIT_INFO1_STALE	(1U << 4)
+#define MBEC_EXIT_INFO1_FRESH	(1U << 4)
 
 /*
  * kvm_exit(struct kvm_vcpu *vcpu, u32 isa): emitted for EPT violation,

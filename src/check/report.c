@@ -198,12 +198,12 @@ void mbec_check_json_body(const struct mbec_check *e, const struct mbec_counter 
 		}
 	}
 	json_arr_end(&jw);
-	json_key(&jw, "by_flavour");
+	json_obj_end(&jw);
+	json_key(&jw, "sptes_by_flavour");
 	json_obj_begin(&jw);
 	for (c = 0; c <= MBEC_FL_NR; c++)
 		if (s->sptes_flavour[c])
 			json_kv_u64(&jw, flavour_key(c), s->sptes_flavour[c]);
-	json_obj_end(&jw);
 	json_obj_end(&jw);
 	json_kv_u64(&jw, "exits_checked", s->exits_checked);
 	json_kv_u64(&jw, "exits_qual_from_page_fault", s->exits_qual_from_pf);

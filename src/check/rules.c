@@ -734,7 +734,7 @@ static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 	const struct mbec_ev_exit *x = &t->exit;
 	struct evbuf b;
 	uint64_t want, got = t->req.error_code, mask, qual = x->info1;
-	bool stale = x->flags & MBEC_EXIT_INFO1_STALE;
+	bool stale = (x->flags & MBEC_EXIT_VMX) && !(x->flags & MBEC_EXIT_INFO1_FRESH);
 	bool derived = t->req.flags & MBEC_FAULT_DERIVED;
 	bool ec32 = (t->have & MBEC_TXN_REQ) && (t->req.flags & MBEC_FAULT_EC32);
 	const char *rule = NULL;

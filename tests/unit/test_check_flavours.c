@@ -207,7 +207,8 @@ static void test_ec32(void)
 	/* VMX on 6.1: GUEST_FINAL (bit 32) cannot reach the u32. */
 	e = engine(true, false);
 	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION,
-		 EPT_VIOL_ACC_READ | EPT_VIOL_GVA_IS_VALID | EPT_VIOL_GVA_TRANSLATED, 0);
+		 EPT_VIOL_ACC_READ | EPT_VIOL_GVA_IS_VALID | EPT_VIOL_GVA_TRANSLATED,
+		 MBEC_EXIT_INFO1_FRESH);
 	page_fault(e, EPT_VIOL_ACC_READ | EPT_VIOL_GVA_IS_VALID | EPT_VIOL_GVA_TRANSLATED);
 	req(e, 0x40, PFERR_USER, MBEC_FAULT_IS_TDP | MBEC_FAULT_EC32);
 	ok(total(e) == 0 && mbec_check_summary(e)->exits_low32 == 1,
@@ -222,9 +223,9 @@ static void test_vmx_stale(void)
 			 EPT_VIOL_GVA_TRANSLATED;
 	struct mbec_check *e;
 
-	/* kvm_exit saw the previous exit's write; this exit is a read. */
+	/* kvm_exit saw the previous exit's write (not known fresh); this exit is a read. */
 	e = engine(true, false);
-	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, write, MBEC_EXIT_INFO1_STALE);
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, write, 0);
 	page_fault(e, read);
 	req(e, 0x40, PFERR_USER | PFERR_GUEST_FINAL, MBEC_FAULT_IS_TDP);
 	ok(total(e) == 0 && mbec_check_summary(e)->exits_qual_from_pf == 1,
@@ -232,21 +233,21 @@ static void test_vmx_stale(void)
 	mbec_check_free(e);
 
 	e = engine(true, false);
-	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, write, 0);
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, write, MBEC_EXIT_INFO1_FRESH);
 	page_fault(e, read);
 	req(e, 0x40, PFERR_USER | PFERR_GUEST_FINAL, MBEC_FAULT_IS_TDP);
 	ok(total(e) == 1, "a fresh kvm_exit qualification unlike kvm_page_fault's still fires");
 	mbec_check_free(e);
 
 	e = engine(true, false);
-	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, read, MBEC_EXIT_INFO1_STALE);
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, read, 0);
 	page_fault(e, write);
 	req(e, 0x40, PFERR_USER | PFERR_GUEST_FINAL, MBEC_FAULT_IS_TDP);
 	ok(total(e) == 1, "the error code is judged by kvm_page_fault's qualification: fires");
 	mbec_check_free(e);
 
 	e = engine(true, false);
-	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, write, MBEC_EXIT_INFO1_STALE);
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, write, 0);
 	req(e, 0x40, PFERR_USER | PFERR_GUEST_FINAL, MBEC_FAULT_IS_TDP);
 	ok(total(e) == 0 && mbec_check_summary(e)->exits_checked == 0 &&
 	   mbec_check_summary(e)->exits_unchecked == 1,
