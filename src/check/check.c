@@ -311,6 +311,7 @@ static void on_get_page(struct mbec_check *e, const struct mbec_ev_get_page *g)
 		sp->role_verified = false;
 	sp->ev = *g;
 	sp->epoch = e->epoch;
+	ck_learn_format_sp(e, g);
 	if (!g->direct && !(g->flags & MBEC_SP_TDP_MMU)) {
 		uint32_t *n = u64map_put(&e->wp_gfns, wp_key(g->hdr.pid, g->gfn));
 

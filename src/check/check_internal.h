@@ -136,6 +136,7 @@ void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed 
 void ck_nested_inject(struct mbec_check *e, const struct mbec_ev_nested_inject *n);
 void ck_guest_pte(struct mbec_check *e, const struct mbec_ev_guest_pte *g);
 void ck_learn_format(struct mbec_check *e, const struct mbec_ev_exit *x);
+void ck_learn_format_sp(struct mbec_check *e, const struct mbec_ev_get_page *g);
 void ck_learn_memslot(struct mbec_check *e, const struct mbec_ev_spte_requested *r);
 void ck_role_expect(struct mbec_check *e, struct sp_info *sp);
 

@@ -77,6 +77,20 @@ static const char *spte_str(const struct mbec_check *e, enum spte_fmt fmt, uint6
 	return ck_decode(e, DECODE_SPTE, v, fmt == SPTE_FMT_IS_EPT, buf, len);
 }
 
+/*
+ * A shadow page that shadows the guest's own page tables (not direct, not
+ * nested, not TDP) exists only with TDP off: KVM's SPTEs are then legacy
+ * entries on both vendors, for this page and every other.
+ */
+void ck_learn_format_sp(struct mbec_check *e, const struct mbec_ev_get_page *g)
+{
+	if (e->fmt != SPTE_FMT_IS_UNKNOWN || g->direct || g->guest_mode ||
+	    (g->flags & MBEC_SP_TDP_MMU))
+		return;
+	e->fmt = SPTE_FMT_IS_LEGACY;
+	e->opts.spte_ept = false;
+}
+
 void ck_learn_format(struct mbec_check *e, const struct mbec_ev_exit *x)
 {
 	if (e->fmt != SPTE_FMT_IS_UNKNOWN || !(x->flags & MBEC_EXIT_HAS_REASON))

@@ -88,7 +88,8 @@ static void req(struct mbec_check *e, uint64_t gfn, uint64_t ec, uint16_t flags)
 	mbec_check_feed(e, &r, sizeof(r));
 }
 
-static void set_spte(struct mbec_check *e, uint64_t gfn, uint64_t spte)
+/* An SPTE in the table at spt (a shadow page seen or not). */
+static void set_spte_in(struct mbec_check *e, uint64_t spt, uint64_t gfn, uint64_t spte)
 {
 	struct mbec_ev_set_spte s;
 
@@ -96,8 +97,13 @@ static void set_spte(struct mbec_check *e, uint64_t gfn, uint64_t spte)
 	s.level = 1;
 	s.gfn = gfn;
 	s.spte = spte | (0x5000ULL + gfn) << 12;
-	s.sptep = SPT + (gfn & 0x1ff) * 8;
+	s.sptep = spt + (gfn & 0x1ff) * 8;
 	mbec_check_feed(e, &s, sizeof(s));
+}
+
+static void set_spte(struct mbec_check *e, uint64_t gfn, uint64_t spte)
+{
+	set_spte_in(e, SPT, gfn, spte);
 }
 
 static void fast_pf(struct mbec_check *e, uint64_t spte)
@@ -255,6 +261,8 @@ static void test_vmx_stale(void)
 	mbec_check_free(e);
 }
 
+static void shadow_page(struct mbec_check *e, bool wp_unknown);
+
 static void test_format_evidence(void)
 {
 	/* Bad as EPT (W without MMU-writable) and as legacy (W without bit 10). */
@@ -304,6 +312,15 @@ static void test_format_evidence(void)
 	s = mbec_check_summary(e);
 	ok(total(e) == 1 && s->cov_reason[MBEC_COV_NONE][MBEC_COVR_FMT_UNKNOWN] == 0,
 	   "an EPT violation makes the format EPT: MMU-writable without host-writable fires");
+	mbec_check_free(e);
+
+	/* A shadow page of the guest's own tables tells TDP is off: legacy. */
+	e = engine(true, true);
+	shadow_page(e, false);
+	set_spte_in(e, SPT + 0x20000, 0x241, NPT_LEAF);
+	set_spte_in(e, SPT + 0x20000, 0x242, EPT_LEAF);
+	ok(total(e) == 1 && mbec_check_summary(e)->sptes_flavour[MBEC_FL_NR] == 0,
+	   "a shadow page of guest tables makes the format legacy, for SPTEs of other pages too");
 	mbec_check_free(e);
 
 	/* An #NPF tells legacy. */
