@@ -130,7 +130,19 @@ const char *ck_decode(const struct mbec_check *e, enum decode_kind kind, uint64_
 /* ACC letters ("wux" / "rwux" style). */
 const char *ck_acc(const struct mbec_check *e, unsigned int acc, char *buf);
 
+/* format.c */
+enum spte_fmt ck_fmt_of(const struct mbec_check *e, const struct sp_info *sp);
+enum mbec_flavour ck_flavour_of(const struct mbec_check *e, const struct sp_info *sp,
+				const struct mbec_txn *t);
+const char *ck_spte_str(const struct mbec_check *e, enum spte_fmt fmt, uint64_t v, char *buf,
+			size_t len);
+int ck_check_format(struct mbec_check *e, enum spte_fmt fmt, enum mbec_flavour fl, uint64_t v,
+		    bool leaf, const struct mbec_event_hdr *h, const struct mbec_txn *t,
+		    const char *ctx, const char *what);
+
 /* rules.c */
+void ck_ev_txn(struct mbec_check *e, struct evbuf *b, const struct mbec_txn *t,
+	       enum mbec_flavour fl);
 void ck_on_txn(void *ctx, const struct mbec_txn *t);
 void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed *c);
 void ck_nested_inject(struct mbec_check *e, const struct mbec_ev_nested_inject *n);

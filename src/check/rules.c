@@ -31,80 +31,6 @@ static unsigned int acc_exec(const struct mbec_check *e)
 	return e->opts.layout == MBEC_LAYOUT_MBEC ? MBEC_ACC_EXEC : CLASSIC_ACC_EXEC;
 }
 
-/*
- * The format of the SPTEs of a shadow page (sp may be NULL): the engine's
- * when it is known; else legacy only for a page that shadows the guest's
- * own page tables (not direct, not nested, not TDP: shadow paging builds
- * legacy entries on both vendors), unknown otherwise.
- */
-static enum spte_fmt fmt_of(const struct mbec_check *e, const struct sp_info *sp)
-{
-	if (e->fmt != SPTE_FMT_IS_UNKNOWN)
-		return e->fmt;
-	if (sp && !sp->ev.direct && !sp->ev.guest_mode && !(sp->ev.flags & MBEC_SP_TDP_MMU))
-		return SPTE_FMT_IS_LEGACY;
-	return SPTE_FMT_IS_UNKNOWN;
-}
-
-/*
- * With EPT on, every SPTE is an EPT entry: a page that is neither TDP
- * nor known to be nested is nested EPT (shadowing L1's EPT tables) until
- * its shadow page says otherwise, never legacy.
- */
-static enum mbec_flavour flavour_of(const struct mbec_check *e, const struct sp_info *sp,
-				    const struct mbec_txn *t)
-{
-	bool tdp = (sp && (sp->ev.flags & MBEC_SP_TDP_MMU)) ||
-		   (t && (t->have & MBEC_TXN_REQ) && (t->req.flags & MBEC_FAULT_IS_TDP));
-	bool nested = sp && sp->ev.guest_mode;
-	bool ept = fmt_of(e, sp) == SPTE_FMT_IS_EPT;
-
-	if (tdp && !nested)
-		return ept ? MBEC_FL_TDP_EPT : MBEC_FL_TDP_NPT;
-	if (nested || ept)
-		return ept ? MBEC_FL_SHADOW_EPT : MBEC_FL_SHADOW_NPT;
-	return MBEC_FL_SHADOW_LEGACY;
-}
-
-/* An SPTE in words, in its format (raw when the format is not known). */
-static const char *spte_str(const struct mbec_check *e, enum spte_fmt fmt, uint64_t v, char *buf,
-			    size_t len)
-{
-	if (fmt == SPTE_FMT_IS_UNKNOWN) {
-		snprintf(buf, len, "0x%" PRIx64 " (format unknown: EPT or legacy/NPT)", v);
-		return buf;
-	}
-	return ck_decode(e, DECODE_SPTE, v, fmt == SPTE_FMT_IS_EPT, buf, len);
-}
-
-/*
- * A shadow page that shadows the guest's own page tables (not direct, not
- * nested, not TDP) exists only with TDP off: KVM's SPTEs are then legacy
- * entries on both vendors, for this page and every other.
- */
-void ck_learn_format_sp(struct mbec_check *e, const struct mbec_ev_get_page *g)
-{
-	if (e->fmt != SPTE_FMT_IS_UNKNOWN || g->direct || g->guest_mode ||
-	    (g->flags & MBEC_SP_TDP_MMU))
-		return;
-	e->fmt = SPTE_FMT_IS_LEGACY;
-	e->opts.spte_ept = false;
-}
-
-void ck_learn_format(struct mbec_check *e, const struct mbec_ev_exit *x)
-{
-	if (e->fmt != SPTE_FMT_IS_UNKNOWN || !(x->flags & MBEC_EXIT_HAS_REASON))
-		return;
-	/* EPT exits exist only with EPT on; every SVM SPTE is a legacy entry (NPT or shadow). */
-	if ((x->flags & MBEC_EXIT_VMX) && (x->reason == EXIT_REASON_EPT_VIOLATION ||
-					    x->reason == EXIT_REASON_EPT_MISCONFIG))
-		e->fmt = SPTE_FMT_IS_EPT;
-	else if (x->flags & MBEC_EXIT_SVM)
-		e->fmt = SPTE_FMT_IS_LEGACY;
-	if (e->fmt != SPTE_FMT_IS_UNKNOWN)
-		e->opts.spte_ept = e->fmt == SPTE_FMT_IS_EPT;
-}
-
 static bool gpte_present(enum mbec_flavour fl, uint64_t pte)
 {
 	if (mbec_flavour_guest_mmu(fl) == MBEC_MMU_EPT)
@@ -162,8 +88,8 @@ static struct sp_info *sp_of(struct mbec_check *e, uint64_t sptep, bool *stale)
 
 /* ---- evidence ------------------------------------------------------------ */
 
-static void ev_txn(struct mbec_check *e, struct evbuf *b, const struct mbec_txn *t,
-		   enum mbec_flavour fl)
+void ck_ev_txn(struct mbec_check *e, struct evbuf *b, const struct mbec_txn *t,
+	       enum mbec_flavour fl)
 {
 	char d[320];
 	int i;
@@ -208,119 +134,13 @@ static void ev_spte(struct mbec_check *e, struct evbuf *b, const struct mbec_ev_
 
 	(void)fl;
 	ev_add(b, "  set_spte: level %d gfn 0x%" PRIx64 " spte %s\n", s->level, s->gfn,
-	       spte_str(e, fmt_of(e, sp), s->spte, d, sizeof(d)));
+	       ck_spte_str(e, ck_fmt_of(e, sp), s->spte, d, sizeof(d)));
 	if (sp)
 		ev_add(b, "  shadow page: gfn 0x%" PRIx64 " role %s access %s\n", sp->ev.gfn,
 		       ck_decode(e, DECODE_ROLE, sp->ev.role, false, d, sizeof(d)),
 		       ck_acc(e, sp->ev.access, acc));
 	else
 		ev_add(b, "  shadow page: not seen (created before attach)\n");
-}
-
-/* ---- format ------------------------------------------------------------ */
-
-static uint64_t ept_mmu_writable(const struct mbec_check *e)
-{
-	return e->opts.layout == MBEC_LAYOUT_MBEC ? MBEC_SPTE_EPT_MMU_WRITABLE :
-						    CLASSIC_SPTE_EPT_MMU_WRITABLE;
-}
-
-static uint64_t ept_host_writable(const struct mbec_check *e)
-{
-	return e->opts.layout == MBEC_LAYOUT_MBEC ? MBEC_SPTE_EPT_HOST_WRITABLE :
-						    CLASSIC_SPTE_EPT_HOST_WRITABLE;
-}
-
-/*
- * SPTE invariants of EPT entries (spec section 5): the rule v breaks, or
- * NULL.  What KVM promises of writable SPTEs holds for leaves: non-leaf
- * SPTEs are writable (the leaves decide) and never MMU-writable.
- */
-static const char *ept_rule(const struct mbec_check *e, enum mbec_flavour fl, uint64_t v, bool leaf)
-{
-	uint64_t low = v & ~SPTE_SHADOW_NONPRESENT;
-
-	if (e->opts.layout == MBEC_LAYOUT_MBEC && low == CLASSIC_FROZEN_SPTE_BITS)
-		return "frozen SPTE has XU set (the classic frozen value on an MBEC kernel)";
-	if (!(v & SPTE_MMU_PRESENT))
-		return NULL;	/* non-present, frozen or MMIO */
-	if ((v & EPTE_W) && !(v & EPTE_R))
-		return "EPT SPTE writable but not readable (misconfiguration)";
-	if (!leaf)
-		return NULL;
-	if ((v & EPTE_W) && !(v & ept_mmu_writable(e)))
-		return "SPTE writable without MMU-writable";
-	if ((v & ept_mmu_writable(e)) && !(v & ept_host_writable(e)))
-		return "SPTE MMU-writable without host-writable";
-	if (fl == MBEC_FL_TDP_EPT && e->opts.layout == MBEC_LAYOUT_MBEC && e->opts.mbec &&
-	    !!(v & EPTE_XS) != !!(v & EPTE_XU))
-		return "XS and XU differ on a direct TDP leaf";
-	return NULL;
-}
-
-/* The same for legacy (shadow paging and NPT) entries. */
-static const char *legacy_rule(uint64_t v, bool leaf)
-{
-	if (!(v & SPTE_MMU_PRESENT))
-		return NULL;
-	if (!(v & PTE_P))
-		return "MMU-present legacy SPTE without P";
-	if (v & MBEC_GENMASK(58, 52))
-		return "reserved bits 58:52 set in a present legacy SPTE";
-	if (!leaf)
-		return NULL;
-	if ((v & PTE_RW) && !(v & SPTE_LEGACY_MMU_WRITABLE))
-		return "SPTE writable without MMU-writable";
-	if ((v & SPTE_LEGACY_MMU_WRITABLE) && !(v & SPTE_LEGACY_HOST_WRITABLE))
-		return "SPTE MMU-writable without host-writable";
-	return NULL;
-}
-
-/*
- * The rule v breaks in format fmt, or NULL; buf holds a composed message.
- * Of an SPTE whose format is not known only what is wrong in both
- * formats is reported: a value that one of them allows may be right.
- */
-static const char *format_rule(struct mbec_check *e, enum spte_fmt fmt, enum mbec_flavour fl,
-			       uint64_t v, bool leaf, char *buf, size_t len)
-{
-	const char *a, *b;
-
-	if (fmt == SPTE_FMT_IS_EPT)
-		return ept_rule(e, fl, v, leaf);
-	if (fmt == SPTE_FMT_IS_LEGACY)
-		return legacy_rule(v, leaf);
-	a = ept_rule(e, fl, v, leaf);
-	b = legacy_rule(v, leaf);
-	if (!a || !b)
-		return NULL;
-	snprintf(buf, len, "invalid as an EPT entry (%s) and as a legacy one (%s)", a, b);
-	return buf;
-}
-
-/*
- * Check an SPTE's format and report a broken invariant with the
- * transaction around it (t may be NULL) and a line of context (ctx may be
- * NULL).  Evidence is only decoded when a rule fires.  1 when it fired.
- */
-static int check_format(struct mbec_check *e, enum spte_fmt fmt, enum mbec_flavour fl, uint64_t v,
-			bool leaf, const struct mbec_event_hdr *h, const struct mbec_txn *t,
-			const char *ctx, const char *what)
-{
-	char rbuf[256], d[320];
-	const char *rule = format_rule(e, fmt, fl, v, leaf, rbuf, sizeof(rbuf));
-	struct evbuf b;
-
-	if (!rule)
-		return 0;
-	ev_init(&b);
-	if (t)
-		ev_txn(e, &b, t, fl);
-	if (ctx)
-		ev_add(&b, "%s", ctx);
-	ev_add(&b, "  %s: %s\n", what, spte_str(e, fmt, v, d, sizeof(d)));
-	ck_anomaly(e, MBEC_AN_FORMAT, "spte-invariant", h, CK_NO_GFN, b.buf, "%s: %s", rule, what);
-	return 1;
 }
 
 /* ---- role --------------------------------------------------------------- */
@@ -400,7 +220,7 @@ static void check_role_walk(struct mbec_check *e, const struct mbec_txn *t,
 		sp->role_verified = true;
 		return;
 	}
-	ev_txn(e, &b, t, fl);
+	ck_ev_txn(e, &b, t, fl);
 	ev_spte(e, &b, s, sp, fl);
 	if (show_acc)
 		ev_add(&b, "  model: role.access should be %s, the role says %s\n",
@@ -421,7 +241,7 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 	ev_init(&b);
 	if (!e->opts.expect_mode_valid || sp->ev.guest_mode)
 		return;
-	fl = flavour_of(e, sp, NULL);
+	fl = ck_flavour_of(e, sp, NULL);
 	mbec_kvm_role_flags(e->opts.layout, fl, &e->opts.expect_mode, &rf);
 	e->sum.roles_checked++;
 	smep = e->opts.layout == MBEC_LAYOUT_MBEC ? rf.cr4_smep : rf.smep_andnot_wp;
@@ -604,7 +424,7 @@ static void check_progress(struct mbec_check *e, const struct mbec_txn *t,
 	     !(t->req.flags & MBEC_FAULT_MAP_WRITABLE) ||
 	     is_write_protected_gfn(e, t->pid, t->req.gfn)))
 		return;
-	ev_txn(e, &b, t, fl);
+	ck_ev_txn(e, &b, t, fl);
 	ev_spte(e, &b, s, sp, fl);
 	ev_add(&b, "  model: the SPTE grants %s, which faults again for this access\n",
 	       ck_acc(e, got, a));
@@ -618,8 +438,8 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	const struct mbec_ev_set_spte *s = &t->spte[idx];
 	bool stale;
 	struct sp_info *sp = sp_of(e, s->sptep, &stale);
-	enum mbec_flavour fl = flavour_of(e, sp, t);
-	enum spte_fmt fmt = fmt_of(e, sp);
+	enum mbec_flavour fl = ck_flavour_of(e, sp, t);
+	enum spte_fmt fmt = ck_fmt_of(e, sp);
 	enum mbec_coverage cov = MBEC_COV_NONE;
 	enum mbec_cov_reason why = MBEC_COVR_NO_ROLE;
 	unsigned int allowed = 0, esc;
@@ -702,7 +522,7 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 		e->on_spte(e->on_spte_ctx, s, cov);
 
 	/* Format holds whatever the coverage; kvm_mmu_set_spte installs leaves only. */
-	check_format(e, fmt, fl, s->spte, true, &s->hdr, t, NULL, "set_spte");
+	ck_check_format(e, fmt, fl, s->spte, true, &s->hdr, t, NULL, "set_spte");
 
 	if (faulting && (t->have & MBEC_TXN_REQ) && fmt != SPTE_FMT_IS_UNKNOWN)
 		check_progress(e, t, s, sp, fl, &m, wp_unknown ? &alt : NULL);
@@ -717,7 +537,7 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	if (wp_unknown && why == MBEC_COVR_WALK &&
 	    !mbec_kvm_acc_escalation(e->opts.layout, fl, &alt, perturb(e, allowed_alt), s->spte))
 		return;
-	ev_txn(e, &b, t, fl);
+	ck_ev_txn(e, &b, t, fl);
 	ev_spte(e, &b, s, sp, fl);
 	ev_add(&b, "  model: %s allows %s%s; the SPTE grants %s, beyond: %s\n",
 	       why == MBEC_COVR_WALK ? "the guest walk" :
@@ -807,7 +627,7 @@ static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 	if (stale)
 		ev_add(&b, "  the qualification is kvm_page_fault's: kvm_exit's copy was not read "
 		       "for this exit yet\n");
-	ev_txn(e, &b, t, MBEC_FL_TDP_EPT);
+	ck_ev_txn(e, &b, t, MBEC_FL_TDP_EPT);
 	ck_anomaly(e, MBEC_AN_EXIT_QUAL, "exit-qual-pfec", &x->hdr, CK_NO_GFN, b.buf,
 		   "%s (qualification 0x%" PRIx64 ", error code 0x%" PRIx64 ")", rule, qual, got);
 }
@@ -850,7 +670,7 @@ static void check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 	if (r->count < e->repeat_limit || r->reported)
 		return;
 	r->reported = true;
-	ev_txn(e, &b, t, flavour_of(e, NULL, t));
+	ck_ev_txn(e, &b, t, ck_flavour_of(e, NULL, t));
 	ck_anomaly(e, MBEC_AN_NO_PROGRESS, "fault-repeats",
 		   (t->have & MBEC_TXN_PF) ? &t->pf.hdr : &t->req.hdr, CK_NO_GFN, b.buf,
 		   "vCPU %u faulted on 0x%" PRIx64 " with error code 0x%" PRIx64
@@ -889,58 +709,10 @@ void ck_on_txn(void *ctx, const struct mbec_txn *t)
 		 * present, or a leaf.  Its shadow page, when known, gives its
 		 * format and flavour.
 		 */
-		check_format(e, fmt_of(e, sp), flavour_of(e, sp, t), t->fast.new_spte, true,
-			     &t->fast.hdr, t, NULL, "fast_page_fault new SPTE");
+		ck_check_format(e, ck_fmt_of(e, sp), ck_flavour_of(e, sp, t), t->fast.new_spte,
+				true, &t->fast.hdr, t, NULL, "fast_page_fault new SPTE");
 	}
 	e->judging_incomplete = false;
-}
-
-/* ---- TDP MMU changes ------------------------------------------------------ */
-
-void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed *c)
-{
-	enum spte_fmt fmt = e->fmt;
-	enum mbec_flavour fl = fmt == SPTE_FMT_IS_EPT ? MBEC_FL_TDP_EPT : MBEC_FL_TDP_NPT;
-	struct evbuf b;
-	uint64_t o = c->old_spte, n = c->new_spte, saved;
-	bool mbec = e->opts.layout == MBEC_LAYOUT_MBEC;
-	/* Bit 7 is the page-size bit of large leaves in both formats. */
-	bool leaf = c->level <= 1 || (n & PTE_PS);
-	char d[320], rbuf[256];
-
-	ev_init(&b);
-	if (format_rule(e, fmt, fl, n, leaf, rbuf, sizeof(rbuf))) {
-		ev_add(&b, "  tdp_spte_changed: as_id %d level %d gfn 0x%" PRIx64 " (%s)\n",
-		       c->as_id, c->level, c->gfn, leaf ? "leaf" : "non-leaf");
-		ev_add(&b, "  old: %s\n", spte_str(e, fmt, o, d, sizeof(d)));
-		check_format(e, fmt, fl, n, leaf, &c->hdr, NULL, b.buf, "new SPTE");
-		return;
-	}
-	if (fmt != SPTE_FMT_IS_EPT || !leaf || !(o & SPTE_MMU_PRESENT) || !(n & SPTE_MMU_PRESENT) ||
-	    (n & (EPTE_RWX | EPTE_XU)) || !(o & (EPTE_RWX | EPTE_XU)) ||
-	    (o & ~MBEC_BIT(8)) == (n & ~MBEC_BIT(8)))
-		return;
-	/* old present, new access-tracked: the saved bits must restore the old ones. */
-	if ((o & EPTE_PFN_MASK) != (n & EPTE_PFN_MASK))
-		return;
-	if (mbec)
-		saved = ((n >> MBEC_SPTE_SAVED_R_SHIFT) & 1) |
-			(((n >> MBEC_SPTE_SAVED_XS_SHIFT) & 1) << 2) |
-			(((n >> MBEC_SPTE_SAVED_XU_SHIFT) & 1) << 10);
-	else
-		saved = ((n >> CLASSIC_SPTE_SAVED_R_SHIFT) & 1) |
-			(((n >> CLASSIC_SPTE_SAVED_X_SHIFT) & 1) << 2);
-	if (saved == (o & (EPTE_R | EPTE_X | (mbec ? EPTE_XU : 0))))
-		return;
-	ev_add(&b, "  tdp_spte_changed: as_id %d level %d gfn 0x%" PRIx64 "\n", c->as_id,
-	       c->level, c->gfn);
-	ev_add(&b, "  old: %s\n", ck_decode(e, DECODE_SPTE, o, true, d, sizeof(d)));
-	ev_add(&b, "  new: %s\n", ck_decode(e, DECODE_SPTE, n, true, d, sizeof(d)));
-	ev_add(&b, "  model: saved bits restore 0x%" PRIx64 ", the old SPTE had 0x%" PRIx64 "\n",
-	       saved, (uint64_t)(o & (EPTE_R | EPTE_X | (mbec ? EPTE_XU : 0))));
-	ck_anomaly(e, MBEC_AN_FORMAT, "access-track", &c->hdr, c->gfn, b.buf,
-		   "access-tracked SPTE does not save the permissions it removed (gfn 0x%" PRIx64
-		   ")", c->gfn);
 }
 
 /* ---- nested injection ------------------------------------------------- */
