@@ -668,8 +668,6 @@ static __always_inline int do_exit(__u64 *args, const bool btf)
 		info2 = BPF_CORE_READ(svm, vmcb, control.exit_info_2);
 		flags = MBEC_EXIT_HAS_REASON | MBEC_EXIT_HAS_INFO | MBEC_EXIT_SVM;
 	}
-	if ((flags & MBEC_EXIT_VMX) && vmx_exit_qual_fresh(vcpu))
-		flags |= MBEC_EXIT_INFO1_FRESH;
 	if (!(flags & MBEC_EXIT_HAS_REASON) ||
 	    !((flags & MBEC_EXIT_VMX && (reason == VMX_EXIT_EPT_VIOLATION ||
 					   reason == VMX_EXIT_EPT_MISCONFIG)) ||
@@ -677,6 +675,9 @@ static __always_inline int do_exit(__u64 *args, const bool btf)
 		count_skipped(MBEC_EV_EXIT);
 		return 0;
 	}
+	/* Only for the exits that go out: one more probe read each. */
+	if ((flags & MBEC_EXIT_VMX) && vmx_exit_qual_fresh(vcpu))
+		flags |= MBEC_EXIT_INFO1_FRESH;
 	e = ev_reserve(&x, MBEC_EV_EXIT, sizeof(*e));
 	if (!e)
 		return 0;
