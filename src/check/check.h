@@ -51,7 +51,7 @@ enum mbec_cov_reason {
 	MBEC_COVR_GUEST_PTE,	/* full: guest entry known (the workload's page tables) */
 	MBEC_COVR_GUEST_MEM,	/* full: guest entry read from the VMM's memory */
 	MBEC_COVR_MEM_CHANGED,	/* partial: that entry disagrees (changed since?) */
-	MBEC_COVR_DIRECT,	/* full: direct map (TDP or no guest paging), no guest entry */
+	MBEC_COVR_DIRECT,	/* full/partial: shadow page of a guest large page, role checked */
 	MBEC_COVR_PREFETCH,	/* partial/none: prefetched, no traced walk */
 	MBEC_COVR_NO_ROLE,	/* none: its shadow page was created before attach */
 	MBEC_COVR_LOST,		/* partial/none: records lost around it */
