@@ -34,6 +34,12 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 targ_tgid;		/* 0: every process */
 const volatile bool spte_req_acc_arg;	/* spte_requested(fault, acc): 2 arguments */
 const volatile bool count_vm_stats;	/* keep vm_stats (mbectop reads it) */
+/*
+ * Tests only: tracepoints (bit i = src/live's tps[i]) whose tp_btf program
+ * makes the verifier refuse it, to show the fallback to raw_tp and its
+ * reason.  0 in every other use, and then the branch is dead code.
+ */
+const volatile __u32 test_refuse_btf;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -401,6 +407,16 @@ static __always_inline void vm_count(const struct ctx *x, __u16 type, __u16 buck
  */
 #define RD(btf, p, f)	((btf) ? (p)->f : BPF_CORE_READ(p, f))
 
+/*
+ * An unsigned integer field whose width differs between kernels
+ * (kvm_page_fault.error_code is a u32 in 6.1 and a u64 later; the level
+ * fields went from int to u8): read as many bytes as the running kernel's
+ * field has (CO-RE field size and offset), zero-extended.  A direct load
+ * in tp_btf programs (libbpf patches the load's width), a probed read of
+ * the relocated size in raw_tp ones, never 8 bytes of a 4-byte field.
+ */
+#define RDU(btf, p, f)	((btf) ? (__u64)(p)->f : (__u64)BPF_CORE_READ_BITFIELD_PROBED(p, f))
+
 static __always_inline void note_vcpu(const struct ctx *x, struct kvm_vcpu *vcpu)
 {
 	struct thread_state *st = x->st;
@@ -502,17 +518,21 @@ static __always_inline int do_sptereq(__u64 *args, const bool btf)
 	__u64 error_code;
 	struct ctx x;
 
-	if (!enter(&x))
+	/* Module tracepoints' pointer arguments may be NULL for the verifier. */
+	if (!f || !enter(&x))
 		return 0;
-	error_code = RD(btf, f, error_code);
+	error_code = RDU(btf, f, error_code);
 	vm_count(&x, MBEC_EV_SPTE_REQUESTED, mbec_vmstats_bucket_pf(error_code));
 	e = ev_reserve(&x, MBEC_EV_SPTE_REQUESTED, sizeof(*e));
 	if (!e)
 		return 0;
-	e->addr = RD(btf, f, addr);
+	e->addr = RDU(btf, f, addr);
 	e->error_code = error_code;
-	e->gfn = RD(btf, f, gfn);
-	e->pfn = RD(btf, f, pfn);
+	/* Bits 32 and up of the error code cannot reach a 32-bit field. */
+	if (bpf_core_field_size(f->error_code) < 8)
+		flags |= MBEC_FAULT_EC32;
+	e->gfn = RDU(btf, f, gfn);
+	e->pfn = RDU(btf, f, pfn);
 	if (RD(btf, f, prefetch))
 		flags |= MBEC_FAULT_PREFETCH;
 	if (RD(btf, f, exec))
@@ -534,9 +554,9 @@ static __always_inline int do_sptereq(__u64 *args, const bool btf)
 	if (bpf_core_field_exists(f->write_fault_to_shadow_pgtable) &&
 	    RD(btf, f, write_fault_to_shadow_pgtable))
 		flags |= MBEC_FAULT_WRITE_TO_SHADOW_PT;
-	e->max_level = RD(btf, f, max_level);
-	e->req_level = RD(btf, f, req_level);
-	e->goal_level = RD(btf, f, goal_level);
+	e->max_level = RDU(btf, f, max_level);
+	e->req_level = RDU(btf, f, req_level);
+	e->goal_level = RDU(btf, f, goal_level);
 	if (spte_req_acc_arg) {
 		e->acc = (__u8)args[1];
 		flags |= MBEC_FAULT_HAS_ACC;
@@ -563,7 +583,7 @@ static __always_inline int do_setspte(__u64 *args, const bool btf)
 	__u64 spte = 0;
 	struct ctx x;
 
-	if (!enter(&x))
+	if (!sptep || !enter(&x))
 		return 0;
 	bpf_probe_read_kernel(&spte, sizeof(spte), sptep);
 	vm_count(&x, MBEC_EV_SET_SPTE, mbec_vmstats_bucket_spte(spte, (int)args[0]));
@@ -596,6 +616,25 @@ static __always_inline int do_pf(__u64 *args, const bool btf)
 	return 0;
 }
 
+/*
+ * VMX reads the exit qualification from the VMCS lazily, when a handler
+ * asks for it (after kvm_exit), and marks it available in
+ * vcpu->arch.regs_avail; the copy in struct vcpu_vmx is the previous
+ * exit's until then.  True when this exit's value has been read (another
+ * probe on kvm_exit, ftrace's, asked first), false when it cannot be told.
+ */
+static __always_inline bool vmx_exit_qual_fresh(struct kvm_vcpu *vcpu)
+{
+	__u64 avail;
+	int bit;
+
+	if (!bpf_core_enum_value_exists(enum kvm_reg, VCPU_EXREG_EXIT_INFO_1))
+		return false;
+	bit = bpf_core_enum_value(enum kvm_reg, VCPU_EXREG_EXIT_INFO_1);
+	avail = BPF_CORE_READ_BITFIELD_PROBED(vcpu, arch.regs_avail);
+	return bit >= 0 && bit < 64 && ((avail >> bit) & 1);
+}
+
 static __always_inline int do_exit(__u64 *args, const bool btf)
 {
 	struct kvm_vcpu *vcpu = (void *)args[0];
@@ -604,7 +643,7 @@ static __always_inline int do_exit(__u64 *args, const bool btf)
 	struct mbec_ev_exit *e;
 	struct ctx x;
 
-	if (!enter(&x))
+	if (!vcpu || !enter(&x))
 		return 0;
 	note_vcpu(&x, vcpu);
 	if (isa == KVM_ISA_VMX && bpf_core_type_exists(struct vcpu_vmx___mbecs_vt) &&
@@ -636,6 +675,9 @@ static __always_inline int do_exit(__u64 *args, const bool btf)
 		count_skipped(MBEC_EV_EXIT);
 		return 0;
 	}
+	/* Only for the exits that go out: one more probe read each. */
+	if ((flags & MBEC_EXIT_VMX) && vmx_exit_qual_fresh(vcpu))
+		flags |= MBEC_EXIT_INFO1_FRESH;
 	e = ev_reserve(&x, MBEC_EV_EXIT, sizeof(*e));
 	if (!e)
 		return 0;
@@ -667,7 +709,7 @@ static __always_inline int do_getpage(__u64 *args, const bool btf)
 	__u16 flags = 0;
 	struct ctx x;
 
-	if (!enter(&x))
+	if (!ksp || !enter(&x))
 		return 0;
 	e = ev_reserve(&x, MBEC_EV_GET_PAGE, sizeof(*e));
 	if (!e)
@@ -734,14 +776,14 @@ static __always_inline int do_fastpf(__u64 *args, const bool btf)
 	__u64 *sptep = (void *)args[2];
 	struct ctx x;
 
-	if (!enter(&x))
+	if (!f || !enter(&x))
 		return 0;
 	note_vcpu(&x, (void *)args[0]);
 	e = ev_reserve(&x, MBEC_EV_FAST_PAGE_FAULT, sizeof(*e));
 	if (!e)
 		return 0;
-	e->addr = RD(btf, f, addr);
-	e->error_code = RD(btf, f, error_code);
+	e->addr = RDU(btf, f, addr);
+	e->error_code = RDU(btf, f, error_code);
 	e->sptep = (__u64)sptep;
 	e->old_spte = args[3];
 	e->ret = (int)args[4];
@@ -775,10 +817,12 @@ static __always_inline int do_nestinj(__u64 *args, const bool btf)
  * Program names carry the "mbecs_" prefix so that `bpftool prog show`
  * tells ours apart; the raw_tp twin ends in "_r".
  */
-#define MBECS_PROGS(name, tp)						\
+#define MBECS_PROGS(name, tp, idx)					\
 	SEC("tp_btf/" #tp)						\
 	int mbecs_##name(__u64 *ctx)					\
 	{								\
+		if (test_refuse_btf & (1U << (idx)))			\
+			return ctx[63] != 0;	/* beyond the arguments */ \
 		return do_##name(ctx, true);				\
 	}								\
 	SEC("raw_tp/" #tp)						\
@@ -787,16 +831,16 @@ static __always_inline int do_nestinj(__u64 *args, const bool btf)
 		return do_##name(ctx->args, false);			\
 	}
 
-MBECS_PROGS(walk, kvm_mmu_pagetable_walk)
-MBECS_PROGS(pelem, kvm_mmu_paging_element)
-MBECS_PROGS(walkerr, kvm_mmu_walker_error)
-MBECS_PROGS(sptereq, kvm_mmu_spte_requested)
-MBECS_PROGS(setspte, kvm_mmu_set_spte)
-MBECS_PROGS(pf, kvm_page_fault)
-MBECS_PROGS(exit, kvm_exit)
-MBECS_PROGS(entry, kvm_entry)
-MBECS_PROGS(getpage, kvm_mmu_get_page)
-MBECS_PROGS(tdpchg, kvm_tdp_mmu_spte_changed)
-MBECS_PROGS(fastpf, fast_page_fault)
-MBECS_PROGS(nestinj, kvm_nested_vmexit_inject)
+MBECS_PROGS(walk, kvm_mmu_pagetable_walk, 0)
+MBECS_PROGS(pelem, kvm_mmu_paging_element, 1)
+MBECS_PROGS(walkerr, kvm_mmu_walker_error, 2)
+MBECS_PROGS(sptereq, kvm_mmu_spte_requested, 3)
+MBECS_PROGS(setspte, kvm_mmu_set_spte, 4)
+MBECS_PROGS(pf, kvm_page_fault, 5)
+MBECS_PROGS(exit, kvm_exit, 6)
+MBECS_PROGS(entry, kvm_entry, 7)
+MBECS_PROGS(getpage, kvm_mmu_get_page, 8)
+MBECS_PROGS(tdpchg, kvm_tdp_mmu_spte_changed, 9)
+MBECS_PROGS(fastpf, fast_page_fault, 10)
+MBECS_PROGS(nestinj, kvm_nested_vmexit_inject, 11)
 

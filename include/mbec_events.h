@@ -110,6 +110,11 @@ struct mbec_ev_walker_error {
 #define MBEC_FAULT_MAP_WRITABLE	(1U << 7)
 #define MBEC_FAULT_HUGE_DISALLOWED (1U << 8)
 #define MBEC_FAULT_WRITE_TO_SHADOW_PT (1U << 9)	/* write_fault_to_shadow_pgtable */
+/*
+ * The kernel's fault->error_code is 32 bits (Linux 6.1): bits 32 and up
+ * (PFERR_GUEST_FINAL/PAGE, #NPF's EXITINFO1 high bits) never reach it.
+ */
+#define MBEC_FAULT_EC32		(1U << 10)
 /* addr, error_code and flags were derived from other events (ftrace import), not traced */
 #define MBEC_FAULT_DERIVED	(1U << 13)
 #define MBEC_FAULT_HAS_SLOT	(1U << 14)	/* slot_* are valid */
@@ -159,6 +164,15 @@ struct mbec_ev_page_fault {
 #define MBEC_EXIT_HAS_INFO	(1U << 1)	/* info1/info2 are valid */
 #define MBEC_EXIT_VMX		(1U << 2)
 #define MBEC_EXIT_SVM		(1U << 3)
+/*
+ * VMX: info1 is known to be this exit's qualification.  KVM reads the
+ * VMCS field lazily, after kvm_exit, so the copy a probe finds there is
+ * an earlier exit's unless something read it first (ftrace's own
+ * kvm_exit event does, so text and trace.dat sources may set this).
+ * Without it the checker takes the qualification KVM passed to
+ * kvm_page_fault.  SVM's VMCB is always current: no flag needed.
+ */
+#define MBEC_EXIT_INFO1_FRESH	(1U << 4)
 
 /*
  * kvm_exit(struct kvm_vcpu *vcpu, u32 isa): emitted for EPT violation,
@@ -182,6 +196,8 @@ struct mbec_ev_exit {
 #define MBEC_SP_TDP_MMU		(1U << 2)
 #define MBEC_SP_HAS_CR4_SMEP	(1U << 3)	/* role has cr4_smep (mbec layout) */
 #define MBEC_SP_HAS_SMEP_ANDNOT_WP (1U << 4)	/* role has smep_andnot_wp (classic) */
+/* role.cr0_wp is not known (rebuilt from text that does not print it): cr0_wp is a guess */
+#define MBEC_SP_CR0_WP_UNKNOWN	(1U << 5)
 
 /* kvm_mmu_get_page(struct kvm_mmu_page *sp, bool created). */
 struct mbec_ev_get_page {

@@ -40,6 +40,8 @@
 #define MBEC_REC_F_MODE		(1U << 3)	/* mode_* describe the guest (built-in workload) */
 #define MBEC_REC_F_WORKLOAD	(1U << 4)	/* the built-in workload was the guest */
 #define MBEC_REC_F_IMPORTED	(1U << 5)	/* converted from ftrace text */
+/* Nothing in the source told EPT SPTEs from legacy/NPT ones (SPTE_EPT is a guess) */
+#define MBEC_REC_F_SPTE_FMT_UNKNOWN (1U << 6)
 
 struct mbec_rec_role_field {
 	char name[32];		/* NUL-terminated */

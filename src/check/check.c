@@ -51,12 +51,16 @@ static const char *const covr_names[MBEC_COVR_NR] = {
 	[MBEC_COVR_GUEST_PTE] = "guest entry known from the VMM (its page tables)",
 	[MBEC_COVR_GUEST_MEM] = "guest entry read from the VMM's memory",
 	[MBEC_COVR_MEM_CHANGED] = "guest entry read from the VMM's memory disagrees: changed since?",
-	[MBEC_COVR_DIRECT] = "direct map, role checked against a walk",
+	[MBEC_COVR_DIRECT] = "shadow page of a guest large page, role checked against a walk",
 	[MBEC_COVR_PREFETCH] = "prefetched: no traced walk, leaf guest entry unknown",
 	[MBEC_COVR_NO_ROLE] = "shadow page never seen (created before attach, or record lost)",
 	[MBEC_COVR_LOST] = "records lost around it",
 	[MBEC_COVR_WALK_SHORT] = "traced walk did not reach the leaf",
 	[MBEC_COVR_NONLEAF] = "non-leaf",
+	[MBEC_COVR_TDP_EPT] = "TDP on EPT: guest-physical map, no guest entry to check against",
+	[MBEC_COVR_TDP_NPT] = "TDP on NPT: guest-physical map, no guest entry to check against",
+	[MBEC_COVR_FMT_UNKNOWN] = "SPTE format unknown (nothing told EPT from legacy/NPT): only "
+				  "what is wrong in both formats checked",
 };
 
 const char *mbec_anomaly_class_name(enum mbec_anomaly_class cls)
@@ -72,6 +76,16 @@ const char *mbec_coverage_name(enum mbec_coverage cov)
 const char *mbec_cov_reason_name(enum mbec_cov_reason r)
 {
 	return r < MBEC_COVR_NR ? covr_names[r] : "?";
+}
+
+bool mbec_spte_covers(uint64_t gfn, int level, uint64_t gpa, uint64_t size)
+{
+	uint64_t start = gfn << 12, end;
+
+	if (level < 1 || level > 5)
+		return false;
+	end = start + (4096ULL << (9 * (level - 1)));
+	return gpa < end && gpa + size > start;
 }
 
 /* ---- a small open-addressing map: u64 key (never 0) -> fixed-size value */
@@ -174,6 +188,18 @@ void ck_anomaly(struct mbec_check *e, enum mbec_anomaly_class cls, const char *r
 	vsnprintf(a.what, sizeof(a.what), fmt, ap);
 	va_end(ap);
 	snprintf(a.evidence, sizeof(a.evidence), "%s", evidence ? evidence : "");
+	/*
+	 * Incomplete evidence is no evidence: a walk whose start was lost,
+	 * a request whose SPTE went missing.  A value's format is judged by
+	 * the value alone and stays an anomaly.
+	 */
+	if (e->judging_incomplete && cls != MBEC_AN_FORMAT) {
+		if (!e->sum.inconclusive_total)
+			e->inconclusive_first = a;
+		e->sum.inconclusive[cls]++;
+		e->sum.inconclusive_total++;
+		return;
+	}
 	e->sum.anomalies[cls]++;
 	e->sum.anomalies_total++;
 	if (e->nkept[cls] < e->keep) {
@@ -239,6 +265,8 @@ struct mbec_check *mbec_check_new(const struct mbec_check_opts *opts)
 	e->opts = *opts;
 	if (e->opts.layout != MBEC_LAYOUT_MBEC)
 		e->opts.layout = MBEC_LAYOUT_CLASSIC;
+	e->fmt = opts->spte_fmt_unknown ? SPTE_FMT_IS_UNKNOWN :
+		 opts->spte_ept ? SPTE_FMT_IS_EPT : SPTE_FMT_IS_LEGACY;
 	e->keep = opts->keep ? opts->keep : 3;
 	if (e->keep > MBEC_CHECK_KEEP_MAX)
 		e->keep = MBEC_CHECK_KEEP_MAX;
@@ -283,6 +311,7 @@ static void on_get_page(struct mbec_check *e, const struct mbec_ev_get_page *g)
 		sp->role_verified = false;
 	sp->ev = *g;
 	sp->epoch = e->epoch;
+	ck_learn_format_sp(e, g);
 	if (!g->direct && !(g->flags & MBEC_SP_TDP_MMU)) {
 		uint32_t *n = u64map_put(&e->wp_gfns, wp_key(g->hdr.pid, g->gfn));
 
@@ -316,6 +345,9 @@ int mbec_check_feed(struct mbec_check *e, const void *rec, size_t len)
 	case MBEC_EV_GET_PAGE:
 		on_get_page(e, rec);
 		break;
+	case MBEC_EV_EXIT:
+		ck_learn_format(e, rec);
+		break;
 	case MBEC_EV_TDP_SPTE_CHANGED:
 		ck_tdp_changed(e, rec);
 		break;
@@ -332,13 +364,20 @@ int mbec_check_feed(struct mbec_check *e, const void *rec, size_t len)
 		break;
 	}
 	mbec_correlate_feed(e->corr, h);
+	e->sum.lost_inferred = mbec_correlate_inferred_lost(e->corr);
 	return 0;
+}
+
+const struct mbec_anomaly *mbec_check_inconclusive(const struct mbec_check *e)
+{
+	return e->sum.inconclusive_total ? &e->inconclusive_first : NULL;
 }
 
 void mbec_check_finish(struct mbec_check *e)
 {
 	mbec_correlate_flush(e->corr);
 	e->sum.transactions = mbec_correlate_count(e->corr);
+	e->sum.lost_inferred = mbec_correlate_inferred_lost(e->corr);
 }
 
 const struct mbec_check_summary *mbec_check_summary(const struct mbec_check *e)

@@ -51,12 +51,15 @@ enum mbec_cov_reason {
 	MBEC_COVR_GUEST_PTE,	/* full: guest entry known (the workload's page tables) */
 	MBEC_COVR_GUEST_MEM,	/* full: guest entry read from the VMM's memory */
 	MBEC_COVR_MEM_CHANGED,	/* partial: that entry disagrees (changed since?) */
-	MBEC_COVR_DIRECT,	/* full: direct map (TDP or no guest paging), no guest entry */
+	MBEC_COVR_DIRECT,	/* full/partial: shadow page of a guest large page, role checked */
 	MBEC_COVR_PREFETCH,	/* partial/none: prefetched, no traced walk */
 	MBEC_COVR_NO_ROLE,	/* none: its shadow page was created before attach */
 	MBEC_COVR_LOST,		/* partial/none: records lost around it */
 	MBEC_COVR_WALK_SHORT,	/* partial: the traced walk did not reach the leaf */
 	MBEC_COVR_NONLEAF,	/* none needed: a non-leaf SPTE grants everything */
+	MBEC_COVR_TDP_EPT,	/* full: TDP on EPT maps guest-physical memory, no guest entry */
+	MBEC_COVR_TDP_NPT,	/* full: TDP on NPT, likewise */
+	MBEC_COVR_FMT_UNKNOWN,	/* none: EPT or legacy not known, only common format rules */
 	MBEC_COVR_NR
 };
 
@@ -79,6 +82,12 @@ struct mbec_guest_reader {
 struct mbec_check_opts {
 	enum mbec_layout layout;	/* KVM ABI layout of the source */
 	bool spte_ept;			/* SPTEs are EPT entries (VMX with EPT) */
+	/*
+	 * Whether SPTEs are EPT or legacy/NPT entries is not known (a capture
+	 * that does not say): the engine learns it from the exits it sees,
+	 * and until then checks only what holds in both formats.
+	 */
+	bool spte_fmt_unknown;
 	bool mbec;			/* MMU has MBEC/GMET (exit-qual bit 6 defined) */
 	unsigned int perturb;		/* MBEC_PERTURB_* (tests only) */
 	unsigned int repeat_limit;	/* no-progress: same fault N times (0: 64) */
@@ -111,12 +120,28 @@ struct mbec_check_summary {
 	uint64_t sptes[MBEC_COV_NR];
 	uint64_t sptes_total;
 	uint64_t cov_reason[MBEC_COV_NR][MBEC_COVR_NR];
+	/* SPTEs by the MMU flavour they were checked as; [MBEC_FL_NR]: format unknown */
+	uint64_t sptes_flavour[MBEC_FL_NR + 1];
 	uint64_t exits_checked;
+	/* VMX exits whose qualification came from kvm_page_fault (kvm_exit's was stale) */
+	uint64_t exits_qual_from_pf;
+	/* exits compared in bits 31:0 only (the kernel's fault error code is 32 bits) */
+	uint64_t exits_low32;
+	/* VMX exits not checked: kvm_exit's qualification stale and no kvm_page_fault */
+	uint64_t exits_unchecked;
 	uint64_t injects_checked;
 	uint64_t roles_checked;
 	uint64_t anomalies[MBEC_AN_NR];
 	uint64_t anomalies_total;
 	uint64_t lost_events;			/* from MBEC_EV_LOST records */
+	/* lost without a LOST record: events whose predecessor never came */
+	uint64_t lost_inferred;
+	/*
+	 * What a rule found in a transaction whose evidence is incomplete
+	 * (records lost around it): not anomalies, counted apart by class.
+	 */
+	uint64_t inconclusive[MBEC_AN_NR];
+	uint64_t inconclusive_total;
 	uint64_t ts_first, ts_last;
 };
 
@@ -131,6 +156,8 @@ const struct mbec_check_summary *mbec_check_summary(const struct mbec_check *e);
 /* Kept anomalies of a class (at most opts.keep). */
 const struct mbec_anomaly *mbec_check_anomalies(const struct mbec_check *e,
 						enum mbec_anomaly_class cls, unsigned int *n);
+/* The first inconclusive finding (evidence incomplete), NULL when none. */
+const struct mbec_anomaly *mbec_check_inconclusive(const struct mbec_check *e);
 /* Called for every anomaly as it is found (watch, top). */
 void mbec_check_on_anomaly(struct mbec_check *e,
 			   void (*fn)(void *ctx, const struct mbec_anomaly *a), void *ctx);
@@ -139,6 +166,12 @@ void mbec_check_on_spte(struct mbec_check *e,
 			void (*fn)(void *ctx, const struct mbec_ev_set_spte *s,
 				   enum mbec_coverage cov), void *ctx);
 void mbec_check_free(struct mbec_check *e);
+
+/*
+ * Whether the SPTE of (gfn, level) maps part of [gpa, gpa + size): a
+ * level-2 SPTE maps 2M from its gfn (TDP maps the guest with those).
+ */
+bool mbec_spte_covers(uint64_t gfn, int level, uint64_t gpa, uint64_t size);
 
 const char *mbec_anomaly_class_name(enum mbec_anomaly_class cls);
 const char *mbec_coverage_name(enum mbec_coverage cov);

@@ -44,8 +44,16 @@ struct memslot {
 	uint64_t base_gfn, npages, hva;
 };
 
+/* The SPTEs' format: from the options, or learned from the stream's exits. */
+enum spte_fmt {
+	SPTE_FMT_IS_LEGACY,	/* legacy paging entries (shadow paging, NPT) */
+	SPTE_FMT_IS_EPT,	/* EPT entries (VMX with EPT) */
+	SPTE_FMT_IS_UNKNOWN,	/* either: only what holds in both is checked */
+};
+
 struct mbec_check {
 	struct mbec_check_opts opts;
+	enum spte_fmt fmt;
 	unsigned int keep, repeat_limit;
 	struct mbec_correlate *corr;
 	struct mbec_check_summary sum;
@@ -62,6 +70,9 @@ struct mbec_check {
 	size_t nrepeats;
 	struct memslot *slots;
 	size_t nslots;
+	/* Set while the rules judge a transaction with records lost around it. */
+	bool judging_incomplete;
+	struct mbec_anomaly inconclusive_first;
 	struct mbec_anomaly kept[MBEC_AN_NR][MBEC_CHECK_KEEP_MAX];
 	unsigned int nkept[MBEC_AN_NR];
 	void (*on_anomaly)(void *ctx, const struct mbec_anomaly *a);
@@ -119,11 +130,25 @@ const char *ck_decode(const struct mbec_check *e, enum decode_kind kind, uint64_
 /* ACC letters ("wux" / "rwux" style). */
 const char *ck_acc(const struct mbec_check *e, unsigned int acc, char *buf);
 
+/* format.c */
+enum spte_fmt ck_fmt_of(const struct mbec_check *e, const struct sp_info *sp);
+enum mbec_flavour ck_flavour_of(const struct mbec_check *e, const struct sp_info *sp,
+				const struct mbec_txn *t);
+const char *ck_spte_str(const struct mbec_check *e, enum spte_fmt fmt, uint64_t v, char *buf,
+			size_t len);
+int ck_check_format(struct mbec_check *e, enum spte_fmt fmt, enum mbec_flavour fl, uint64_t v,
+		    bool leaf, const struct mbec_event_hdr *h, const struct mbec_txn *t,
+		    const char *ctx, const char *what);
+
 /* rules.c */
+void ck_ev_txn(struct mbec_check *e, struct evbuf *b, const struct mbec_txn *t,
+	       enum mbec_flavour fl);
 void ck_on_txn(void *ctx, const struct mbec_txn *t);
 void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed *c);
 void ck_nested_inject(struct mbec_check *e, const struct mbec_ev_nested_inject *n);
 void ck_guest_pte(struct mbec_check *e, const struct mbec_ev_guest_pte *g);
+void ck_learn_format(struct mbec_check *e, const struct mbec_ev_exit *x);
+void ck_learn_format_sp(struct mbec_check *e, const struct mbec_ev_get_page *g);
 void ck_learn_memslot(struct mbec_check *e, const struct mbec_ev_spte_requested *r);
 void ck_role_expect(struct mbec_check *e, struct sp_info *sp);
 

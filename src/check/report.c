@@ -18,7 +18,8 @@ static uint64_t lost_total(const struct mbec_check *e, const struct mbec_counter
 	if (kernel)
 		for (i = 0; i < MBEC_EV_MAX; i++)
 			dropped += kernel[i].dropped;
-	return dropped > e->sum.lost_events ? dropped : e->sum.lost_events;
+	return (dropped > e->sum.lost_events ? dropped : e->sum.lost_events) +
+	       e->sum.lost_inferred;
 }
 
 static void print_evidence(FILE *f, const char *ev)
@@ -32,6 +33,29 @@ static void print_evidence(FILE *f, const char *ev)
 		fprintf(f, "    %.*s\n", (int)(nl - p), p);
 		p = *nl ? nl + 1 : nl;
 	}
+}
+
+static const char *flavour_key(unsigned int fl)
+{
+	return fl < MBEC_FL_NR ? mbec_flavour_name(fl) : "format-unknown";
+}
+
+/* SPTEs by the MMU flavour they were checked as. */
+static void print_flavours(const struct mbec_check_summary *s, FILE *f)
+{
+	const char *sep = "";
+	unsigned int fl;
+
+	if (!s->sptes_total)
+		return;
+	fprintf(f, "  by MMU flavour:");
+	for (fl = 0; fl <= MBEC_FL_NR; fl++) {
+		if (!s->sptes_flavour[fl])
+			continue;
+		fprintf(f, "%s %s %" PRIu64, sep, flavour_key(fl), s->sptes_flavour[fl]);
+		sep = ",";
+	}
+	fprintf(f, "\n");
 }
 
 void mbec_check_print(const struct mbec_check *e, const struct mbec_counter *kernel,
@@ -70,10 +94,21 @@ void mbec_check_print(const struct mbec_check *e, const struct mbec_counter *ker
 			if (s->cov_reason[c][r])
 				fprintf(f, "  %-8s %10" PRIu64 "  %s\n", mbec_coverage_name(c),
 					s->cov_reason[c][r], mbec_cov_reason_name(r));
+	print_flavours(s, f);
 	if (s->exits_checked || s->injects_checked || s->roles_checked)
 		fprintf(f, "also checked: %" PRIu64 " exit qualifications, %" PRIu64
 			" nested injections, %" PRIu64 " shadow-page roles\n",
 			s->exits_checked, s->injects_checked, s->roles_checked);
+	if (s->exits_qual_from_pf)
+		fprintf(f, "  %" PRIu64 " VMX qualifications taken from kvm_page_fault (KVM reads the "
+			"VMCS after kvm_exit)\n", s->exits_qual_from_pf);
+	if (s->exits_low32)
+		fprintf(f, "  %" PRIu64 " exits compared in bits 31:0 only: this kernel's "
+			"kvm_page_fault.error_code is 32 bits, bits 32+ never reach it\n",
+			s->exits_low32);
+	if (s->exits_unchecked)
+		fprintf(f, "  %" PRIu64 " VMX exits not checked: no current qualification (kvm_exit's "
+			"was stale, no kvm_page_fault)\n", s->exits_unchecked);
 	fprintf(f, "anomalies: %" PRIu64 "\n", s->anomalies_total);
 	for (c = 0; c < MBEC_AN_NR; c++) {
 		unsigned int n;
@@ -89,7 +124,21 @@ void mbec_check_print(const struct mbec_check *e, const struct mbec_counter *ker
 				print_evidence(f, a[i].evidence);
 		}
 	}
-	fprintf(f, "lost events: %" PRIu64 "\n", lost_total(e, kernel));
+	if (s->inconclusive_total) {
+		const struct mbec_anomaly *a = mbec_check_inconclusive(e);
+
+		fprintf(f, "inconclusive (records lost around them, not anomalies): %" PRIu64 "\n",
+			s->inconclusive_total);
+		for (c = 0; c < MBEC_AN_NR; c++)
+			if (s->inconclusive[c])
+				fprintf(f, "  %s: %" PRIu64 "\n", mbec_anomaly_class_name(c),
+					s->inconclusive[c]);
+		fprintf(f, "  - first: [%s] %s\n", a->rule, a->what);
+		if (verbose)
+			print_evidence(f, a->evidence);
+	}
+	fprintf(f, "lost events: %" PRIu64 "%s\n", lost_total(e, kernel),
+		s->lost_inferred ? " (some inferred: events whose predecessor never came)" : "");
 }
 
 void mbec_check_print_json(const struct mbec_check *e, const struct mbec_counter *kernel,
@@ -150,7 +199,16 @@ void mbec_check_json_body(const struct mbec_check *e, const struct mbec_counter 
 	}
 	json_arr_end(&jw);
 	json_obj_end(&jw);
+	json_key(&jw, "sptes_by_flavour");
+	json_obj_begin(&jw);
+	for (c = 0; c <= MBEC_FL_NR; c++)
+		if (s->sptes_flavour[c])
+			json_kv_u64(&jw, flavour_key(c), s->sptes_flavour[c]);
+	json_obj_end(&jw);
 	json_kv_u64(&jw, "exits_checked", s->exits_checked);
+	json_kv_u64(&jw, "exits_qual_from_page_fault", s->exits_qual_from_pf);
+	json_kv_u64(&jw, "exits_compared_low32", s->exits_low32);
+	json_kv_u64(&jw, "exits_unchecked", s->exits_unchecked);
 	json_kv_u64(&jw, "injects_checked", s->injects_checked);
 	json_kv_u64(&jw, "roles_checked", s->roles_checked);
 	json_key(&jw, "anomalies");
@@ -185,6 +243,20 @@ void mbec_check_json_body(const struct mbec_check *e, const struct mbec_counter 
 	}
 	json_arr_end(&jw);
 	json_obj_end(&jw);
+	json_key(&jw, "inconclusive");
+	json_obj_begin(&jw);
+	json_kv_str(&jw, "why", "records lost around them: evidence incomplete");
+	json_kv_u64(&jw, "total", s->inconclusive_total);
+	for (c = 0; c < MBEC_AN_NR; c++)
+		json_kv_u64(&jw, mbec_anomaly_class_name(c), s->inconclusive[c]);
+	if (s->inconclusive_total) {
+		const struct mbec_anomaly *a = mbec_check_inconclusive(e);
+
+		json_kv_str(&jw, "first_rule", a->rule);
+		json_kv_str(&jw, "first_what", a->what);
+	}
+	json_obj_end(&jw);
 	json_kv_u64(&jw, "lost_events", lost_total(e, kernel));
+	json_kv_u64(&jw, "lost_events_inferred", s->lost_inferred);
 	*jwp = jw;
 }

@@ -31,25 +31,6 @@ static unsigned int acc_exec(const struct mbec_check *e)
 	return e->opts.layout == MBEC_LAYOUT_MBEC ? MBEC_ACC_EXEC : CLASSIC_ACC_EXEC;
 }
 
-static enum mbec_flavour flavour_of(const struct mbec_check *e, const struct sp_info *sp,
-				    const struct mbec_txn *t)
-{
-	bool tdp = (sp && (sp->ev.flags & MBEC_SP_TDP_MMU)) ||
-		   (t && (t->have & MBEC_TXN_REQ) && (t->req.flags & MBEC_FAULT_IS_TDP));
-	bool nested = sp && sp->ev.guest_mode;
-
-	if (tdp && !nested)
-		return e->opts.spte_ept ? MBEC_FL_TDP_EPT : MBEC_FL_TDP_NPT;
-	if (nested)
-		return e->opts.spte_ept ? MBEC_FL_SHADOW_EPT : MBEC_FL_SHADOW_NPT;
-	return MBEC_FL_SHADOW_LEGACY;
-}
-
-static bool fl_ept(enum mbec_flavour fl)
-{
-	return mbec_flavour_spte_mmu(fl) == MBEC_MMU_EPT;
-}
-
 static bool gpte_present(enum mbec_flavour fl, uint64_t pte)
 {
 	if (mbec_flavour_guest_mmu(fl) == MBEC_MMU_EPT)
@@ -107,8 +88,8 @@ static struct sp_info *sp_of(struct mbec_check *e, uint64_t sptep, bool *stale)
 
 /* ---- evidence ------------------------------------------------------------ */
 
-static void ev_txn(struct mbec_check *e, struct evbuf *b, const struct mbec_txn *t,
-		   enum mbec_flavour fl)
+void ck_ev_txn(struct mbec_check *e, struct evbuf *b, const struct mbec_txn *t,
+	       enum mbec_flavour fl)
 {
 	char d[320];
 	int i;
@@ -151,89 +132,15 @@ static void ev_spte(struct mbec_check *e, struct evbuf *b, const struct mbec_ev_
 {
 	char d[320], acc[8];
 
+	(void)fl;
 	ev_add(b, "  set_spte: level %d gfn 0x%" PRIx64 " spte %s\n", s->level, s->gfn,
-	       ck_decode(e, DECODE_SPTE, s->spte, fl_ept(fl), d, sizeof(d)));
+	       ck_spte_str(e, ck_fmt_of(e, sp), s->spte, d, sizeof(d)));
 	if (sp)
 		ev_add(b, "  shadow page: gfn 0x%" PRIx64 " role %s access %s\n", sp->ev.gfn,
 		       ck_decode(e, DECODE_ROLE, sp->ev.role, false, d, sizeof(d)),
 		       ck_acc(e, sp->ev.access, acc));
 	else
 		ev_add(b, "  shadow page: not seen (created before attach)\n");
-}
-
-/* ---- format ------------------------------------------------------------ */
-
-static uint64_t ept_mmu_writable(const struct mbec_check *e)
-{
-	return e->opts.layout == MBEC_LAYOUT_MBEC ? MBEC_SPTE_EPT_MMU_WRITABLE :
-						    CLASSIC_SPTE_EPT_MMU_WRITABLE;
-}
-
-static uint64_t ept_host_writable(const struct mbec_check *e)
-{
-	return e->opts.layout == MBEC_LAYOUT_MBEC ? MBEC_SPTE_EPT_HOST_WRITABLE :
-						    CLASSIC_SPTE_EPT_HOST_WRITABLE;
-}
-
-/* SPTE invariants (spec section 5): the rule v breaks, or NULL. */
-static const char *format_rule(struct mbec_check *e, enum mbec_flavour fl, uint64_t v, int level)
-{
-	bool ept = fl_ept(fl);
-	const char *rule = NULL;
-	uint64_t low = v & ~SPTE_SHADOW_NONPRESENT;
-
-	if (ept && e->opts.layout == MBEC_LAYOUT_MBEC && low == CLASSIC_FROZEN_SPTE_BITS)
-		rule = "frozen SPTE has XU set (the classic frozen value on an MBEC kernel)";
-	if (!rule && !(v & SPTE_MMU_PRESENT))
-		return NULL;	/* non-present, frozen or MMIO */
-	if (rule) {
-		/* fall through to the report */
-	} else if (ept) {
-		if ((v & EPTE_W) && !(v & EPTE_R))
-			rule = "EPT SPTE writable but not readable (misconfiguration)";
-		else if ((v & EPTE_W) && !(v & ept_mmu_writable(e)))
-			rule = "SPTE writable without MMU-writable";
-		else if ((v & ept_mmu_writable(e)) && !(v & ept_host_writable(e)))
-			rule = "SPTE MMU-writable without host-writable";
-		else if (fl == MBEC_FL_TDP_EPT && e->opts.layout == MBEC_LAYOUT_MBEC &&
-			 e->opts.mbec && level >= 1 && !!(v & EPTE_XS) != !!(v & EPTE_XU))
-			rule = "XS and XU differ on a direct TDP leaf";
-	} else {
-		if ((v & PTE_RW) && !(v & SPTE_LEGACY_MMU_WRITABLE))
-			rule = "SPTE writable without MMU-writable";
-		else if ((v & SPTE_LEGACY_MMU_WRITABLE) && !(v & SPTE_LEGACY_HOST_WRITABLE))
-			rule = "SPTE MMU-writable without host-writable";
-		else if (!(v & PTE_P))
-			rule = "MMU-present legacy SPTE without P";
-		else if (v & MBEC_GENMASK(58, 52))
-			rule = "reserved bits 58:52 set in a present legacy SPTE";
-	}
-	return rule;
-}
-
-/*
- * Check an SPTE's format and report a broken invariant with the
- * transaction around it (t may be NULL) and a line of context (ctx may be
- * NULL).  Evidence is only decoded when a rule fires.  1 when it fired.
- */
-static int check_format(struct mbec_check *e, enum mbec_flavour fl, uint64_t v, int level,
-			const struct mbec_event_hdr *h, const struct mbec_txn *t,
-			const char *ctx, const char *what)
-{
-	const char *rule = format_rule(e, fl, v, level);
-	struct evbuf b;
-	char d[320];
-
-	ev_init(&b);
-	if (!rule)
-		return 0;
-	if (t)
-		ev_txn(e, &b, t, fl);
-	if (ctx)
-		ev_add(&b, "%s", ctx);
-	ev_add(&b, "  %s: %s\n", what, ck_decode(e, DECODE_SPTE, v, fl_ept(fl), d, sizeof(d)));
-	ck_anomaly(e, MBEC_AN_FORMAT, "spte-invariant", h, CK_NO_GFN, b.buf, "%s: %s", rule, what);
-	return 1;
 }
 
 /* ---- role --------------------------------------------------------------- */
@@ -298,12 +205,22 @@ static void check_role_walk(struct mbec_check *e, const struct mbec_txn *t,
 		if (sp->ev.access != want && sp->ev.access != want2 && sp->ev.access != want3 &&
 		    sp->ev.access != (want3 & ~acc_write()))
 			rule = "role.access of a direct page differs from the guest walk's ACC";
+		/* CR0.WP not known: what the other value gives is as good. */
+		if (rule && (sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN)) {
+			struct mbec_mode alt = *m;
+			unsigned int w4;
+
+			alt.cr0_wp = !m->cr0_wp;
+			w4 = mbec_kvm_fault_acc(e->opts.layout, fl, &alt, want, t->req.error_code);
+			if (sp->ev.access == w4 || sp->ev.access == (w4 & ~acc_write()))
+				rule = NULL;
+		}
 	}
 	if (!rule) {
 		sp->role_verified = true;
 		return;
 	}
-	ev_txn(e, &b, t, fl);
+	ck_ev_txn(e, &b, t, fl);
 	ev_spte(e, &b, s, sp, fl);
 	if (show_acc)
 		ev_add(&b, "  model: role.access should be %s, the role says %s\n",
@@ -324,13 +241,13 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 	ev_init(&b);
 	if (!e->opts.expect_mode_valid || sp->ev.guest_mode)
 		return;
-	fl = flavour_of(e, sp, NULL);
+	fl = ck_flavour_of(e, sp, NULL);
 	mbec_kvm_role_flags(e->opts.layout, fl, &e->opts.expect_mode, &rf);
 	e->sum.roles_checked++;
 	smep = e->opts.layout == MBEC_LAYOUT_MBEC ? rf.cr4_smep : rf.smep_andnot_wp;
 	if (!!sp->ev.efer_nx != rf.efer_nx)
 		rule = "efer_nx";
-	else if (!!sp->ev.cr0_wp != rf.cr0_wp)
+	else if (!!sp->ev.cr0_wp != rf.cr0_wp && !(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN))
 		rule = "cr0_wp";
 	else if ((sp->ev.flags & (MBEC_SP_HAS_CR4_SMEP | MBEC_SP_HAS_SMEP_ANDNOT_WP)) &&
 		 !!sp->ev.smep != smep)
@@ -479,9 +396,11 @@ static const uint16_t *permissions_of(struct mbec_check *e, enum mbec_flavour fl
 	return c->perms;
 }
 
+/* alt: the mode with the other CR0.WP when the role does not tell it, else NULL. */
 static void check_progress(struct mbec_check *e, const struct mbec_txn *t,
 			   const struct mbec_ev_set_spte *s, const struct sp_info *sp,
-			   enum mbec_flavour fl, const struct mbec_mode *m)
+			   enum mbec_flavour fl, const struct mbec_mode *m,
+			   const struct mbec_mode *alt)
 {
 	const uint16_t *perms;
 	uint64_t pfec = t->req.error_code & ~(PFERR_RSVD | PFERR_PRESENT);
@@ -496,13 +415,16 @@ static void check_progress(struct mbec_check *e, const struct mbec_txn *t,
 	got = mbec_kvm_spte_to_acc(e->opts.layout, fl, s->spte);
 	if (!mbec_kvm_permission_fault(perms, pfec, true, got))
 		return;
+	/* Only a fault under every CR0.WP the capture allows is a loop. */
+	if (alt && !mbec_kvm_permission_fault(permissions_of(e, fl, alt), pfec, true, got))
+		return;
 	/* KVM write-protects shadowed guest page tables and emulates such writes. */
 	if ((pfec & PFERR_WRITE) &&
 	    ((t->req.flags & (MBEC_FAULT_WRITE_TO_SHADOW_PT)) ||
 	     !(t->req.flags & MBEC_FAULT_MAP_WRITABLE) ||
 	     is_write_protected_gfn(e, t->pid, t->req.gfn)))
 		return;
-	ev_txn(e, &b, t, fl);
+	ck_ev_txn(e, &b, t, fl);
 	ev_spte(e, &b, s, sp, fl);
 	ev_add(&b, "  model: the SPTE grants %s, which faults again for this access\n",
 	       ck_acc(e, got, a));
@@ -516,11 +438,15 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	const struct mbec_ev_set_spte *s = &t->spte[idx];
 	bool stale;
 	struct sp_info *sp = sp_of(e, s->sptep, &stale);
-	enum mbec_flavour fl = flavour_of(e, sp, t);
+	enum mbec_flavour fl = ck_flavour_of(e, sp, t);
+	enum spte_fmt fmt = ck_fmt_of(e, sp);
 	enum mbec_coverage cov = MBEC_COV_NONE;
 	enum mbec_cov_reason why = MBEC_COVR_NO_ROLE;
 	unsigned int allowed = 0, esc;
-	struct mbec_mode m;
+	struct mbec_mode m, alt;
+	/* A role rebuilt from text that does not print CR0.WP: both values are possible. */
+	bool wp_unknown = sp && (sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN);
+	unsigned int allowed_alt = 0;
 	struct evbuf b;
 	char a1[8], a2[8], a3[8];
 	uint64_t gpte;
@@ -528,13 +454,18 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 
 	ev_init(&b);
 	mode_of(e, fl, sp, faulting ? t : NULL, &m);
+	alt = m;
+	alt.cr0_wp = !m.cr0_wp;
 
-	if (mbec_flavour_is_tdp(fl)) {
+	if (fmt == SPTE_FMT_IS_UNKNOWN) {
+		/* Its permission bits cannot be read: only the format is checked. */
+		why = MBEC_COVR_FMT_UNKNOWN;
+	} else if (mbec_flavour_is_tdp(fl)) {
 		allowed = mbec_kvm_compose_acc(e->opts.layout, fl, &m, NULL, 0);
 		if (sp)
 			allowed &= sp->ev.access;
 		cov = MBEC_COV_FULL;
-		why = MBEC_COVR_DIRECT;
+		why = fl == MBEC_FL_TDP_EPT ? MBEC_COVR_TDP_EPT : MBEC_COVR_TDP_NPT;
 	} else if (faulting && walk_complete(fl, t)) {
 		uint64_t leaf = t->pte[t->nelem - 1];
 
@@ -542,9 +473,13 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 		if (!(t->req.error_code & PFERR_WRITE) && fl != MBEC_FL_SHADOW_EPT &&
 		    !(leaf & PTE_D))
 			allowed &= ~acc_write();
+		allowed_alt = mbec_kvm_fault_acc(e->opts.layout, fl, &alt, allowed,
+						 t->req.error_code);
 		allowed = mbec_kvm_fault_acc(e->opts.layout, fl, &m, allowed, t->req.error_code);
-		if (!(t->req.flags & MBEC_FAULT_MAP_WRITABLE))
+		if (!(t->req.flags & MBEC_FAULT_MAP_WRITABLE)) {
 			allowed &= ~acc_write();
+			allowed_alt &= ~acc_write();
+		}
 		cov = MBEC_COV_FULL;
 		why = MBEC_COVR_WALK;
 		if (sp)
@@ -582,14 +517,15 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 		why = t->incomplete || stale ? MBEC_COVR_LOST : MBEC_COVR_NO_ROLE;
 	}
 	cover(e, cov, why);
+	e->sum.sptes_flavour[fmt == SPTE_FMT_IS_UNKNOWN ? MBEC_FL_NR : fl]++;
 	if (e->on_spte)
 		e->on_spte(e->on_spte_ctx, s, cov);
 
-	/* Format holds whatever the coverage. */
-	check_format(e, fl, s->spte, s->level, &s->hdr, t, NULL, "set_spte");
+	/* Format holds whatever the coverage; kvm_mmu_set_spte installs leaves only. */
+	ck_check_format(e, fmt, fl, s->spte, true, &s->hdr, t, NULL, "set_spte");
 
-	if (faulting && (t->have & MBEC_TXN_REQ))
-		check_progress(e, t, s, sp, fl, &m);
+	if (faulting && (t->have & MBEC_TXN_REQ) && fmt != SPTE_FMT_IS_UNKNOWN)
+		check_progress(e, t, s, sp, fl, &m, wp_unknown ? &alt : NULL);
 
 	if (cov == MBEC_COV_NONE || !(s->spte & SPTE_MMU_PRESENT))
 		return;
@@ -597,7 +533,11 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 	esc = mbec_kvm_acc_escalation(e->opts.layout, fl, &m, allowed, s->spte);
 	if (!esc)
 		return;
-	ev_txn(e, &b, t, fl);
+	/* An escalation only if the other CR0.WP (when not known) gives one too. */
+	if (wp_unknown && why == MBEC_COVR_WALK &&
+	    !mbec_kvm_acc_escalation(e->opts.layout, fl, &alt, perturb(e, allowed_alt), s->spte))
+		return;
+	ck_ev_txn(e, &b, t, fl);
 	ev_spte(e, &b, s, sp, fl);
 	ev_add(&b, "  model: %s allows %s%s; the SPTE grants %s, beyond: %s\n",
 	       why == MBEC_COVR_WALK ? "the guest walk" :
@@ -615,11 +555,22 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
 
 /* ---- exit qualification ------------------------------------------------- */
 
+/*
+ * On VMX the qualification that kvm_exit's probe read from struct
+ * vcpu_vmx may be the previous exit's (KVM reads the VMCS field lazily,
+ * after kvm_exit): then the current one is what KVM passed to
+ * kvm_page_fault, which on an EPT violation is the raw qualification.
+ * SVM's VMCB is current at kvm_exit.  A kernel whose fault->error_code is
+ * 32 bits (6.1) cannot carry bits 32 and up: only bits 31:0 are compared.
+ */
 static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 {
 	const struct mbec_ev_exit *x = &t->exit;
 	struct evbuf b;
-	uint64_t want, got = t->req.error_code, mask;
+	uint64_t want, got = t->req.error_code, mask, qual = x->info1;
+	bool stale = (x->flags & MBEC_EXIT_VMX) && !(x->flags & MBEC_EXIT_INFO1_FRESH);
+	bool derived = t->req.flags & MBEC_FAULT_DERIVED;
+	bool ec32 = (t->have & MBEC_TXN_REQ) && (t->req.flags & MBEC_FAULT_EC32);
 	const char *rule = NULL;
 	char d[320];
 
@@ -627,36 +578,58 @@ static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 	if (!(t->have & MBEC_TXN_EXIT) || !(x->flags & MBEC_EXIT_HAS_INFO))
 		return;
 	if ((x->flags & MBEC_EXIT_VMX) && x->reason == EXIT_REASON_EPT_VIOLATION) {
+		if (stale) {
+			if (!(t->have & MBEC_TXN_PF)) {
+				e->sum.exits_unchecked++;
+				return;
+			}
+			qual = t->pf.error_code;
+			e->sum.exits_qual_from_pf++;
+		}
 		e->sum.exits_checked++;
-		if ((t->have & MBEC_TXN_PF) && t->pf.error_code != x->info1)
+		if (!stale && (t->have & MBEC_TXN_PF) && t->pf.error_code != x->info1)
 			rule = "kvm_page_fault's error_code is not the exit qualification";
 		/*
 		 * An importer that derived the error code from this very exit
 		 * qualification (ftrace text does not print it) would only
 		 * compare the model with itself.
 		 */
-		if (!rule && (t->have & MBEC_TXN_REQ) && !(t->req.flags & MBEC_FAULT_DERIVED)) {
-			want = mbec_kvm_exit_qual_to_pfec(e->opts.layout, e->opts.mbec, x->info1);
+		if (!rule && (t->have & MBEC_TXN_REQ) && !derived) {
+			want = mbec_kvm_exit_qual_to_pfec(e->opts.layout, e->opts.mbec, qual);
 			mask = PFERR_CHECKED;
-			if (!e->opts.mbec && (x->info1 & EPT_VIOL_PROT_USER_EXEC) &&
-			    !(x->info1 & EPT_VIOL_PROT_RWX) && (got & PFERR_PRESENT))
+			if (ec32) {
+				mask &= 0xffffffffULL;
+				e->sum.exits_low32++;
+			}
+			if (!e->opts.mbec && (qual & EPT_VIOL_PROT_USER_EXEC) &&
+			    !(qual & EPT_VIOL_PROT_RWX) && (got & PFERR_PRESENT))
 				rule = "undefined exit-qualification bit 6 used (MBEC off)";
 			else if ((want ^ got) & mask)
 				rule = "error code differs from the one the exit qualification gives";
 			if (rule)
-				ev_add(&b, "  model: error code %s\n",
-				       ck_decode(e, DECODE_PFEC, want, false, d, sizeof(d)));
+				ev_add(&b, "  model: error code %s%s\n",
+				       ck_decode(e, DECODE_PFEC, want, false, d, sizeof(d)),
+				       ec32 ? " (bits 31:0 compared: the kernel's is 32 bits)" : "");
 		}
 	} else if ((x->flags & MBEC_EXIT_SVM) && x->reason == SVM_EXIT_NPF) {
 		e->sum.exits_checked++;
-		if ((t->have & MBEC_TXN_REQ) && ((x->info1 ^ got) & NPF_CHECKED))
-			rule = "error code differs from #NPF EXITINFO1";
+		mask = NPF_CHECKED;
+		if (ec32) {
+			mask &= 0xffffffffULL;
+			e->sum.exits_low32++;
+		}
+		if ((t->have & MBEC_TXN_REQ) && !derived && ((x->info1 ^ got) & mask))
+			rule = ec32 ? "error code differs from #NPF EXITINFO1 in bits 31:0" :
+				      "error code differs from #NPF EXITINFO1";
 	}
 	if (!rule)
 		return;
-	ev_txn(e, &b, t, MBEC_FL_TDP_EPT);
+	if (stale)
+		ev_add(&b, "  the qualification is kvm_page_fault's: kvm_exit's copy was not read "
+		       "for this exit yet\n");
+	ck_ev_txn(e, &b, t, MBEC_FL_TDP_EPT);
 	ck_anomaly(e, MBEC_AN_EXIT_QUAL, "exit-qual-pfec", &x->hdr, CK_NO_GFN, b.buf,
-		   "%s (qualification 0x%" PRIx64 ", error code 0x%" PRIx64 ")", rule, x->info1, got);
+		   "%s (qualification 0x%" PRIx64 ", error code 0x%" PRIx64 ")", rule, qual, got);
 }
 
 /* ---- no-progress: the same fault again and again ------------------------ */
@@ -697,7 +670,7 @@ static void check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 	if (r->count < e->repeat_limit || r->reported)
 		return;
 	r->reported = true;
-	ev_txn(e, &b, t, flavour_of(e, NULL, t));
+	ck_ev_txn(e, &b, t, ck_flavour_of(e, NULL, t));
 	ck_anomaly(e, MBEC_AN_NO_PROGRESS, "fault-repeats",
 		   (t->have & MBEC_TXN_PF) ? &t->pf.hdr : &t->req.hdr, CK_NO_GFN, b.buf,
 		   "vCPU %u faulted on 0x%" PRIx64 " with error code 0x%" PRIx64
@@ -709,6 +682,7 @@ void ck_on_txn(void *ctx, const struct mbec_txn *t)
 	struct mbec_check *e = ctx;
 	int i, faulting = -1;
 
+	e->judging_incomplete = t->incomplete;
 	if (t->have & MBEC_TXN_REQ) {
 		for (i = 0; i < t->nspte; i++) {
 			if (t->spte[i].gfn == t->req.gfn) {
@@ -726,54 +700,19 @@ void ck_on_txn(void *ctx, const struct mbec_txn *t)
 	}
 	check_exit_qual(e, t);
 	check_repeat(e, t);
-	if (t->have & MBEC_TXN_FAST)
-		check_format(e, flavour_of(e, NULL, t), t->fast.new_spte, 1, &t->fast.hdr, t, NULL,
-			     "fast_page_fault new SPTE");
-}
+	if (t->have & MBEC_TXN_FAST) {
+		bool stale;
+		struct sp_info *sp = sp_of(e, t->fast.sptep, &stale);
 
-/* ---- TDP MMU changes ------------------------------------------------------ */
-
-void ck_tdp_changed(struct mbec_check *e, const struct mbec_ev_tdp_spte_changed *c)
-{
-	enum mbec_flavour fl = e->opts.spte_ept ? MBEC_FL_TDP_EPT : MBEC_FL_TDP_NPT;
-	struct evbuf b;
-	uint64_t o = c->old_spte, n = c->new_spte, saved;
-	bool mbec = e->opts.layout == MBEC_LAYOUT_MBEC;
-	char d[320];
-
-	ev_init(&b);
-	if (format_rule(e, fl, n, c->level)) {
-		ev_add(&b, "  tdp_spte_changed: as_id %d level %d gfn 0x%" PRIx64 "\n", c->as_id,
-		       c->level, c->gfn);
-		ev_add(&b, "  old: %s\n", ck_decode(e, DECODE_SPTE, o, fl_ept(fl), d, sizeof(d)));
-		check_format(e, fl, n, c->level, &c->hdr, NULL, b.buf, "new SPTE");
-		return;
+		/*
+		 * fast_page_fault's SPTE is the last one of KVM's walk: not
+		 * present, or a leaf.  Its shadow page, when known, gives its
+		 * format and flavour.
+		 */
+		ck_check_format(e, ck_fmt_of(e, sp), ck_flavour_of(e, sp, t), t->fast.new_spte,
+				true, &t->fast.hdr, t, NULL, "fast_page_fault new SPTE");
 	}
-	if (!fl_ept(fl) || !(o & SPTE_MMU_PRESENT) || !(n & SPTE_MMU_PRESENT) ||
-	    (n & (EPTE_RWX | EPTE_XU)) || !(o & (EPTE_RWX | EPTE_XU)) ||
-	    (o & ~MBEC_BIT(8)) == (n & ~MBEC_BIT(8)))
-		return;
-	/* old present, new access-tracked: the saved bits must restore the old ones. */
-	if ((o & EPTE_PFN_MASK) != (n & EPTE_PFN_MASK))
-		return;
-	if (mbec)
-		saved = ((n >> MBEC_SPTE_SAVED_R_SHIFT) & 1) |
-			(((n >> MBEC_SPTE_SAVED_XS_SHIFT) & 1) << 2) |
-			(((n >> MBEC_SPTE_SAVED_XU_SHIFT) & 1) << 10);
-	else
-		saved = ((n >> CLASSIC_SPTE_SAVED_R_SHIFT) & 1) |
-			(((n >> CLASSIC_SPTE_SAVED_X_SHIFT) & 1) << 2);
-	if (saved == (o & (EPTE_R | EPTE_X | (mbec ? EPTE_XU : 0))))
-		return;
-	ev_add(&b, "  tdp_spte_changed: as_id %d level %d gfn 0x%" PRIx64 "\n", c->as_id,
-	       c->level, c->gfn);
-	ev_add(&b, "  old: %s\n", ck_decode(e, DECODE_SPTE, o, true, d, sizeof(d)));
-	ev_add(&b, "  new: %s\n", ck_decode(e, DECODE_SPTE, n, true, d, sizeof(d)));
-	ev_add(&b, "  model: saved bits restore 0x%" PRIx64 ", the old SPTE had 0x%" PRIx64 "\n",
-	       saved, (uint64_t)(o & (EPTE_R | EPTE_X | (mbec ? EPTE_XU : 0))));
-	ck_anomaly(e, MBEC_AN_FORMAT, "access-track", &c->hdr, c->gfn, b.buf,
-		   "access-tracked SPTE does not save the permissions it removed (gfn 0x%" PRIx64
-		   ")", c->gfn);
+	e->judging_incomplete = false;
 }
 
 /* ---- nested injection ------------------------------------------------- */

@@ -59,18 +59,8 @@ struct check_run {
 	struct workload_layout *layout;
 	struct page_seen *pages;
 	uint32_t pid;
+	bool tdp;	/* KVM maps guest-physical memory (EPT or NPT): no guest walks traced */
 };
-
-static int page_of_gpa(const struct workload_layout *l, uint64_t gpa)
-{
-	unsigned int i;
-
-	for (i = 0; i < l->nr_pages; i++)
-		if (l->pages[i].kind == WL_PAGE_MATRIX && gpa >= l->pages[i].gpa &&
-		    gpa < l->pages[i].gpa + l->pages[i].size)
-			return (int)i;
-	return -1;
-}
 
 static int page_of_gva(const struct workload_layout *l, uint64_t gva)
 {
@@ -83,19 +73,27 @@ static int page_of_gva(const struct workload_layout *l, uint64_t gva)
 	return -1;
 }
 
+/*
+ * An SPTE maps 4K << 9 * (level - 1) bytes from its gfn: under TDP the
+ * guest is mapped with 2M SPTEs, each covering many matrix pages.
+ */
 static void on_spte(void *ctx, const struct mbec_ev_set_spte *s, enum mbec_coverage cov)
 {
 	struct check_run *run = ctx;
-	int p;
+	const struct workload_layout *l = run->layout;
+	unsigned int i;
 
-	if (!run->layout)
+	if (!l)
 		return;
-	p = page_of_gpa(run->layout, s->gfn << 12);
-	if (p < 0)
-		return;
-	run->pages[p].sptes++;
-	if (cov != MBEC_COV_NONE)
-		run->pages[p].checked++;
+	for (i = 0; i < l->nr_pages; i++) {
+		const struct workload_page *p = &l->pages[i];
+
+		if (p->kind != WL_PAGE_MATRIX || !mbec_spte_covers(s->gfn, s->level, p->gpa, p->size))
+			continue;
+		run->pages[i].sptes++;
+		if (cov != MBEC_COV_NONE)
+			run->pages[i].checked++;
+	}
 }
 
 static int on_record(void *ctx, const void *rec, size_t len)
@@ -128,10 +126,17 @@ static int feed_engine(void *ctx, const void *rec, size_t len)
 	return 0;
 }
 
-static const char *page_why(const struct workload_page *p, const struct page_seen *s)
+static const char *page_why(const struct check_run *run, const struct workload_page *p,
+			    const struct page_seen *s)
 {
 	if (s->sptes)
 		return "SPTEs seen but none could be checked";
+	if (run->tdp)
+		return !workload_page_faulted_in(p) ?
+		       "U=0 page under TDP: CPL-3 accesses fault in the guest's own walk (no exit) "
+		       "and no SPTE covers its guest-physical page" :
+		       "no TDP SPTE covering its guest-physical page was installed while attached "
+		       "(mapped before attach?)";
 	if (!workload_page_faulted_in(p) && !workload_page_prefetchable(p))
 		return p->level > 1 ? "U=0 2M page: CPL-3 accesses fault in the guest walk and "
 				      "KVM never prefetches large pages" :
@@ -180,7 +185,7 @@ static unsigned int report_pages(const struct check_run *run, FILE *f, struct js
 		if (p->kind != WL_PAGE_MATRIX || run->pages[i].checked)
 			continue;
 		missing++;
-		why = page_why(p, &run->pages[i]);
+		why = page_why(run, p, &run->pages[i]);
 		for (j = 0; j < nw && whys[j] != why; j++)
 			;
 		if (j == nw && nw < 8) {
@@ -342,6 +347,7 @@ int cmd_check(int argc, char **argv)
 		copts.layout = layout;
 	}
 	copts.spte_ept = cli_sysfs_yes("/sys/module/kvm_intel/parameters/ept");
+	run.tdp = copts.spte_ept || cli_sysfs_yes("/sys/module/kvm_amd/parameters/npt");
 	copts.mbec = copts.layout == MBEC_LAYOUT_MBEC &&
 		     (cli_sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
 		      cli_sysfs_yes("/sys/module/kvm_amd/parameters/gmet"));
@@ -461,6 +467,7 @@ int cmd_check(int argc, char **argv)
 			json_obj_begin(&jw);
 			json_kv_str(&jw, "tracepoint", at[c].tracepoint);
 			json_kv_str(&jw, "how", at[c].how);
+			json_kv_bool(&jw, "preferred", mbec_live_attach_preferred(&at[c]));
 			json_kv_str(&jw, "note", at[c].note[0] ? at[c].note : NULL);
 			json_obj_end(&jw);
 		}
@@ -484,10 +491,18 @@ int cmd_check(int argc, char **argv)
 			printf("mbecscope check: every VM, ");
 		printf("KVM layout %s%s, %s SPTEs\n", mbec_layout_name(copts.layout),
 		       have_rl ? " (from BTF)" : "", copts.spte_ept ? "EPT" : "legacy/NPT");
+		{
+			unsigned int btf = 0;
+
+			for (c = 0; c < MBEC_LIVE_NR_TP; c++)
+				btf += mbec_live_attach_preferred(&at[c]);
+			printf("tracepoints: %u of %u attached as tp_btf\n", btf, MBEC_LIVE_NR_TP);
+		}
 		for (c = 0; c < MBEC_LIVE_NR_TP; c++)
-			if (at[c].note[0])
-				printf("%s: %s (%s)\n", strcmp(at[c].how, "no") ? "note" :
-				       "not attached", at[c].tracepoint, at[c].note);
+			if (at[c].note[0] || !mbec_live_attach_preferred(&at[c]))
+				printf("%s: %s (%s)\n", !strcmp(at[c].how, "no") ? "not attached" :
+				       !strcmp(at[c].how, "raw_tp") ? "raw_tp" : "note",
+				       at[c].tracepoint, at[c].note[0] ? at[c].note : "no reason given");
 		mbec_check_print(run.engine, kernel, stdout, cli_verbose > 0);
 		if (run.layout && !storm) {
 			report_pages(&run, stdout, NULL, cli_verbose > 0);

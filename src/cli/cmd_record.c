@@ -131,7 +131,8 @@ int cmd_record(int argc, char **argv)
 	struct mbec_counter kernel[MBEC_EV_MAX];
 	struct workload_child child = { .pid = -1, .go_fd = -1 };
 	struct workload_layout *wl = NULL;
-	const struct mbec_live_attach *at;
+	const struct mbec_live_attach *at = NULL;
+	char attach[512];
 	struct mbec_rec_info info;
 	struct record_run run = { .mem = MBEC_VMM_MEM_INIT };
 	struct mbec_check_opts copts = { 0 };
@@ -391,6 +392,7 @@ int cmd_record(int argc, char **argv)
 		json_kv_u64(&jw, "bytes", size > 0 ? (uint64_t)size : 0);
 		json_kv_str(&jw, "layout", mbec_layout_name(info.abi));
 		json_kv_bool(&jw, "workload", workload);
+		json_kv_str(&jw, "attach", mbec_live_attach_line(at, attach, sizeof(attach)));
 		if (pid)
 			json_kv_u64(&jw, "pid", (uint64_t)pid);
 		else
@@ -403,6 +405,8 @@ int cmd_record(int argc, char **argv)
 		fprintf(to_stdout ? stderr : stdout, "mbecscope record: %llu records written to %s; "
 			"check them with '%s replay %s'\n", (unsigned long long)records,
 			to_stdout ? "standard output" : out, prog_name, to_stdout ? "-" : out);
+		fprintf(to_stdout ? stderr : stdout, "tracepoints: %s\n",
+			mbec_live_attach_line(at, attach, sizeof(attach)));
 	}
 	if (wl_status == 2)
 		rc = cli_usage_error("record", "the workload failed to run (status 2)");

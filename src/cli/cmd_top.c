@@ -819,6 +819,8 @@ int cmd_top(int argc, char **argv)
 		rc = cli_usage_error("top", "%s", err);
 		goto out;
 	}
+	mbec_live_attach_line(mbec_live_attach_state(r.live), r.model->env.attach,
+			      sizeof(r.model->env.attach));
 	r.vm_fd = mbec_live_map_fd(r.live, "vm_stats");
 	r.full_fd = mbec_live_map_fd(r.live, "vm_stats_full");
 	r.ncpus = libbpf_num_possible_cpus();

@@ -203,6 +203,7 @@ void cli_check_opts_from_info(struct mbec_check_opts *copts, const struct mbec_r
 	copts->layout = info->abi;
 	copts->role = &info->role;
 	copts->spte_ept = info->flags & MBEC_REC_F_SPTE_EPT;
+	copts->spte_fmt_unknown = info->flags & MBEC_REC_F_SPTE_FMT_UNKNOWN;
 	copts->mbec = info->flags & MBEC_REC_F_MBEC;
 	if (info->has_mode) {
 		copts->expect_mode_valid = true;

@@ -16,6 +16,7 @@
 struct slot {
 	uint32_t tid;
 	bool open;
+	uint64_t loss_mark;	/* LOST records seen when this thread's last walk began */
 	struct mbec_txn txn;
 };
 
@@ -25,7 +26,23 @@ struct mbec_correlate {
 	struct slot *slots;
 	size_t nslots, cap;
 	uint64_t closed;
+	uint64_t inferred_lost;
+	uint64_t lost_records;	/* LOST records seen */
 };
+
+/*
+ * An event whose predecessor must have been traced and was not (a paging
+ * element without its walk, a walker error without a walk): a record was
+ * lost that no LOST record announced (a text capture that does not mark
+ * its overruns).  Counted once per hole, not again after a LOST record
+ * that already covers it.
+ */
+static void infer_loss(struct mbec_correlate *c, struct slot *s)
+{
+	if (s->loss_mark == c->lost_records)
+		c->inferred_lost++;
+	s->loss_mark = c->lost_records;
+}
 
 struct mbec_correlate *mbec_correlate_new(void (*on_txn)(void *ctx, const struct mbec_txn *t),
 					  void *ctx)
@@ -131,6 +148,7 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 	size_t i;
 
 	if (h->type == MBEC_EV_LOST) {
+		c->lost_records++;
 		for (i = 0; i < c->nslots; i++) {
 			c->slots[i].txn.incomplete = true;
 			close_txn(c, &c->slots[i]);
@@ -174,6 +192,7 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 		const struct mbec_ev_walk *w = (const void *)h;
 
 		t = txn_for(c, s, h, MBEC_TXN_WALK | after_walk);
+		s->loss_mark = c->lost_records;
 		t->walk_addr = w->addr;
 		t->walk_pferr = w->pferr;
 		t->have |= MBEC_TXN_WALK;
@@ -197,6 +216,7 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 			t = open_txn(c, s, h);
 			t->incomplete = true;
 			t->have |= MBEC_TXN_WALK;
+			infer_loss(c, s);
 		} else {
 			t = &s->txn;
 		}
@@ -209,6 +229,7 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 		if (!s->open || !(s->txn.have & MBEC_TXN_WALK) || (s->txn.have & after_walk)) {
 			t = open_txn(c, s, h);
 			t->incomplete = true;
+			infer_loss(c, s);
 		} else {
 			t = &s->txn;
 		}
@@ -255,6 +276,11 @@ void mbec_correlate_flush(struct mbec_correlate *c)
 uint64_t mbec_correlate_count(const struct mbec_correlate *c)
 {
 	return c->closed;
+}
+
+uint64_t mbec_correlate_inferred_lost(const struct mbec_correlate *c)
+{
+	return c->inferred_lost;
 }
 
 void mbec_correlate_free(struct mbec_correlate *c)

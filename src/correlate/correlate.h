@@ -74,6 +74,13 @@ void mbec_correlate_flush(struct mbec_correlate *c);
 /* Transactions closed so far. */
 uint64_t mbec_correlate_count(const struct mbec_correlate *c);
 
+/*
+ * Records that must have been lost although no LOST record said so (a
+ * paging element or walker error without its walk): at least one per
+ * such hole.
+ */
+uint64_t mbec_correlate_inferred_lost(const struct mbec_correlate *c);
+
 void mbec_correlate_free(struct mbec_correlate *c);
 
 #endif /* MBEC_CORRELATE_H */

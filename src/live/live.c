@@ -252,19 +252,67 @@ static struct bpf_program *find_prog(struct mbecscope_bpf *skel, const char *nam
 	return bpf_object__find_program_by_name(skel->obj, buf);
 }
 
-/* Open and load with one flavour of program; enabled[i] says which tracepoints. */
+/*
+ * Where the verifier writes why it refused a program: one slice per
+ * tracepoint, so the one that failed is known without reading libbpf's
+ * messages.  libbpf asks for a log only when a load fails, so the pages of
+ * the slices of programs that load are never touched.
+ */
+#define VLOG_SLICE	(512 * 1024)
+
+/*
+ * The verifier's reason in one line: the last line of its log before the
+ * "processed N insns" statistics, or "" when the log has none.
+ */
+void mbec_live_verifier_reason(const char *log, char *out, size_t outlen)
+{
+	const char *p = log, *line = NULL, *end = NULL;
+	size_t n;
+
+	out[0] = 0;
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		const char *e = nl ? nl : p + strlen(p);
+
+		if (!strncmp(p, "processed ", 10))
+			break;
+		if (e > p && strncmp(p, "verification time", 17) && strncmp(p, "stack depth", 11)) {
+			line = p;
+			end = e;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	if (!line)
+		return;
+	n = (size_t)(end - line);
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, line, n);
+	out[n] = 0;
+}
+
+/*
+ * Open and load; enabled[i] says which tracepoints, raw[i] which of them
+ * take the raw_tp program.  On failure *failed is the tracepoint whose
+ * program the kernel refused (-1 when unknown) and reason the verifier's
+ * line.
+ */
 static int load_skel(struct mbec_live *l, const struct mbec_live_opts *opts, const bool *enabled,
-		     bool acc_arg, bool raw)
+		     bool acc_arg, const bool *raw, char *vlog, int *failed, char *reason,
+		     size_t reasonlen)
 {
 	struct bpf_program *prog;
 	int i, err;
 
+	*failed = -1;
+	reason[0] = 0;
 	l->skel = mbecscope_bpf__open();
 	if (!l->skel)
 		return -errno;
 	l->skel->rodata->targ_tgid = opts->pid > 0 ? (__u32)opts->pid : 0;
 	l->skel->rodata->spte_req_acc_arg = acc_arg;
 	l->skel->rodata->count_vm_stats = opts->vm_stats;
+	l->skel->rodata->test_refuse_btf = opts->test_refuse_btf;
 	if (!opts->vm_stats)	/* preallocated: 1.3 MiB of kernel memory for nothing */
 		bpf_map__set_max_entries(l->skel->maps.vm_stats, 1);
 	if (opts->ringbuf_bytes)
@@ -278,16 +326,81 @@ static int load_skel(struct mbec_live *l, const struct mbec_live_opts *opts, con
 	for (i = 0; i < MBEC_LIVE_NR_TP; i++) {
 		if (!enabled[i])
 			continue;
-		prog = find_prog(l->skel, tps[i].prog, raw);
-		if (prog)
-			bpf_program__set_autoload(prog, true);
+		prog = find_prog(l->skel, tps[i].prog, raw[i]);
+		if (!prog)
+			continue;
+		bpf_program__set_autoload(prog, true);
+		if (vlog) {
+			vlog[i * VLOG_SLICE] = 0;
+			bpf_program__set_log_buf(prog, vlog + i * VLOG_SLICE, VLOG_SLICE);
+		}
 	}
 	err = mbecscope_bpf__load(l->skel);
 	if (err) {
+		for (i = 0; vlog && i < MBEC_LIVE_NR_TP; i++) {
+			if (enabled[i] && vlog[i * VLOG_SLICE]) {
+				vlog[(i + 1) * VLOG_SLICE - 1] = 0;
+				*failed = i;
+				mbec_live_verifier_reason(vlog + i * VLOG_SLICE, reason, reasonlen);
+				break;
+			}
+		}
 		mbecscope_bpf__destroy(l->skel);
 		l->skel = NULL;
 	}
 	return err;
+}
+
+/*
+ * Load with tp_btf wherever the kernel takes it: a tracepoint whose tp_btf
+ * program the verifier refuses goes to its raw_tp twin, with the
+ * verifier's reason in its note, and the rest stay tp_btf.  raw[] says
+ * which ended raw_tp.
+ */
+static int load_best(struct mbec_live *l, const struct mbec_live_opts *opts, const bool *enabled,
+		     bool acc_arg, bool *raw, char *err, size_t errlen)
+{
+	char *vlog = malloc((size_t)MBEC_LIVE_NR_TP * VLOG_SLICE);
+	char reason[sizeof(l->state[0].note) - 40];
+	int i, ret = -EINVAL, failed, tries;
+
+	for (i = 0; i < MBEC_LIVE_NR_TP; i++)
+		raw[i] = opts->force_raw;
+	for (tries = 0; tries <= MBEC_LIVE_NR_TP; tries++) {
+		ret = load_skel(l, opts, enabled, acc_arg, raw, vlog, &failed, reason,
+				sizeof(reason));
+		if (!ret)
+			break;
+		if (failed < 0) {
+			/* Not one program's fault (maps, BTF...): all raw_tp once. */
+			for (i = 0; i < MBEC_LIVE_NR_TP && raw[i]; i++)
+				;
+			if (i == MBEC_LIVE_NR_TP)
+				break;
+			for (i = 0; i < MBEC_LIVE_NR_TP; i++) {
+				if (enabled[i] && !raw[i])
+					snprintf(l->state[i].note, sizeof(l->state[i].note),
+						 "tp_btf: the object did not load (%s)",
+						 strerror(-ret));
+				raw[i] = true;
+			}
+			continue;
+		}
+		if (raw[failed]) {
+			snprintf(err, errlen, "loading the BPF program of %s failed: %s; run with -v "
+				 "for the verifier log", tps[failed].tp,
+				 reason[0] ? reason : strerror(-ret));
+			break;
+		}
+		snprintf(l->state[failed].note, sizeof(l->state[failed].note),
+			 "tp_btf refused by the verifier: %s", reason[0] ? reason : strerror(-ret));
+		raw[failed] = true;
+	}
+	if (ret && !err[0])
+		snprintf(err, errlen, "loading the BPF programs failed (%s); run with -v for the "
+			 "verifier log", strerror(-ret));
+	free(vlog);
+	return ret;
 }
 
 int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
@@ -295,7 +408,7 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 {
 	struct btf *vmlinux = NULL, *kvm_btf = NULL;
 	bool enabled[MBEC_LIVE_NR_TP] = { false };
-	bool acc_arg = false, raw = false;
+	bool acc_arg = false, raw[MBEC_LIVE_NR_TP];
 	struct mbec_live *l;
 	int i, ret;
 
@@ -361,16 +474,9 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 	btf__free(kvm_btf);
 	btf__free(vmlinux);
 
-	raw = opts->force_raw;
-	ret = load_skel(l, opts, enabled, acc_arg, raw);
-	if (ret && !raw) {
-		raw = true;
-		ret = load_skel(l, opts, enabled, acc_arg, true);
-	}
+	err[0] = 0;
+	ret = load_best(l, opts, enabled, acc_arg, raw, err, errlen);
 	if (ret) {
-		ret = fail(err, errlen, ret,
-			   "loading the BPF programs failed (%s); run with -v for the verifier log",
-			   strerror(-ret));
 		free(l);
 		return ret;
 	}
@@ -380,8 +486,8 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 
 		if (!enabled[i])
 			continue;
-		prog = find_prog(l->skel, tps[i].prog, raw);
-		if (raw)
+		prog = find_prog(l->skel, tps[i].prog, raw[i]);
+		if (raw[i])
 			l->links[i] = bpf_program__attach_raw_tracepoint(prog, tps[i].tp);
 		else
 			l->links[i] = bpf_program__attach(prog);
@@ -396,7 +502,10 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 			}
 			continue;
 		}
-		l->state[i].how = raw ? "raw_tp" : "tp_btf";
+		l->state[i].how = raw[i] ? "raw_tp" : "tp_btf";
+		if (raw[i] && opts->force_raw)
+			snprintf(l->state[i].note, sizeof(l->state[i].note),
+				 "raw_tp asked for (force_raw)");
 	}
 
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_ringbuf, l, NULL);
@@ -449,6 +558,41 @@ int mbec_live_counters(struct mbec_live *l, struct mbec_counter out[MBEC_EV_MAX]
 	}
 	free(percpu);
 	return 0;
+}
+
+bool mbec_live_attach_preferred(const struct mbec_live_attach *at)
+{
+	return !strcmp(at->how, "tp_btf");
+}
+
+char *mbec_live_attach_line(const struct mbec_live_attach at[MBEC_LIVE_NR_TP], char *buf,
+			    size_t len)
+{
+	unsigned int btf = 0, raw = 0, no = 0, i;
+	size_t n = 0;
+
+	for (i = 0; i < MBEC_LIVE_NR_TP; i++) {
+		if (!strcmp(at[i].how, "tp_btf"))
+			btf++;
+		else if (!strcmp(at[i].how, "raw_tp"))
+			raw++;
+		else
+			no++;
+	}
+	buf[0] = 0;
+	if (btf)
+		n += snprintf(buf + n, len - n, "%u tp_btf", btf);
+	if (raw && n < len)
+		n += snprintf(buf + n, len - n, "%s%u raw_tp", n ? ", " : "", raw);
+	if (no && n < len)
+		n += snprintf(buf + n, len - n, "%s%u not attached", n ? ", " : "", no);
+	/* Each tracepoint not attached the preferred way, with why. */
+	for (i = 0; i < MBEC_LIVE_NR_TP && n < len; i++)
+		if (!mbec_live_attach_preferred(&at[i]))
+			n += snprintf(buf + n, len - n, "; %s %s%s%s", at[i].tracepoint,
+				      strcmp(at[i].how, "no") ? at[i].how : "not attached",
+				      at[i].note[0] ? ": " : "", at[i].note);
+	return buf;
 }
 
 const struct mbec_live_attach *mbec_live_attach_state(const struct mbec_live *l)

@@ -24,6 +24,8 @@ struct mbec_live_opts {
 	size_t ringbuf_bytes;	/* 0: the default (8 MiB); a power of two, >= 4096 */
 	bool force_raw;		/* raw_tp even where tp_btf works (tests) */
 	bool vm_stats;		/* keep the per-vCPU counters of the vm_stats map */
+	/* Tests: tracepoints (bit i = the i-th of the attach state) whose tp_btf is refused */
+	unsigned int test_refuse_btf;
 	/* Called for every record drained; a non-zero return stops the drain. */
 	int (*on_event)(void *ctx, const void *rec, size_t len);
 	void *ctx;
@@ -59,6 +61,23 @@ int mbec_live_counters(struct mbec_live *l, struct mbec_counter out[MBEC_EV_MAX]
 
 /* Attach state of every tracepoint (MBEC_LIVE_NR_TP entries). */
 const struct mbec_live_attach *mbec_live_attach_state(const struct mbec_live *l);
+
+/*
+ * One line saying how the tracepoints were attached: "12 tp_btf", or
+ * "10 tp_btf, 1 raw_tp, 1 not attached; kvm_exit raw_tp: WHY; ..." with
+ * each tracepoint not attached as tp_btf and its note.  Returns buf.
+ */
+char *mbec_live_attach_line(const struct mbec_live_attach at[MBEC_LIVE_NR_TP], char *buf,
+			    size_t len);
+
+/*
+ * Whether a tracepoint was attached the preferred way (tp_btf); when not,
+ * its note says why.
+ */
+bool mbec_live_attach_preferred(const struct mbec_live_attach *at);
+
+/* The verifier's reason in one line, from its log (exposed for tests). */
+void mbec_live_verifier_reason(const char *log, char *out, size_t outlen);
 
 /* File descriptor of one of the BPF object's maps ("vm_stats"), or -ENOENT. */
 int mbec_live_map_fd(const struct mbec_live *l, const char *name);

@@ -53,6 +53,8 @@ struct top_env {
 	enum mbec_layout layout;
 	char module[32];	/* "kvm_intel", "kvm_amd", ..., or "" */
 	char layout_src[32];	/* "from BTF", "recording", "--layout" */
+	/* Live: how the tracepoints were attached (mbec_live_attach_line); "" in replay. */
+	char attach[256];
 };
 
 /* Per-vCPU statistics (counts; rates per second in the frame). */

@@ -190,6 +190,8 @@ unsigned int top_render(struct top_model *m, const struct top_view *v, top_line_
 	     a, b, c, (unsigned long long)m->g_tot[TOP_G_ANOM],
 	     (unsigned long long)m->g_tot[TOP_G_LOST],
 	     m->g_tot[TOP_G_UNTRACKED] ? "  (per-VM table full: some events not per VM)" : "");
+	if (m->env.attach[0])
+		emit(&o, TOP_L_HEADER, "tracepoints: %s", m->env.attach);
 	if (v->cost_known) {
 		double runs = m->g_rate[TOP_G_BPF_RUNS], ns = m->g_rate[TOP_G_BPF_NS];
 
@@ -357,6 +359,7 @@ void top_render_json(struct top_model *m, const struct top_view *v, FILE *f)
 	json_kv_bool(&jw, "mbec_gmet", m->env.mbec);
 	json_kv_str(&jw, "layout", mbec_layout_name(m->env.layout));
 	json_kv_str(&jw, "module", m->env.module[0] ? m->env.module : NULL);
+	json_kv_str(&jw, "attach", m->env.attach[0] ? m->env.attach : NULL);
 	json_obj_end(&jw);
 	json_key(&jw, "totals");
 	json_obj_begin(&jw);

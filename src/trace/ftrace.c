@@ -822,8 +822,9 @@ static int ev_exit(struct ftrace_import *fi, const struct line *l, struct thread
 	x->info2 = info2;
 	x->reason = reason;
 	x->isa = isa;
+	/* The event's own TP_fast_assign read the VMCS: its qualification is this exit's. */
 	x->flags = MBEC_EXIT_HAS_REASON | MBEC_EXIT_HAS_INFO |
-		   (isa == 1 ? MBEC_EXIT_VMX : MBEC_EXIT_SVM);
+		   (isa == 1 ? MBEC_EXIT_VMX | MBEC_EXIT_INFO1_FRESH : MBEC_EXIT_SVM);
 	if (isa == 1 && fi->seen_spte_ept < 0)
 		fi->seen_spte_ept = 1;
 	else if (isa == 2 && fi->seen_spte_ept < 0)

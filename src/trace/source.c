@@ -173,6 +173,7 @@ static int text_open(struct trace_source *s, const struct trace_source_opts *o, 
 		 "built-in, from kvm_mmu_get_page's access strings" :
 		 "built-in classic (no kvm_mmu_get_page seen)");
 	s->info.flags = MBEC_REC_F_IMPORTED | (ept > 0 ? MBEC_REC_F_SPTE_EPT : 0) |
+			(ept < 0 ? MBEC_REC_F_SPTE_FMT_UNKNOWN : 0) |
 			(layout == MBEC_LAYOUT_MBEC ? MBEC_REC_F_MBEC : 0);
 	snprintf(s->info.tool, sizeof(s->info.tool), "ftrace text");
 	return 0;
@@ -205,7 +206,8 @@ static int source_start(struct trace_source *s, const struct trace_source_opts *
 			s->info.role = *role_layout_builtin(opts->layout);
 		}
 		if (opts->spte_ept >= 0)
-			s->info.flags = (s->info.flags & ~MBEC_REC_F_SPTE_EPT) |
+			s->info.flags = (s->info.flags & ~(MBEC_REC_F_SPTE_EPT |
+							   MBEC_REC_F_SPTE_FMT_UNKNOWN)) |
 					(opts->spte_ept ? MBEC_REC_F_SPTE_EPT : 0);
 		return 0;
 	}

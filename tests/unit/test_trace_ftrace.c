@@ -242,7 +242,8 @@ int main(void)
 
 		x.reason = 48;
 		x.isa = 1;
-		x.flags = MBEC_EXIT_HAS_REASON | MBEC_EXIT_HAS_INFO | MBEC_EXIT_VMX;
+		x.flags = MBEC_EXIT_HAS_REASON | MBEC_EXIT_HAS_INFO | MBEC_EXIT_VMX |
+			  MBEC_EXIT_INFO1_FRESH;
 		x.info1 = 0x181;
 		q.gfn = 1;
 		q.error_code = 0x2;	/* not what 0x181 gives */

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The check engine on every MMU flavour and on captures that do not say
+ * everything: rules about leaves apply to leaves (TDP non-leaf SPTEs are
+ * writable and never MMU-writable), a 32-bit fault error code (6.1), a
+ * VMX exit qualification that kvm_exit saw before KVM read it, SPTEs of
+ * a format the capture does not tell.  Each rule must stay quiet on what
+ * KVM really does and still fire on bad input.
+ */
+#include <string.h>
+
+#include "check/check.h"
+#include "mbec_events.h"
+#include "tap.h"
+
+#define SPT	0xffff888100000000ULL
+#define PID	4242
+#define TID	4243
+
+/* A valid classic EPT leaf: RWX, write-back, MMU- and host-writable. */
+#define EPT_LEAF	(EPTE_R | EPTE_W | EPTE_X | SPTE_MMU_PRESENT | (6ULL << 3) | \
+			 CLASSIC_SPTE_EPT_MMU_WRITABLE | CLASSIC_SPTE_EPT_HOST_WRITABLE)
+/* What KVM links a child table with: RWX, never MMU-writable. */
+#define EPT_NONLEAF	(EPTE_R | EPTE_W | EPTE_X | SPTE_MMU_PRESENT)
+/* NPT (legacy format): a writable leaf, and a non-leaf entry. */
+#define NPT_LEAF	(PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | SPTE_MMU_PRESENT | \
+			 SPTE_LEGACY_MMU_WRITABLE | SPTE_LEGACY_HOST_WRITABLE)
+#define NPT_NONLEAF	(PTE_P | PTE_RW | PTE_US | PTE_A | SPTE_MMU_PRESENT)
+
+static uint64_t now = 1000;
+
+static void hdr(struct mbec_event_hdr *h, unsigned int type, size_t size)
+{
+	memset(h, 0, size);
+	h->type = type;
+	h->size = size;
+	h->pid = PID;
+	h->tid = TID;
+	h->ts_ns = now++;
+}
+
+static struct mbec_check *engine(bool ept, bool fmt_unknown)
+{
+	struct mbec_check_opts o = { .layout = MBEC_LAYOUT_CLASSIC, .spte_ept = ept,
+				     .spte_fmt_unknown = fmt_unknown };
+
+	return mbec_check_new(&o);
+}
+
+static uint64_t total(struct mbec_check *e)
+{
+	const struct mbec_check_summary *s;
+	unsigned int c, n, i;
+
+	mbec_check_finish(e);
+	s = mbec_check_summary(e);
+	for (c = 0; c < MBEC_AN_NR; c++) {
+		const struct mbec_anomaly *a = mbec_check_anomalies(e, c, &n);
+
+		for (i = 0; i < n; i++)
+			diag("%s: %s", mbec_anomaly_class_name(c), a[i].what);
+	}
+	return s->anomalies_total;
+}
+
+static void tdp_changed(struct mbec_check *e, int level, uint64_t old, uint64_t new)
+{
+	struct mbec_ev_tdp_spte_changed c;
+
+	hdr(&c.hdr, MBEC_EV_TDP_SPTE_CHANGED, sizeof(c));
+	c.gfn = 0x40;
+	c.level = level;
+	c.old_spte = old;
+	c.new_spte = new;
+	mbec_check_feed(e, &c, sizeof(c));
+}
+
+static void req(struct mbec_check *e, uint64_t gfn, uint64_t ec, uint16_t flags)
+{
+	struct mbec_ev_spte_requested r;
+
+	hdr(&r.hdr, MBEC_EV_SPTE_REQUESTED, sizeof(r));
+	r.addr = gfn << 12;
+	r.gfn = gfn;
+	r.error_code = ec;
+	r.flags = flags | MBEC_FAULT_MAP_WRITABLE;
+	r.max_level = r.req_level = r.goal_level = 1;
+	mbec_check_feed(e, &r, sizeof(r));
+}
+
+/* An SPTE in the table at spt (a shadow page seen or not). */
+static void set_spte_in(struct mbec_check *e, uint64_t spt, uint64_t gfn, uint64_t spte)
+{
+	struct mbec_ev_set_spte s;
+
+	hdr(&s.hdr, MBEC_EV_SET_SPTE, sizeof(s));
+	s.level = 1;
+	s.gfn = gfn;
+	s.spte = spte | (0x5000ULL + gfn) << 12;
+	s.sptep = spt + (gfn & 0x1ff) * 8;
+	mbec_check_feed(e, &s, sizeof(s));
+}
+
+static void set_spte(struct mbec_check *e, uint64_t gfn, uint64_t spte)
+{
+	set_spte_in(e, SPT, gfn, spte);
+}
+
+static void fast_pf(struct mbec_check *e, uint64_t spte)
+{
+	struct mbec_ev_fast_page_fault f;
+
+	hdr(&f.hdr, MBEC_EV_FAST_PAGE_FAULT, sizeof(f));
+	f.addr = 0x40000;
+	f.error_code = PFERR_WRITE | PFERR_PRESENT;
+	f.old_spte = spte & ~EPTE_W;
+	f.new_spte = spte;
+	f.sptep = SPT + 0x200;
+	mbec_check_feed(e, &f, sizeof(f));
+}
+
+static void exit_rec(struct mbec_check *e, unsigned int isa, uint32_t reason, uint64_t info1,
+		     uint32_t extra_flags)
+{
+	struct mbec_ev_exit x;
+
+	hdr(&x.hdr, MBEC_EV_EXIT, sizeof(x));
+	x.isa = isa;
+	x.reason = reason;
+	x.info1 = info1;
+	x.flags = MBEC_EXIT_HAS_REASON | MBEC_EXIT_HAS_INFO |
+		  (isa == 1 ? MBEC_EXIT_VMX : MBEC_EXIT_SVM) | extra_flags;
+	mbec_check_feed(e, &x, sizeof(x));
+}
+
+static void page_fault(struct mbec_check *e, uint64_t ec)
+{
+	struct mbec_ev_page_fault pf;
+
+	hdr(&pf.hdr, MBEC_EV_PAGE_FAULT, sizeof(pf));
+	pf.address = 0x40000;
+	pf.error_code = ec;
+	mbec_check_feed(e, &pf, sizeof(pf));
+}
+
+static void test_nonleaf(void)
+{
+	struct mbec_check *e;
+
+	e = engine(false, false);
+	tdp_changed(e, 3, 0, NPT_NONLEAF | (0x1234ULL << 12));
+	tdp_changed(e, 2, 0, NPT_NONLEAF | (0x1235ULL << 12));
+	tdp_changed(e, 1, 0, NPT_LEAF | (0x1236ULL << 12));
+	ok(total(e) == 0, "NPT: non-leaf TDP SPTEs (writable, not MMU-writable) are fine");
+	mbec_check_free(e);
+
+	e = engine(false, false);
+	tdp_changed(e, 1, 0, NPT_NONLEAF | (0x1236ULL << 12));
+	ok(mbec_check_summary(e)->anomalies[MBEC_AN_FORMAT] == 1,
+	   "NPT: the same value as a 4K leaf fires (writable without MMU-writable)");
+	tdp_changed(e, 2, 0, NPT_NONLEAF | PTE_PS | (0x1200ULL << 12));
+	ok(mbec_check_summary(e)->anomalies[MBEC_AN_FORMAT] == 2,
+	   "NPT: and as a 2M leaf (PS set)");
+	tdp_changed(e, 3, 0, (NPT_NONLEAF & ~PTE_P) | (0x1234ULL << 12));
+	ok(mbec_check_summary(e)->anomalies[MBEC_AN_FORMAT] == 3,
+	   "NPT: a non-leaf without P still fires");
+	mbec_check_free(e);
+
+	e = engine(true, false);
+	tdp_changed(e, 4, 0, EPT_NONLEAF | (0x1234ULL << 12));
+	tdp_changed(e, 1, 0, EPT_LEAF | (0x1236ULL << 12));
+	ok(total(e) == 0, "EPT: non-leaf TDP SPTEs are fine");
+	mbec_check_free(e);
+
+	e = engine(true, false);
+	tdp_changed(e, 1, 0, EPT_NONLEAF | (0x1236ULL << 12));
+	tdp_changed(e, 3, 0, (EPT_NONLEAF & ~EPTE_R) | (0x1234ULL << 12));
+	ok(mbec_check_summary(e)->anomalies[MBEC_AN_FORMAT] == 2,
+	   "EPT: the non-leaf value as a leaf fires, W without R fires at any level");
+	mbec_check_free(e);
+}
+
+static void test_ec32(void)
+{
+	/* #NPF of a final translation: EXITINFO1 bit 32, which a u32 cannot hold. */
+	uint64_t info1 = PFERR_USER | PFERR_WRITE | PFERR_PRESENT | PFERR_GUEST_FINAL;
+	struct mbec_check *e;
+
+	e = engine(false, false);
+	exit_rec(e, 2, SVM_EXIT_NPF, info1, 0);
+	page_fault(e, info1);
+	req(e, 0x40, info1 & 0xffffffffULL, MBEC_FAULT_IS_TDP | MBEC_FAULT_EC32);
+	ok(total(e) == 0 && mbec_check_summary(e)->exits_checked == 1 &&
+	   mbec_check_summary(e)->exits_low32 == 1,
+	   "6.1's 32-bit error code: #NPF compared in bits 31:0, and counted so");
+	mbec_check_free(e);
+
+	e = engine(false, false);
+	exit_rec(e, 2, SVM_EXIT_NPF, info1, 0);
+	page_fault(e, info1);
+	req(e, 0x40, info1 & 0xffffffffULL, MBEC_FAULT_IS_TDP);
+	ok(total(e) == 1 && mbec_check_summary(e)->anomalies[MBEC_AN_EXIT_QUAL] == 1,
+	   "a 64-bit error code without bit 32 still fires");
+	mbec_check_free(e);
+
+	e = engine(false, false);
+	exit_rec(e, 2, SVM_EXIT_NPF, info1, 0);
+	page_fault(e, info1);
+	req(e, 0x40, (info1 & 0xffffffffULL) & ~PFERR_WRITE, MBEC_FAULT_IS_TDP | MBEC_FAULT_EC32);
+	ok(total(e) == 1, "a 32-bit error code that differs in bits 31:0 still fires");
+	mbec_check_free(e);
+
+	/* VMX on 6.1: GUEST_FINAL (bit 32) cannot reach the u32. */
+	e = engine(true, false);
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION,
+		 EPT_VIOL_ACC_READ | EPT_VIOL_GVA_IS_VALID | EPT_VIOL_GVA_TRANSLATED,
+		 MBEC_EXIT_INFO1_FRESH);
+	page_fault(e, EPT_VIOL_ACC_READ | EPT_VIOL_GVA_IS_VALID | EPT_VIOL_GVA_TRANSLATED);
+	req(e, 0x40, PFERR_USER, MBEC_FAULT_IS_TDP | MBEC_FAULT_EC32);
+	ok(total(e) == 0 && mbec_check_summary(e)->exits_low32 == 1,
+	   "EPT on 6.1: GUEST_FINAL not expected of a 32-bit error code");
+	mbec_check_free(e);
+}
+
+static void test_vmx_stale(void)
+{
+	uint64_t read = EPT_VIOL_ACC_READ | EPT_VIOL_GVA_IS_VALID | EPT_VIOL_GVA_TRANSLATED;
+	uint64_t write = EPT_VIOL_ACC_WRITE | EPT_VIOL_PROT_READ | EPT_VIOL_GVA_IS_VALID |
+			 EPT_VIOL_GVA_TRANSLATED;
+	struct mbec_check *e;
+
+	/* kvm_exit saw the previous exit's write (not known fresh); this exit is a read. */
+	e = engine(true, false);
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, write, 0);
+	page_fault(e, read);
+	req(e, 0x40, PFERR_USER | PFERR_GUEST_FINAL, MBEC_FAULT_IS_TDP);
+	ok(total(e) == 0 && mbec_check_summary(e)->exits_qual_from_pf == 1,
+	   "a stale kvm_exit qualification: kvm_page_fault's is used, and counted");
+	mbec_check_free(e);
+
+	e = engine(true, false);
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, write, MBEC_EXIT_INFO1_FRESH);
+	page_fault(e, read);
+	req(e, 0x40, PFERR_USER | PFERR_GUEST_FINAL, MBEC_FAULT_IS_TDP);
+	ok(total(e) == 1, "a fresh kvm_exit qualification unlike kvm_page_fault's still fires");
+	mbec_check_free(e);
+
+	e = engine(true, false);
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, read, 0);
+	page_fault(e, write);
+	req(e, 0x40, PFERR_USER | PFERR_GUEST_FINAL, MBEC_FAULT_IS_TDP);
+	ok(total(e) == 1, "the error code is judged by kvm_page_fault's qualification: fires");
+	mbec_check_free(e);
+
+	e = engine(true, false);
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, write, 0);
+	req(e, 0x40, PFERR_USER | PFERR_GUEST_FINAL, MBEC_FAULT_IS_TDP);
+	ok(total(e) == 0 && mbec_check_summary(e)->exits_checked == 0 &&
+	   mbec_check_summary(e)->exits_unchecked == 1,
+	   "no current qualification at all: not checked, and counted so");
+	mbec_check_free(e);
+}
+
+static void shadow_page(struct mbec_check *e, bool wp_unknown);
+
+static void test_format_evidence(void)
+{
+	/* Bad as EPT (W without MMU-writable) and as legacy (W without bit 10). */
+	uint64_t bad = EPT_LEAF & ~CLASSIC_SPTE_EPT_MMU_WRITABLE;
+	const struct mbec_check_summary *s;
+	struct mbec_check *e;
+
+	/* EPT known, no shadow page seen: the EPT rules, never the legacy ones. */
+	e = engine(true, false);
+	req(e, 0x40, PFERR_WRITE, MBEC_FAULT_WRITE);
+	set_spte(e, 0x40, EPT_LEAF);
+	fast_pf(e, EPT_LEAF);
+	ok(total(e) == 0, "EPT without a shadow page: set_spte and fast_page_fault read as EPT");
+	mbec_check_free(e);
+
+	e = engine(true, false);
+	fast_pf(e, bad);
+	ok(total(e) == 1, "EPT: fast_page_fault's bad SPTE still fires");
+	mbec_check_free(e);
+
+	/* Nothing says which format. */
+	e = engine(false, true);
+	req(e, 0x40, PFERR_WRITE, MBEC_FAULT_WRITE | MBEC_FAULT_IS_TDP);
+	set_spte(e, 0x40, EPT_LEAF);
+	fast_pf(e, EPT_LEAF);
+	s = mbec_check_summary(e);
+	ok(total(e) == 0 && s->cov_reason[MBEC_COV_NONE][MBEC_COVR_FMT_UNKNOWN] == 1 &&
+	   s->sptes_flavour[MBEC_FL_NR] == 1,
+	   "format unknown: a valid EPT SPTE is fine, counted as format unknown");
+	mbec_check_free(e);
+
+	e = engine(false, true);
+	set_spte(e, 0x40, NPT_LEAF);
+	ok(total(e) == 0, "format unknown: a valid legacy SPTE is fine");
+	mbec_check_free(e);
+
+	e = engine(false, true);
+	set_spte(e, 0x40, bad);
+	ok(total(e) == 1, "format unknown: what is wrong in both formats fires");
+	mbec_check_free(e);
+
+	/* An EPT violation tells: from then on the EPT rules apply in full. */
+	e = engine(false, true);
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, EPT_VIOL_ACC_READ, 0);
+	set_spte(e, 0x41, EPT_LEAF);
+	set_spte(e, 0x42, EPT_LEAF & ~CLASSIC_SPTE_EPT_HOST_WRITABLE);
+	s = mbec_check_summary(e);
+	ok(total(e) == 1 && s->cov_reason[MBEC_COV_NONE][MBEC_COVR_FMT_UNKNOWN] == 0,
+	   "an EPT violation makes the format EPT: MMU-writable without host-writable fires");
+	mbec_check_free(e);
+
+	/* A shadow page of the guest's own tables tells TDP is off: legacy. */
+	e = engine(true, true);
+	shadow_page(e, false);
+	set_spte_in(e, SPT + 0x20000, 0x241, NPT_LEAF);
+	set_spte_in(e, SPT + 0x20000, 0x242, EPT_LEAF);
+	ok(total(e) == 1 && mbec_check_summary(e)->sptes_flavour[MBEC_FL_NR] == 0,
+	   "a shadow page of guest tables makes the format legacy, for SPTEs of other pages too");
+	mbec_check_free(e);
+
+	/* An #NPF tells legacy. */
+	e = engine(true, true);
+	exit_rec(e, 2, SVM_EXIT_NPF, PFERR_PRESENT, 0);
+	set_spte(e, 0x41, NPT_LEAF);
+	set_spte(e, 0x42, EPT_LEAF);
+	ok(total(e) == 1, "an #NPF makes the format legacy: an EPT-looking value fires");
+	mbec_check_free(e);
+}
+
+static void elem(struct mbec_check *e, int level, uint64_t pte)
+{
+	struct mbec_ev_paging_element p;
+
+	hdr(&p.hdr, MBEC_EV_PAGING_ELEMENT, sizeof(p));
+	p.level = level;
+	p.pte = pte;
+	mbec_check_feed(e, &p, sizeof(p));
+}
+
+static void walk_start(struct mbec_check *e, uint64_t addr, uint32_t pferr)
+{
+	struct mbec_ev_walk w;
+
+	hdr(&w.hdr, MBEC_EV_PAGETABLE_WALK, sizeof(w));
+	w.addr = addr;
+	w.pferr = pferr;
+	mbec_check_feed(e, &w, sizeof(w));
+}
+
+/* A user write whose SPTE is read-only: a fault loop in the making. */
+static void write_fault_ro_spte(struct mbec_check *e, bool with_walk)
+{
+	uint64_t gpte = PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | (0x40ULL << 12);
+	int lvl;
+
+	if (with_walk)
+		walk_start(e, 0x40000, PFERR_WRITE | PFERR_USER);
+	for (lvl = 2; lvl >= 1; lvl--)
+		elem(e, lvl, lvl == 1 ? gpte : PTE_P | PTE_RW | PTE_US | PTE_A | (0x101ULL << 12));
+	req(e, 0x40, PFERR_WRITE | PFERR_USER, MBEC_FAULT_WRITE | MBEC_FAULT_USER);
+	set_spte(e, 0x40, PTE_P | PTE_US | PTE_A | SPTE_MMU_PRESENT | SPTE_LEGACY_HOST_WRITABLE);
+}
+
+static void test_incomplete(void)
+{
+	const struct mbec_check_summary *s;
+	struct mbec_ev_lost l;
+	struct mbec_check *e;
+
+	/* A capture that lost the walk's start without saying so ("of 0x0 for 0x0"). */
+	e = engine(false, false);
+	write_fault_ro_spte(e, false);
+	s = mbec_check_summary(e);
+	ok(total(e) == 0 && s->inconclusive[MBEC_AN_NO_PROGRESS] == 1 && s->lost_inferred == 1,
+	   "walk start lost: the no-progress finding is inconclusive, the hole a lost event");
+	ok(mbec_check_inconclusive(e) && !strcmp(mbec_check_inconclusive(e)->rule,
+						 "spte-denies-fault"),
+	   "the inconclusive finding is kept for the summary");
+	mbec_check_free(e);
+
+	e = engine(false, false);
+	write_fault_ro_spte(e, true);
+	s = mbec_check_summary(e);
+	ok(total(e) == 1 && s->anomalies[MBEC_AN_NO_PROGRESS] == 1 && !s->inconclusive_total &&
+	   !s->lost_inferred, "the same fault with its walk is an anomaly");
+	mbec_check_free(e);
+
+	/* A loss already announced is not counted twice. */
+	e = engine(false, false);
+	hdr(&l.hdr, MBEC_EV_LOST, sizeof(l));
+	l.count = 5;
+	mbec_check_feed(e, &l, sizeof(l));
+	write_fault_ro_spte(e, false);
+	s = mbec_check_summary(e);
+	ok(total(e) == 0 && s->lost_events == 5 && s->lost_inferred == 0 &&
+	   s->inconclusive_total == 1, "after a LOST record the hole is not counted again");
+	mbec_check_free(e);
+
+	/* A bad SPTE value stays an anomaly whatever was lost around it. */
+	e = engine(false, false);
+	elem(e, 1, PTE_P);
+	set_spte(e, 0x40, NPT_LEAF & ~SPTE_LEGACY_MMU_WRITABLE);
+	ok(total(e) == 1 && mbec_check_summary(e)->anomalies[MBEC_AN_FORMAT] == 1,
+	   "format anomalies are judged by the value alone");
+	mbec_check_free(e);
+}
+
+/* Workload pages are accounted by every SPTE that maps them, 2M ones included. */
+static void test_spte_pages(void)
+{
+	ok(mbec_spte_covers(0x200, 2, 0x2ff000, 0x1000) && mbec_spte_covers(0x200, 2, 0x200000, 0x1000),
+	   "a 2M SPTE maps every 4K page of its 2M");
+	ok(!mbec_spte_covers(0x200, 2, 0x400000, 0x1000) && !mbec_spte_covers(0x200, 2, 0x1ff000, 0x1000),
+	   "and none outside it");
+	ok(mbec_spte_covers(0x2ff, 1, 0x2ff000, 0x1000) && !mbec_spte_covers(0x2ff, 1, 0x2fe000, 0x1000),
+	   "a 4K SPTE maps its own page only");
+	ok(mbec_spte_covers(0x300, 1, 0x200000, 0x200000),
+	   "a 4K SPTE maps part of a 2M page");
+	ok(!mbec_spte_covers(0x200, 0, 0x200000, 0x1000) && !mbec_spte_covers(0x200, 6, 0x200000, 0x1000),
+	   "a level out of range maps nothing");
+}
+
+/* A shadow page (legacy, 4K level) whose role's CR0.WP may be a guess. */
+static void shadow_page(struct mbec_check *e, bool wp_unknown)
+{
+	struct mbec_ev_get_page g;
+
+	hdr(&g.hdr, MBEC_EV_GET_PAGE, sizeof(g));
+	g.sp = SPT + 0x10000;
+	g.spt = SPT;
+	g.gfn = 0x101;
+	g.level = 1;
+	g.access = CLASSIC_ACC_ALL;
+	g.efer_nx = 1;
+	g.cr0_wp = 1;
+	g.role = 1 | (CLASSIC_ACC_ALL << 8) | (1 << 12) | (1 << 13);
+	g.flags = MBEC_SP_CREATED | MBEC_SP_HAS_SMEP_ANDNOT_WP |
+		  (wp_unknown ? MBEC_SP_CR0_WP_UNKNOWN : 0);
+	mbec_check_feed(e, &g, sizeof(g));
+}
+
+/* A supervisor write to a read-only user page, and the SPTE KVM installed for it. */
+static void supervisor_write(struct mbec_check *e, uint64_t spte)
+{
+	int lvl;
+
+	walk_start(e, 0x40000, PFERR_WRITE);
+	for (lvl = 4; lvl >= 1; lvl--)
+		elem(e, lvl, lvl == 1 ? PTE_P | PTE_US | PTE_A | PTE_D | (0x40ULL << 12) :
+			     PTE_P | PTE_RW | PTE_US | PTE_A | ((0x100ULL + lvl) << 12));
+	req(e, 0x40, PFERR_WRITE, MBEC_FAULT_WRITE);
+	set_spte(e, 0x40, spte);
+}
+
+static void test_cr0_wp_unknown(void)
+{
+	/* What KVM installs when the guest runs with CR0.WP=0: W, and no U. */
+	uint64_t wp0 = PTE_P | PTE_A | PTE_RW | SPTE_MMU_PRESENT | SPTE_LEGACY_HOST_WRITABLE |
+		       SPTE_LEGACY_MMU_WRITABLE;
+	struct mbec_check *e;
+
+	e = engine(false, false);
+	shadow_page(e, true);
+	supervisor_write(e, wp0);
+	ok(total(e) == 0, "CR0.WP not in the text: the SPTE of a WP=0 supervisor write is fine");
+	mbec_check_free(e);
+
+	e = engine(false, false);
+	shadow_page(e, false);
+	supervisor_write(e, wp0);
+	ok(total(e) == 1 && mbec_check_summary(e)->anomalies[MBEC_AN_ESCALATION] == 1,
+	   "a role that says CR0.WP=1: the same SPTE fires");
+	mbec_check_free(e);
+
+	e = engine(false, false);
+	shadow_page(e, true);
+	supervisor_write(e, wp0 | PTE_US);
+	ok(total(e) == 1 && mbec_check_summary(e)->anomalies[MBEC_AN_ESCALATION] == 1,
+	   "CR0.WP not known: W with U is wrong under both values and fires");
+	mbec_check_free(e);
+}
+
+int main(void)
+{
+	test_cr0_wp_unknown();
+	test_spte_pages();
+	test_incomplete();
+	test_nonleaf();
+	test_ec32();
+	test_vmx_stale();
+	test_format_evidence();
+	return done_testing();
+}
