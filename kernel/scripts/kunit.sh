@@ -42,6 +42,7 @@ else
 	git -C "$KTREE" am --abort >/dev/null 2>&1
 	exit 1
 fi
+ksrc_stamps_restore "$OUT"
 
 # Configure once per fragment content.
 sum=$(cat "$KTOP"/kernel/config/kvm.config "$KTOP"/kernel/config/kunit.config | md5sum | cut -d' ' -f1)
@@ -62,6 +63,7 @@ t0=$SECONDS
 log=$KDIR/kunit-build.log
 if make -C "$KTREE" O="$OUT" "${KMAKE_ARGS[@]}" bzImage >"$log" 2>&1; then
 	ok "kernel builds with the series and KUnit ($((SECONDS - t0))s)"
+	ksrc_stamps_save "$OUT"
 else
 	notok "kernel builds with the series and KUnit"
 	grep -E 'error' "$log" | head -10 | sed 's/^/#   /'

@@ -107,6 +107,32 @@ ktree_reset() {
 	git -C "$KTREE" checkout -q -f -B mbec pristine || kdie "cannot check out the pristine tree"
 }
 
+# git checkout and git am give every file they write a new mtime, so that
+# applying the series again after a reset makes make rebuild everything that
+# depends on a patched file, e.g. the whole kernel for cpufeatures.h, even
+# when its content is what the last build saw.  ksrc_stamps_save records,
+# for the O= directory $1, the content hash and mtime of each file the
+# checkout changes against pristine; ksrc_stamps_restore gives the files
+# whose content is still the same their recorded mtime back.
+ksrc_stamps_save() {
+	local f
+	git -C "$KTREE" diff --name-only pristine HEAD | while read -r f; do
+		[ -f "$KTREE/$f" ] || continue
+		printf '%s %s %s\n' "$(git -C "$KTREE" hash-object "$f")" \
+			"$(stat -c %Y "$KTREE/$f")" "$f"
+	done > "$1/.mbecscope-stamps"
+}
+ksrc_stamps_restore() {
+	local sha mtime f n=0
+	[ -f "$1/.mbecscope-stamps" ] || return 0
+	while read -r sha mtime f; do
+		if [ -f "$KTREE/$f" ] && [ "$(git -C "$KTREE" hash-object "$f")" = "$sha" ]; then
+			touch -m -d "@$mtime" "$KTREE/$f" && n=$((n + 1))
+		fi
+	done < "$1/.mbecscope-stamps"
+	knote "$n unchanged patched files keep the mtime of the last build in $1"
+}
+
 # The patch files of the series, in order.
 kseries() {
 	local p

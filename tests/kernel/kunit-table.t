@@ -39,6 +39,15 @@ cases=$(grep -c '\.name = ' "$tmp/now.h")
 [ "$cases" = 24 ] && ok "24 MMU configurations in the permission table" ||
 	notok "24 MMU configurations in the permission table (got $cases)"
 
+# The exit-qualification, nested-qualification and EPT-entry tables: 256
+# qualifications; (3 final + 2 paging-structure accesses) x 16 EPT
+# permissions x 2 MBEC; 16 EPT entries.
+for t in "mmu_kunit_qual_cases 256" "mmu_kunit_nested_qual_cases 160" "mmu_kunit_gpte_cases 16"; do
+	set -- $t
+	rows=$(awk -v t="$1" '$0 ~ t"\\[\\] = \\{" {in_t = 1; next} in_t && /^};/ {in_t = 0} in_t && /^\t\{/ {n++} END {print n + 0}' "$tmp/now.h")
+	[ "$rows" = "$2" ] && ok "$2 rows in $1" || notok "$2 rows in $1 (got $rows)"
+done
+
 patch=$(grep -l "^diff --git a/$file " kernel/patches/*.patch 2>/dev/null | head -1)
 if [ -z "$patch" ]; then
 	notok "a patch of the series adds $file"
