@@ -27,7 +27,7 @@ ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 
 .PHONY: all run test deps deps-test clean install asan unit bench fuzz fuzz-build \
-	kernel-check kernel-kunit
+	kernel-check kernel-kunit lab
 all: $(BUILD)/mbecscope $(BUILD)/mbectop
 
 deps:
@@ -125,6 +125,13 @@ kernel-check:
 kernel-kunit:
 	$(Q)tools/deps.sh kernel
 	$(Q)BUILD=$(BUILD) kernel/scripts/kunit.sh
+
+# ---- the lab (lab/lab.sh, README): L1 kernels under QEMU (NPT) and Bochs (EPT)
+# with mbecscope run inside them; not part of make test (Bochs takes minutes,
+# the series kernel a long build the first time).
+lab: all
+	$(Q)tools/deps.sh lab bochs kernel
+	$(Q)BUILD=$(BUILD) lab/lab.sh --mbecscope $(BUILD)/mbecscope
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8

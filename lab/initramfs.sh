@@ -22,7 +22,7 @@ done
 [ -n "$bin" ] && [ -n "$out" ] || die "usage: initramfs.sh --mbecscope BIN [--kernel-tree DIR] -o FILE"
 [ -x "$bin" ] || die "$bin is not an executable mbecscope (build it with make)"
 busybox=$(command -v busybox) || die "busybox is missing: apt-get install busybox-static"
-file -L "$busybox" | grep -q 'statically linked' ||
+ldd "$busybox" 2>&1 | grep -q 'not a dynamic executable' ||
 	die "$busybox is not static: apt-get install busybox-static"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/lab-initramfs.XXXXXX")

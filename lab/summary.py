@@ -111,6 +111,18 @@ class Run:
                 self.details.append(f"coverage {k} {n}: {reasons}")
             self.a(got == n, f"coverage {k}: {n} SPTEs, {got} with a reason",
                    f"{n - got} {k} SPTEs without a reason")
+        wp = c.get("workload_pages")
+        if wp:
+            without = wp.get("without", [])
+            whys = {}
+            for p in without:
+                whys[p.get("why") or ""] = whys.get(p.get("why") or "", 0) + 1
+            self.details.append(f"workload pages with a checked SPTE: "
+                                f"{wp.get('with_checked_spte')} of {wp.get('matrix')}")
+            for w, k in sorted(whys.items(), key=lambda x: -x[1]):
+                self.details.append(f"  {k} without: {w or 'NO REASON'}")
+            self.a("" not in whys, "every workload page without a checked SPTE says why",
+                   f"{whys.get('', 0)} without a reason")
         self.exits = c.get("exits_checked", 0)
         self.a(self.exits > 0, f"exit qualifications / #NPF information checked: {self.exits}",
                "none checked")
@@ -137,8 +149,7 @@ class Run:
         self.a(self.attach and not silent,
                "every program attached as tp_btf or says why not",
                "no attach list in --json" if not self.attach else
-               f"{len(silent)} not tp_btf without a reason: " +
-               ", ".join(f"{t.get('tracepoint')}={t.get('how')}" for t in silent))
+               f"{len(silent)} of {len(self.attach)} not on tp_btf and no reason given")
         n = self.neg
         nn = n.get("anomalies", {}).get("total", 0) if n else 0
         self.neg_n = nn
@@ -146,10 +157,20 @@ class Run:
                self.neg_err or "--perturb-model nx found nothing")
 
     def attach_word(self):
+        """'tp_btf 12', or 'tp_btf 10, raw_tp 2 (kvm_exit, kvm_entry: why)'."""
         hows = {}
+        why = {}
         for t in self.attach:
-            hows[t.get("how")] = hows.get(t.get("how"), 0) + 1
-        return "/".join(f"{k} {v}" for k, v in sorted(hows.items())) or "?"
+            h = t.get("how")
+            hows[h] = hows.get(h, 0) + 1
+            if h != "tp_btf":
+                why.setdefault((h, t.get("note") or "no reason given"), []).append(
+                    t.get("tracepoint"))
+        words = ", ".join(f"{k} {v}" for k, v in sorted(hows.items())) or "?"
+        for (h, note), tps in why.items():
+            tpl = ", ".join(tps) if len(tps) < len(self.attach) else "all"
+            words += f" [{h}: {tpl}: {note}]"
+        return words
 
     def line(self):
         head = f"{self.emu:5} {self.kernel:12} {self.release} {self.mmu}"
