@@ -13,6 +13,7 @@
 # for people.  Kernel command line: lab.halt=reboot|poweroff (QEMU runs with
 # -no-reboot, so reboot ends it; Bochs ends on a power-off), lab.steps=LIST
 # (comma-separated subset of the steps below; default all of them).
+/bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
 mount -t proc proc /proc
