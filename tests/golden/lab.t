@@ -9,6 +9,9 @@
 # The verdict they must give is the lab's: SPTEs checked, each coverage
 # class with its reason, #NPF / exit information checked, no anomaly, no
 # lost event, and the MMU flavour the recording says it came from.
+# Both were recorded by the binary with issue 13's checker fixes (a
+# recording by an older `record` lacks the kernel's error-code width and a
+# current VMX qualification, and replays with false exit-qual anomalies).
 # To make them again: lab/run.sh --kernel debian-6.1 [--emulator bochs],
 # then zcat build/lab/runs/<run>/workload.mbrec.gz > tests/golden/fixtures/...
 set -u
