@@ -66,6 +66,10 @@ series)
 	;;
 esac
 
+# Only ever empty a directory an earlier run made.
+if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -e "$out/run.txt" ] && [ ! -e "$out/initramfs.cpio.gz" ]; then
+	die "$out is not empty and not a lab run's directory: give another --out"
+fi
 rm -rf "$out" && mkdir -p "$out" || die "cannot make $out"
 rd=$out/initramfs.cpio.gz
 "$LAB/initramfs.sh" --mbecscope "$bin" ${tree:+--kernel-tree "$tree"} -o "$rd" || exit 2
