@@ -12,7 +12,8 @@
 # lab/frames.py takes them apart on the host.  The console (ttyS0) is only
 # for people.  Kernel command line: lab.halt=reboot|poweroff (QEMU runs with
 # -no-reboot, so reboot ends it; Bochs ends on a power-off), lab.steps=LIST
-# (comma-separated subset of the steps below; default all of them).
+# (comma-separated subset of the steps below; default all of them:
+# workload,check,record,negative,rawtp).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
@@ -25,7 +26,7 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
 
 halt=reboot
-steps=workload,check,record,negative
+steps=workload,check,record,negative,rawtp
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lab.halt=*) halt=${arg#lab.halt=} ;;
@@ -35,6 +36,7 @@ done
 
 out=/tmp/lab
 mkdir -p "$out"
+echo "$steps" > "$out/steps-wanted.txt"
 say() { echo "lab: $*"; echo "$*" >> "$out/log.txt"; }
 
 finish() {
@@ -120,5 +122,7 @@ case ",$steps," in *,record,*)
 	[ -f /tmp/workload.mbrec ] && gzip -c /tmp/workload.mbrec > "$out/workload.mbrec.gz" ;;
 esac
 case ",$steps," in *,negative,*) run negative mbecscope check --workload --perturb-model nx --json ;; esac
+# The raw_tp programs (the fallback where tp_btf is refused) on the same guest.
+case ",$steps," in *,rawtp,*) run rawtp mbecscope check --workload --raw-tp --json ;; esac
 dmesg > "$out/dmesg.txt"
 finish

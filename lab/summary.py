@@ -18,7 +18,7 @@ import json
 import os
 import sys
 
-STEPS = ["workload", "check", "record", "negative"]
+STEPS = ["workload", "check", "record", "negative", "rawtp"]
 
 
 def load_json(path):
@@ -69,6 +69,9 @@ class Run:
                 self.steps[p[0]] = (int(p[1]), float(p[3]) - float(p[2]))
         self.check, self.check_err = load_json(os.path.join(d, "check.out"))
         self.neg, self.neg_err = load_json(os.path.join(d, "negative.out"))
+        self.raw, self.raw_err = load_json(os.path.join(d, "rawtp.out"))
+        wanted = first_line(os.path.join(d, "steps-wanted.txt"))
+        self.wanted = [s for s in STEPS if s in wanted.split(",")] if wanted else STEPS
         self.judge()
 
     def a(self, ok, what, whynot=""):
@@ -77,17 +80,25 @@ class Run:
     def err_line(self, step):
         return first_line(os.path.join(self.d, step + ".err"))
 
+    def boot_problem(self):
+        """The guest's own last words when it never reached the steps."""
+        log = first_line(os.path.join(self.d, "log.txt"))
+        if log:
+            return f"guest log: {log}"
+        for line in read(os.path.join(self.d, "console.log")).splitlines():
+            if "Kernel panic" in line or "not syncing" in line:
+                return "console: " + line.split("] ", 1)[-1].strip()
+        return f"emulator exit {self.emu_rc}, see console.log"
+
     def judge(self):
-        for s in STEPS:
+        if not self.steps:
+            self.a(False, "the guest ran the steps", self.boot_problem())
+        for s in self.wanted:
             if s not in self.steps:
-                why = "the guest never got to it"
-                log = first_line(os.path.join(self.d, "log.txt"))
-                if not os.path.exists(os.path.join(self.d, "steps.txt")):
-                    why += f" (emulator exit {self.emu_rc}; guest log: {log or 'none'})"
-                self.a(False, f"step {s} ran", why)
+                self.a(False, f"step {s} ran", "the guest never got to it")
             else:
                 rc = self.steps[s][0]
-                want = (1,) if s == "negative" else (0, 1) if s == "check" else (0,)
+                want = (1,) if s == "negative" else (0, 1) if s in ("check", "rawtp") else (0,)
                 self.a(rc in want, f"step {s} ran (exit {rc})",
                        self.err_line(s) or f"exit {rc}")
         wl = self.steps.get("workload")
@@ -155,6 +166,39 @@ class Run:
         self.neg_n = nn
         self.a(nn > 0, f"negative control fired: {nn} anomalies",
                self.neg_err or "--perturb-model nx found nothing")
+        self.raw_word = ""
+        if "rawtp" in self.wanted:
+            self.judge_raw()
+
+    def judge_raw(self):
+        """check --raw-tp: the fallback programs, judged like the preferred ones."""
+        r = self.raw
+        if r is None:
+            self.a(False, "check --raw-tp gave a summary", self.raw_err)
+            self.raw_word = "; raw_tp: no summary"
+            return
+        at = r.get("attach", [])
+        btf = [t.get("tracepoint") for t in at if t.get("how") == "tp_btf"]
+        self.a(at and not btf, "check --raw-tp attached every program as raw_tp",
+               f"still tp_btf: {', '.join(btf)}" if btf else "no attach list")
+        an = r.get("anomalies", {})
+        tot = an.get("total", 0)
+        cls = ", ".join(f"{k} {v}" for k, v in sorted(an.items())
+                        if isinstance(v, int) and k != "total" and v)
+        ex = {}
+        for f in an.get("first", []):
+            ex.setdefault(f.get("class"), f)
+        for k, f in ex.items():
+            self.details.append(f"raw_tp anomaly {k} {an.get(k)}: [{f.get('rule', '?')}] "
+                                f"{f.get('what', '')}")
+        sp = r.get("sptes_checked", {}).get("total", 0)
+        ex_n = r.get("exits_checked", 0)
+        lost = r.get("lost_events", 0)
+        self.a(sp > 0 and ex_n > 0, f"raw_tp: SPTEs {sp} and exits {ex_n} checked", "none")
+        self.a(tot == 0, "raw_tp: anomalies: 0", f"{tot} ({cls})")
+        self.a(lost == 0, "raw_tp: lost events: 0", f"{lost} lost")
+        self.raw_word = (f"; raw_tp: SPTEs {sp}, exits {ex_n}, anomalies {tot}"
+                         f"{' (' + cls + ')' if cls else ''}, lost {lost}")
 
     def attach_word(self):
         """'tp_btf 12', or 'tp_btf 10, raw_tp 2 (kvm_exit, kvm_entry: why)'."""
@@ -182,10 +226,12 @@ class Run:
                     f"{self.cov['partial']}, none {self.cov['none']}); exits {self.exits}; "
                     f"anomalies {self.anom}{' (' + cls + ')' if cls else ''}; lost {self.lost}; "
                     f"negative {'fired ' + str(self.neg_n) if self.neg_n else 'SILENT'}; "
-                    f"attach {self.attach_word()}")
-        bad = [w for ok, w, _ in self.asserts if not ok]
+                    f"attach {self.attach_word()}{self.raw_word}")
+        bad = [(w, y) for ok, w, y in self.asserts if not ok]
+        if not self.steps:
+            bad = bad[:1]    # the guest never ran a step: only why
         verdict = "ok" if not bad else "FAIL: " + "; ".join(
-            f"{w.split(':')[0]}: {y}" for ok, w, y in self.asserts if not ok)
+            f"{w.split(':')[0]}: {y}" for w, y in bad)
         return f"{head}: {body}; {self.secs:.0f}s; {verdict}"
 
     def ok(self):

@@ -54,7 +54,7 @@ mkrun() {
 	echo "qemu 0 12.5 debian-6.1 6.1.0-57-amd64 /bin/true" > "$d/run.txt"
 	echo "6.1.0-57-amd64" > "$d/uname.txt"
 	printf 'kvm/parameters/tdp_mmu Y\nkvm_amd/parameters/npt Y\n' > "$d/kvm.txt"
-	printf 'workload 0 1 2 x\ncheck 0 2 3 x\nrecord 0 3 4 x\nnegative 1 4 5 x\n' > "$d/steps.txt"
+	printf 'workload 0 1 2 x\ncheck 0 2 3 x\nrecord 0 3 4 x\nnegative 1 4 5 x\nrawtp 0 5 6 x\n' > "$d/steps.txt"
 	cat > "$d/check.out" <<'EOF'
 {"sptes_checked":{"total":46,"full":40,"partial":6,"none":0,"why":[
   {"coverage":"full","reason":"TDP","count":40},{"coverage":"partial","reason":"lost","count":6}]},
@@ -64,6 +64,10 @@ mkrun() {
  "workload_pages":{"matrix":64,"with_checked_spte":63,"without":[{"why":"U=0 page"}]}}
 EOF
 	echo '{"anomalies":{"total":5,"escalation":5,"first":[]}}' > "$d/negative.out"
+	cat > "$d/rawtp.out" <<'EOF'
+{"sptes_checked":{"total":46},"exits_checked":46,"anomalies":{"total":0,"first":[]},"lost_events":0,
+ "attach":[{"tracepoint":"kvm_exit","how":"raw_tp","note":"forced"}]}
+EOF
 }
 summ() { python3 "$TOP/lab/summary.py" --tap "$1" > "$tmp/tap" 2>&1; }
 mkrun "$tmp/clean"
@@ -95,6 +99,16 @@ expect_fail workload-failed 'workload passed' "sed -i 's/^workload 0/workload 1/
 expect_fail step-missing 'step record ran' "sed -i '/^record/d' steps.txt"
 expect_fail page-no-reason 'workload page' "sed -i 's/\"why\":\"U=0 page\"/\"why\":\"\"/' check.out"
 expect_fail no-summary 'gave a summary' "rm check.out"
+expect_fail rawtp-anomalies 'raw_tp: anomalies: 0' \
+	"sed -i 's/\"total\":0,/\"total\":46,\"exit-qual\":46,/' rawtp.out"
+expect_fail rawtp-not-raw 'attached every program as raw_tp' "sed -i 's/raw_tp/tp_btf/' rawtp.out"
+# A run asked for fewer steps is judged on those only.
+mkrun "$tmp/fewer"
+echo workload,check,record,negative > "$tmp/fewer/steps-wanted.txt"
+sed -i '/^rawtp/d' "$tmp/fewer/steps.txt"
+rm "$tmp/fewer/rawtp.out"
+summ "$tmp/fewer"
+ok $? "summary: a run without the rawtp step is not failed for it"
 
 echo "1..$n"
 [ $failed -eq 0 ]
