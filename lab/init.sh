@@ -13,7 +13,7 @@
 # for people.  Kernel command line: lab.halt=reboot|poweroff (QEMU runs with
 # -no-reboot, so reboot ends it; Bochs ends on a power-off), lab.steps=LIST
 # (comma-separated subset of the steps below; default all of them:
-# workload,check,record,negative,rawtp).
+# workload,check,record,negative,rawtp; "debug" adds verbose runs).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
@@ -124,5 +124,16 @@ esac
 case ",$steps," in *,negative,*) run negative mbecscope check --workload --perturb-model nx --json ;; esac
 # The raw_tp programs (the fallback where tp_btf is refused) on the same guest.
 case ",$steps," in *,rawtp,*) run rawtp mbecscope check --workload --raw-tp --json ;; esac
+# Not by default: what to look at when a step fails (every guest #PF, the
+# verifier's log), each kept to its first and last 128 KiB.
+case ",$steps," in *,debug,*)
+	run debug-workload mbecscope workload -v
+	run debug-check mbecscope check --workload -vv
+	for f in "$out"/debug-*; do
+		[ "$(wc -c < "$f")" -gt 262144 ] || continue
+		{ head -c 131072 "$f"; echo; echo "[... cut ...]"; tail -c 131072 "$f"; } > "$f.cut" &&
+			mv "$f.cut" "$f"
+	done ;;
+esac
 dmesg > "$out/dmesg.txt"
 finish

@@ -56,7 +56,7 @@ make -s -C "$src" O="$out" ARCH=x86_64 tinyconfig >/dev/null &&
 		"$KTOP/kernel/config/kvm.config" "$LAB/series.config" >/dev/null &&
 	make -s -C "$src" O="$out" ARCH=x86_64 olddefconfig >/dev/null ||
 	kdie "cannot configure the lab kernel"
-for opt in KVM_AMD KVM_INTEL DEBUG_INFO_BTF BPF_EVENTS DEBUG_FS FUTEX EPOLL; do
+for opt in KVM_AMD KVM_INTEL DEBUG_INFO_BTF BPF_EVENTS DEBUG_FS FUTEX EPOLL NET; do
 	grep -q "^CONFIG_$opt=y" "$out/.config" || kdie "CONFIG_$opt did not survive olddefconfig"
 done
 t0=$SECONDS
