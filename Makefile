@@ -27,7 +27,7 @@ ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 
 .PHONY: all run test deps deps-test clean install asan unit bench fuzz fuzz-build \
-	kernel-check kernel-kunit help
+	kernel-check kernel-kunit lab help
 all: $(BUILD)/mbecscope $(BUILD)/mbectop
 
 help:
@@ -40,6 +40,7 @@ help:
 	@echo "make bench         the benchmarks (a few minutes; QUICK=1: a smoke run)"
 	@echo "make kernel-check  the kernel series, patch by patch"
 	@echo "make kernel-kunit  the KVM MMU KUnit suite under QEMU"
+	@echo "make lab           mbecscope inside L1 kernels under QEMU and Bochs (about 15 min)"
 	@echo "make install       install to PREFIX (/usr/local)"
 
 deps:
@@ -151,6 +152,13 @@ kernel-check:
 kernel-kunit:
 	$(Q)tools/deps.sh kernel
 	$(Q)BUILD=$(BUILD) kernel/scripts/kunit.sh
+
+# ---- the lab (lab/lab.sh, README): L1 kernels under QEMU (NPT) and Bochs (EPT)
+# with mbecscope run inside them; not part of make test (Bochs takes minutes,
+# the series kernel a long build the first time).
+lab: all
+	$(Q)tools/deps.sh lab bochs kernel
+	$(Q)BUILD=$(BUILD) lab/lab.sh --mbecscope $(BUILD)/mbecscope
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8

@@ -1,22 +1,27 @@
 #!/bin/sh
 # Install the Debian packages a group of make targets needs, when missing.
-# usage: tools/deps.sh GROUP...   (groups: build test kernel bench)
+# usage: tools/deps.sh GROUP...   (groups: build test kernel bench lab bochs)
 # As root it runs apt-get; otherwise it prints the exact line and fails.
 set -eu
 
 pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev"
 pkgs_test="libclang-rt-14-dev tmux util-linux zstd python3 curl systemd"
 pkgs_bench="bpftrace python3 time zstd"
+# lab/: QEMU and what makes the initramfs of a stock kernel; bochs: make lab's EPT run
+pkgs_lab="qemu-system-x86 busybox-static cpio kmod xz-utils python3 bc"
+pkgs_bochs="bochs bochs-term bochsbios vgabios genisoimage isolinux syslinux-common"
 pkgs_kernel="linux-source-6.12 flex bison bc libssl-dev qemu-system-x86 dwarves cpio kmod xz-utils python3"
 
 want=""
 for g in "$@"; do
 	case "$g" in
 	build) want="$want $pkgs_build" ;;
-	test) want="$want $pkgs_test" ;;
+	test) want="$want $pkgs_test $pkgs_lab" ;;
+	lab) want="$want $pkgs_lab" ;;
+	bochs) want="$want $pkgs_bochs" ;;
 	kernel) want="$want $pkgs_kernel" ;;
 	bench) want="$want $pkgs_bench" ;;
-	*) echo "deps.sh: unknown group '$g' (build, test, kernel, bench)" >&2; exit 2 ;;
+	*) echo "deps.sh: unknown group '$g' (build, test, kernel, bench, lab, bochs)" >&2; exit 2 ;;
 	esac
 done
 

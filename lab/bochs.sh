@@ -1,0 +1,83 @@
+#!/bin/bash
+# Boot a kernel and initramfs under Bochs with VMX and EPT (used by
+# lab/run.sh --emulator bochs):
+#
+#   lab/bochs.sh --kernel IMAGE --initrd FILE --append CMDLINE --dir DIR
+#                --capture FILE [--timeout S]
+#
+# Bochs has no -kernel: the two go on an isolinux ISO (genisoimage).  The CPU
+# is a Haswell (model=corei7_haswell_4770: VMX with EPT; tigerlake stalls the
+# 6.1 boot on xstate); COM1 is the console (DIR/console.log), COM2 the lab's
+# results (FILE).  Debian's build has the debugger, so it starts at a prompt:
+# a command file holding "c" continues; its only display library that runs
+# headless here is rfb, told not to wait for a viewer.  Bochs exits 1 on the
+# guest's clean power-off: that and 0 count as success.  Exit: 0 the guest
+# powered off, 124 timeout, 2 a tool is missing, 1 anything else.
+set -u
+die() { echo "lab: $*" >&2; exit 2; }
+image= initrd= append= dir= capture= timeout=1800
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) image=$2; shift 2 ;;
+	--initrd) initrd=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--dir) dir=$2; shift 2 ;;
+	--capture) capture=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	*) die "bochs.sh: unknown argument '$1'" ;;
+	esac
+done
+[ -n "$image" ] && [ -n "$initrd" ] && [ -n "$dir" ] && [ -n "$capture" ] ||
+	die "usage: bochs.sh --kernel IMAGE --initrd FILE --append CMDLINE --dir DIR --capture FILE"
+command -v bochs >/dev/null || die "bochs is missing: apt-get install bochs bochs-term bochsbios vgabios"
+command -v genisoimage >/dev/null || die "genisoimage is missing: apt-get install genisoimage"
+isolinux=/usr/lib/ISOLINUX/isolinux.bin
+ldlinux=/usr/lib/syslinux/modules/bios/ldlinux.c32
+[ -f "$isolinux" ] && [ -f "$ldlinux" ] || die "isolinux is missing: apt-get install isolinux syslinux-common"
+bios=/usr/share/bochs/BIOS-bochs-latest
+vga=/usr/share/vgabios/vgabios.bin
+[ -f "$bios" ] && [ -f "$vga" ] || die "the Bochs BIOS is missing: apt-get install bochsbios vgabios"
+
+iso=$dir/iso
+rm -rf "$iso" && mkdir -p "$iso/isolinux" || die "cannot make $iso"
+cp "$isolinux" "$ldlinux" "$iso/isolinux/" && cp "$image" "$iso/vmlinuz" &&
+	cp "$initrd" "$iso/initrd.gz" || die "cannot fill $iso"
+cat > "$iso/isolinux/isolinux.cfg" <<EOF
+default lab
+prompt 0
+timeout 0
+label lab
+  kernel /vmlinuz
+  append initrd=/initrd.gz $append
+EOF
+genisoimage -quiet -o "$dir/lab.iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
+	-no-emul-boot -boot-load-size 4 -boot-info-table -J -R "$iso" ||
+	die "genisoimage failed"
+rm -rf "$iso"
+
+cat > "$dir/bochsrc" <<EOF
+megs: 1024
+cpu: model=corei7_haswell_4770, count=1, ips=50000000
+romimage: file=$bios
+vgaromimage: file=$vga
+ata0-master: type=cdrom, path=$dir/lab.iso, status=inserted
+boot: cdrom
+clock: sync=none, time0=local
+display_library: rfb, options="timeout=0"
+com1: enabled=1, mode=file, dev=$dir/console.log
+com2: enabled=1, mode=file, dev=$capture
+log: $dir/bochs.log
+panic: action=fatal
+error: action=report
+info: action=report
+debug: action=ignore
+EOF
+echo c > "$dir/bochs.rc"
+timeout "$timeout" bochs -q -f "$dir/bochsrc" -rc "$dir/bochs.rc" \
+	</dev/null >"$dir/bochs.out" 2>&1
+rc=$?
+rm -f "$dir/lab.iso"
+case $rc in
+0|1) grep -q '^@@lab done' "$capture" 2>/dev/null && exit 0; exit 1 ;;
+*) exit $rc ;;
+esac

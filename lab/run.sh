@@ -1,0 +1,109 @@
+#!/bin/bash
+# One lab run: boot an L1 kernel in an emulator with nested paging, run
+# mbecscope inside it against KVM's real MMU, and bring the results back.
+#
+#   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|bochs]
+#              [--out DIR] [--timeout S] [--steps LIST]
+#
+#   --mbecscope BIN  the binary to run in L1 (default build/mbecscope);
+#                    any worktree's build works, e.g.
+#                    /work/wt/checker/build/mbecscope
+#   --kernel K       debian-6.1, debian-6.12 (the newest of that series apt
+#                    knows; lab/stock-kernel.sh), a linux-image-*-unsigned
+#                    package name, or series (our kernel/ series,
+#                    lab/series-kernel.sh; built on first use, 15-25 min)
+#   --emulator E     qemu (TCG, EPYC with SVM+NPT: KVM's TDP MMU on NPT;
+#                    about 30 s) or bochs (Haswell with VMX+EPT; about
+#                    6 min).  Default qemu.
+#   --out DIR        where the results go (default
+#                    $BUILD/lab/runs/<emulator>-<kernel>)
+#   --steps LIST     the steps inside L1 (default workload,check,record,negative)
+#
+# DIR receives the guest's files (check.out: check --json, negative.out,
+# record.out, workload.mbrec.gz, steps.txt, dmesg.txt, ...), console.log,
+# and summary.txt: lab/summary.py's line (also printed).  Exit 0 when the
+# run went through every step and the summary found nothing wrong, 1 when
+# it did not, 2 when the run could not be made (missing tool, kernel).
+set -u
+LAB=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$LAB/.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+export BUILD
+die() { echo "lab: $*" >&2; exit 2; }
+
+bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mbecscope) bin=${2:-}; shift 2 ;;
+	--kernel) kernel=${2:-}; shift 2 ;;
+	--emulator) emu=${2:-}; shift 2 ;;
+	--out) out=${2:-}; shift 2 ;;
+	--timeout) timeout=${2:-}; shift 2 ;;
+	--steps) steps=${2:-}; shift 2 ;;
+	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) die "unknown argument '$1' (see lab/run.sh --help)" ;;
+	esac
+done
+case "$emu" in qemu|bochs) ;; *) die "--emulator is qemu or bochs, not '$emu'" ;; esac
+case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
+[ -x "$bin" ] || die "$bin is not an executable mbecscope (make all, or --mbecscope PATH)"
+out=${out:-$BUILD/lab/runs/$emu-$kernel}
+case "$out" in /*) ;; *) out=$PWD/$out ;; esac
+
+# The kernel: a stock tree with modules, or our series with KVM built in.
+tree=
+case "$kernel" in
+series)
+	kdir=$("$LAB/series-kernel.sh" | tail -1) || die "no series kernel (lab/series-kernel.sh)"
+	image=$kdir/bzImage
+	release=$(cat "$kdir/release")
+	;;
+*)
+	tree=$("$LAB/stock-kernel.sh" "$kernel" | tail -1) || exit 2
+	release=$(cat "$tree/release")
+	image=$tree/boot/vmlinuz-$release
+	;;
+esac
+
+# Only ever empty a directory an earlier run made.
+if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -e "$out/run.txt" ] && [ ! -e "$out/initramfs.cpio.gz" ]; then
+	die "$out is not empty and not a lab run's directory: give another --out"
+fi
+rm -rf "$out" && mkdir -p "$out" || die "cannot make $out"
+rd=$out/initramfs.cpio.gz
+"$LAB/initramfs.sh" --mbecscope "$bin" ${tree:+--kernel-tree "$tree"} -o "$rd" || exit 2
+# no_timer_check: TCG on a loaded host can miss the IO-APIC timer check's
+# window and panic ("IO-APIC + timer doesn't work").
+append="console=ttyS0 panic=-1 quiet loglevel=4 no_timer_check${steps:+ lab.steps=$steps}"
+capture=$out/serial1.txt
+t0=$(date +%s.%N)
+case "$emu" in
+qemu)
+	command -v qemu-system-x86_64 >/dev/null ||
+		die "qemu-system-x86_64 is missing: apt-get install qemu-system-x86"
+	timeout "${timeout:-600}" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt \
+		-m 2G -smp 1 -nographic -no-reboot -monitor none \
+		-kernel "$image" -initrd "$rd" -append "$append lab.halt=reboot" \
+		-serial "file:$out/console.log" -serial "file:$capture" \
+		</dev/null >"$out/qemu.log" 2>&1
+	rc=$?
+	;;
+bochs)
+	"$LAB/bochs.sh" --kernel "$image" --initrd "$rd" --append "$append lab.halt=poweroff" \
+		--dir "$out" --capture "$capture" --timeout "${timeout:-1800}"
+	rc=$?
+	;;
+esac
+secs=$(echo "$(date +%s.%N) - $t0" | bc)
+echo "$emu $rc $secs $kernel $release $bin" > "$out/run.txt"
+rm -f "$rd"
+if [ "$rc" = 124 ]; then
+	echo "lab: $emu did not finish within its timeout; console: $out/console.log" >&2
+fi
+python3 "$LAB/frames.py" "$capture" "$out" 2>"$out/frames.err"
+frc=$?
+[ -s "$out/frames.err" ] && sed 's/^/lab: /' "$out/frames.err" >&2
+python3 "$LAB/summary.py" "$out" | tee "$out/summary.txt"
+src=${PIPESTATUS[0]}
+[ $frc -eq 0 ] && [ "$src" -eq 0 ]

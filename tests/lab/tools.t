@@ -1,0 +1,114 @@
+#!/bin/bash
+# The lab's host-side tools on made-up input (no emulator needed):
+# lab/frames.py must take whole frames apart and refuse damaged or cut-short
+# captures; lab/summary.py must pass a clean run and fail each assertion on
+# a run that breaks it.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi
+}
+
+# frame NAME FILE: what lab/init.sh sends for FILE
+frame() {
+	echo "@@lab begin $1 $(wc -c < "$2") $(md5sum < "$2" | cut -d' ' -f1)"
+	base64 "$2"
+	echo "@@lab end $1"
+}
+head -c 3000 /dev/urandom > "$tmp/blob"
+printf 'hello\n' > "$tmp/small"
+: > "$tmp/empty"
+{ echo "kernel noise"; frame blob "$tmp/blob"; frame small "$tmp/small"; frame empty "$tmp/empty"
+  echo "@@lab done workload"; } > "$tmp/good.cap"
+python3 "$TOP/lab/frames.py" "$tmp/good.cap" "$tmp/good" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 0 ] && cmp -s "$tmp/blob" "$tmp/good/blob" && cmp -s "$tmp/small" "$tmp/good/small" &&
+	[ -f "$tmp/good/empty" ] && [ ! -s "$tmp/good/empty" ]; echo $?) "frames: whole frames come back byte for byte (exit $rc)"
+ok $(grep -q '1 line(s) outside any frame' "$tmp/err"; echo $?) "frames: a stray line is counted and said"
+
+# A flipped character in the base64 body: the MD5 catches it.
+awk 'NR == 3 { c = substr($0, 1, 1); $0 = (c == "A" ? "B" : "A") substr($0, 2) } 1' \
+	"$tmp/good.cap" > "$tmp/bad.cap"
+python3 "$TOP/lab/frames.py" "$tmp/bad.cap" "$tmp/bad" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 1 ] && [ ! -e "$tmp/bad/blob" ] && grep -q 'blob' "$tmp/err"; echo $?) \
+	"frames: a damaged file is refused, named, not written (exit $rc)"
+
+# Cut short: no end line, no done line.
+head -n 10 "$tmp/good.cap" > "$tmp/cut.cap"
+python3 "$TOP/lab/frames.py" "$tmp/cut.cap" "$tmp/cut" 2>"$tmp/err"
+rc=$?
+ok $([ $rc -eq 1 ] && grep -q 'cut short' "$tmp/err" && grep -q "before the guest's 'done'" "$tmp/err"; echo $?) \
+	"frames: a capture cut short fails and says so (exit $rc)"
+python3 "$TOP/lab/frames.py" "$tmp/nonexistent" "$tmp/x" 2>/dev/null
+ok $([ $? -eq 2 ]; echo $?) "frames: an unreadable capture is exit 2"
+
+# summary.py on a made-up clean run, then one broken assertion at a time.
+mkrun() {
+	local d=$1
+	mkdir -p "$d"
+	echo "qemu 0 12.5 debian-6.1 6.1.0-57-amd64 /bin/true" > "$d/run.txt"
+	echo "6.1.0-57-amd64" > "$d/uname.txt"
+	printf 'kvm/parameters/tdp_mmu Y\nkvm_amd/parameters/npt Y\n' > "$d/kvm.txt"
+	printf 'workload 0 1 2 x\ncheck 0 2 3 x\nrecord 0 3 4 x\nnegative 1 4 5 x\nrawtp 0 5 6 x\n' > "$d/steps.txt"
+	cat > "$d/check.out" <<'EOF'
+{"sptes_checked":{"total":46,"full":40,"partial":6,"none":0,"why":[
+  {"coverage":"full","reason":"TDP","count":40},{"coverage":"partial","reason":"lost","count":6}]},
+ "exits_checked":46,"anomalies":{"total":0,"format":0,"first":[]},"lost_events":0,
+ "attach":[{"tracepoint":"kvm_exit","how":"tp_btf","note":null},
+           {"tracepoint":"kvm_entry","how":"raw_tp","note":"module tracepoint: verifier refuses tp_btf"}],
+ "workload_pages":{"matrix":64,"with_checked_spte":63,"without":[{"why":"U=0 page"}]}}
+EOF
+	echo '{"anomalies":{"total":5,"escalation":5,"first":[]}}' > "$d/negative.out"
+	cat > "$d/rawtp.out" <<'EOF'
+{"sptes_checked":{"total":46},"exits_checked":46,"anomalies":{"total":0,"first":[]},"lost_events":0,
+ "attach":[{"tracepoint":"kvm_exit","how":"raw_tp","note":"forced"}]}
+EOF
+}
+summ() { python3 "$TOP/lab/summary.py" --tap "$1" > "$tmp/tap" 2>&1; }
+mkrun "$tmp/clean"
+summ "$tmp/clean"
+rc=$?
+ok $([ $rc -eq 0 ] && ! grep -q '^not ok' "$tmp/tap" && [ "$(grep -c '^ok' "$tmp/tap")" -ge 12 ]; echo $?) \
+	"summary: a clean run passes every assertion (exit $rc)"
+python3 "$TOP/lab/summary.py" "$tmp/clean" | grep -q 'attach raw_tp 1, tp_btf 1 \[raw_tp: kvm_entry: module tracepoint'
+ok $? "summary: the line says how each program attached and why"
+
+# expect_fail NAME PATTERN EDIT...: after the edit, the TAP has a "not ok" matching PATTERN
+expect_fail() {
+	local name=$1 pat=$2 d=$tmp/$1
+	shift 2
+	mkrun "$d"
+	(cd "$d" && eval "$@")
+	summ "$d"
+	local rc=$?
+	ok $([ $rc -eq 1 ] && grep -q "^not ok.*$pat" "$tmp/tap"; echo $?) "summary: $name fails '$pat' (exit $rc)"
+}
+expect_fail anomalies 'anomalies: 0' \
+	"sed -i 's/\"total\":0,\"format\":0/\"total\":3,\"format\":3/' check.out"
+expect_fail lost 'lost events: 0' "sed -i 's/\"lost_events\":0/\"lost_events\":2/' check.out"
+expect_fail silent-raw-tp 'tp_btf or says why' "sed -i 's/\"note\":\"module[^\"]*\"/\"note\":null/' check.out"
+expect_fail no-reason 'coverage partial' "sed -i 's/\"count\":6/\"count\":5/' check.out"
+expect_fail no-exits 'exit qualifications' "sed -i 's/\"exits_checked\":46/\"exits_checked\":0/' check.out"
+expect_fail negative-silent 'negative control' "echo '{\"anomalies\":{\"total\":0}}' > negative.out"
+expect_fail workload-failed 'workload passed' "sed -i 's/^workload 0/workload 1/' steps.txt"
+expect_fail step-missing 'step record ran' "sed -i '/^record/d' steps.txt"
+expect_fail page-no-reason 'workload page' "sed -i 's/\"why\":\"U=0 page\"/\"why\":\"\"/' check.out"
+expect_fail no-summary 'gave a summary' "rm check.out"
+expect_fail rawtp-anomalies 'raw_tp: anomalies: 0' \
+	"sed -i 's/\"total\":0,/\"total\":46,\"exit-qual\":46,/' rawtp.out"
+expect_fail rawtp-not-raw 'attached every program as raw_tp' "sed -i 's/raw_tp/tp_btf/' rawtp.out"
+# A run asked for fewer steps is judged on those only.
+mkrun "$tmp/fewer"
+echo workload,check,record,negative > "$tmp/fewer/steps-wanted.txt"
+sed -i '/^rawtp/d' "$tmp/fewer/steps.txt"
+rm "$tmp/fewer/rawtp.out"
+summ "$tmp/fewer"
+ok $? "summary: a run without the rawtp step is not failed for it"
+
+echo "1..$n"
+[ $failed -eq 0 ]
