@@ -65,13 +65,13 @@ const char *ftrace_skip_name(enum ftrace_skip kind);
 
 struct ftrace_import_stats {
 	uint64_t skipped[FTRACE_SKIP_NR];	/* lines, by kind */
-	uint64_t drop_markers;		/* "CPU:N [LOST M EVENTS]", "CPU:N [M EVENTS DROPPED]", ... */
+	uint64_t drop_markers;		/* "CPU:N [LOST M EVENTS]", "[M EVENTS DROPPED]", ... */
 	uint64_t lost_events;		/* the events those markers counted */
 	uint64_t drops_uncounted;	/* markers that say events were lost, not how many */
 	uint64_t roles_no_wp;		/* get_page roles whose CR0.WP the text does not show */
 	uint64_t plugin_lines;		/* lines in trace-cmd's kvm plugin forms */
 	uint64_t uexec_unchecked;	/* Kohler's roles with USER_EXEC: not modelled */
-	uint64_t format_lines;		/* lines only ftrace text has: event lines, headers, markers */
+	uint64_t format_lines;		/* lines only ftrace text has: events, headers, markers */
 };
 
 const struct ftrace_import_stats *ftrace_import_stats(const struct ftrace_import *fi);

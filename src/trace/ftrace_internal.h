@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the two halves of the ftrace text importer share: ftrace.c frames
- * lines (the prefix, headers, markers, stack traces, drop markers, the
- * record queue and the per-thread state) and ftrace_events.c reads the
- * fields of each event in every form a kernel or trace-cmd prints.
+ * What the parts of the ftrace text importer share: ftrace.c frames lines
+ * (the prefix, headers, markers, stack traces, drop markers, the record
+ * queue and the per-thread state), ftrace_events.c reads the fields of each
+ * event in every form a kernel or trace-cmd prints, and ftrace_roles.c
+ * kvm_mmu_get_page's role in its forms and the layout the lines show.
  */
 #ifndef MBEC_TRACE_FTRACE_INTERNAL_H
 #define MBEC_TRACE_FTRACE_INTERNAL_H
@@ -97,6 +98,12 @@ const char *ft_kv(const char *fields, const char *key);
 bool ft_token_end(const char *p);
 bool ft_kv_hex(const char *fields, const char *key, uint64_t *v);
 bool ft_kv_dec(const char *fields, const char *key, uint64_t *v);
+
+/* ftrace_roles.c: layouts and kvm_mmu_get_page */
+enum mbec_layout ft_eff_layout(const struct ftrace_import *fi);	/* the lines' layout */
+enum mbec_layout ft_rec_layout(const struct ftrace_import *fi);	/* the records' (kohler: classic) */
+int ft_see_layout(struct ftrace_import *fi, enum mbec_layout l, bool assumed, const char *what);
+int ft_ev_get_page(struct ftrace_import *fi, const struct ft_line *l, struct ft_thread *t);
 
 /* ftrace_events.c: the parser of an event we read, or NULL */
 typedef int (*ft_event_fn)(struct ftrace_import *fi, const struct ft_line *l, struct ft_thread *t);
