@@ -110,6 +110,20 @@ static bool tok_is(const char *tok, size_t n, const char *s)
 }
 
 /*
+ * The access strings are another layout's than the one records are built
+ * in (--layout, or what the read-ahead settled on): reading on would check
+ * them with the wrong bits.
+ */
+static int layout_conflict(struct ftrace_import *fi, const char *tok, size_t n,
+			   enum mbec_layout l)
+{
+	return ft_bad(fi, "kvm_mmu_get_page: access \"%.*s\" is %s's, but the lines are read "
+		      "as %s (--layout, or the lines before): replay with --layout %s",
+		      (int)n, tok, mbec_layout_name(l), mbec_layout_name(fi->layout),
+		      mbec_layout_name(l));
+}
+
+/*
  * An access string: "wux" (classic and the plugin), "rwux" (mbec), "xwuX"
  * (Kohler's).  Sets r->access in the records' layout; 0 or FTRACE_BAD.
  */
@@ -122,7 +136,7 @@ static int read_access(struct ftrace_import *fi, const char *tok, size_t n,
 					    MBEC_ACC_EXEC };
 	static const unsigned int kov[] = { KOHLER_ACC_USER_EXEC, KOHLER_ACC_WRITE,
 					    KOHLER_ACC_USER, KOHLER_ACC_EXEC };
-	bool is_mb = n == 4, is_ko = n == 4, mb_only = false, ko_only = false;
+	bool is_mb = n == 4, is_ko = n == 4;
 	unsigned int i, mbacc = 0, koacc = 0, clacc = 0;
 	enum mbec_layout l;
 
@@ -141,13 +155,11 @@ static int read_access(struct ftrace_import *fi, const char *tok, size_t n,
 		}
 		if (tok[i] == mb[i]) {
 			mbacc |= mbv[i];
-			mb_only |= tok[i] != ko[i];
 		} else {
 			is_mb = false;
 		}
 		if (tok[i] == ko[i]) {
 			koacc |= kov[i];
-			ko_only |= tok[i] != mb[i];
 		} else {
 			is_ko = false;
 		}
@@ -156,6 +168,8 @@ static int read_access(struct ftrace_import *fi, const char *tok, size_t n,
 		r->access = clacc;
 		if (r->plugin)
 			return 0;	/* the plugin prints 3 letters in every layout */
+		if (fi->layout != MBEC_LAYOUT_UNKNOWN && fi->layout != MBEC_LAYOUT_CLASSIC)
+			return layout_conflict(fi, tok, n, MBEC_LAYOUT_CLASSIC);
 		return ft_see_layout(fi, MBEC_LAYOUT_CLASSIC, false, "kvm_mmu_get_page's access");
 	}
 	if (!is_mb && !is_ko)
@@ -167,8 +181,9 @@ static int read_access(struct ftrace_import *fi, const char *tok, size_t n,
 		    MBEC_LAYOUT_KOHLER : MBEC_LAYOUT_MBEC;
 	else
 		l = is_mb ? MBEC_LAYOUT_MBEC : MBEC_LAYOUT_KOHLER;
-	(void)mb_only;
-	(void)ko_only;
+	if (fi->layout != MBEC_LAYOUT_UNKNOWN && fi->layout != l &&
+	    !(is_mb && is_ko && fi->layout != MBEC_LAYOUT_CLASSIC))
+		return layout_conflict(fi, tok, n, l);
 	if (ft_see_layout(fi, l, is_mb && is_ko, "kvm_mmu_get_page's access") == FTRACE_BAD)
 		return FTRACE_BAD;
 	if (ft_rec_layout(fi) == MBEC_LAYOUT_MBEC) {

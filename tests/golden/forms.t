@@ -70,8 +70,8 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["la
 
 # Damaged data is still exit 2: a known event whose fields cannot be read ...
 bad() {
-	local name=$1 re=$2 file=$3
-	"$MBECSCOPE" replay "$file" >"$tmp/out" 2>"$tmp/err"
+	local name=$1 re=$2 file=$3; shift 3
+	"$MBECSCOPE" replay "$file" "$@" >"$tmp/out" 2>"$tmp/err"
 	local rc=$?
 	if [ $rc -eq 2 ] && grep -Eq "$re" "$tmp/err" && [ "$(wc -l <"$tmp/err")" -eq 1 ]; then
 		ok "$name: exit 2, one line"
@@ -97,6 +97,9 @@ bad "thread id out of range" 'line 5: the thread id .* out of range' "$tmp/p7.tr
 # Kohler's access after classic's in one file is not one kernel's output.
 sed '0,/xwuX/s//wux/' "$fx/kohler.trace" >"$tmp/p8.trace"
 bad "layouts that disagree" 'changes the layout \(classic before\)' "$tmp/p8.trace"
+# Access strings of another layout than --layout are not read with the wrong bits.
+bad "--layout mbec on Kohler's strings" 'is kohler.s, but the lines are read as mbec .*: replay with --layout kohler' \
+	"$fx/kohler.trace" --layout mbec
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

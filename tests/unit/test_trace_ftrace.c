@@ -303,8 +303,16 @@ int main(void)
 	   "kohler's set_spte with four letters is an EPT SPTE");
 	r = feed(" m-10 [000] 1.000005: kvm_mmu_get_page: sp gen 0 gfn 8 l1 8-byte q0 wux nxe ad root 0 "
 		 "sync new");
-	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "changes the layout (kohler before)"),
-	   "then classic's letters are refused: %s", ftrace_import_error(fi));
+	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "is classic's, but the lines are read "
+				      "as kohler") && strstr(ftrace_import_error(fi), "--layout classic"),
+	   "then classic's letters are refused, with the fix: %s", ftrace_import_error(fi));
+	r = feed(" m-10 [000] 1.000006: kvm_mmu_get_page: sp gen 0 gfn 9 l1 8-byte q0 rw-x nxe ad root 0 "
+		 "sync new");
+	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "is mbec's"),
+	   "and mbec's: %s", ftrace_import_error(fi));
+	r = feed(" m-10 [000] 1.000007: kvm_mmu_get_page: sp gen 0 gfn 9 l1 8-byte q0 -wu- nxe ad root 0 "
+		 "sync new");
+	ok(r == FTRACE_EVENT, "letters that fit kohler too are read");
 	ftrace_import_free(fi);
 	fi = ftrace_import_new(MBEC_LAYOUT_UNKNOWN);
 	r = feed(" m-10 [000] 1.000001: kvm_mmu_set_spte: gfn 7 spte 240e2ea25 (r-Xxu) level 1 at 10ab3f100");
