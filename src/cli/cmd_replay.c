@@ -163,8 +163,15 @@ static void json_text_counts(struct json_writer *jw, const struct trace_source *
 
 	json_key(jw, "lines_skipped");
 	json_obj_begin(jw);
-	for (k = 0; k < FTRACE_SKIP_NR; k++)
-		json_kv_u64(jw, ftrace_skip_name(k), fs->skipped[k]);
+	for (k = 0; k < FTRACE_SKIP_NR; k++) {
+		char key[32], *c;
+
+		snprintf(key, sizeof(key), "%s", ftrace_skip_name(k));
+		for (c = key; *c; c++)
+			if (*c == ' ')
+				*c = '_';	/* "stack trace" -> "stack_trace" */
+		json_kv_u64(jw, key, fs->skipped[k]);
+	}
 	json_obj_end(jw);
 	json_kv_u64(jw, "drop_markers", fs->drop_markers);
 	json_kv_u64(jw, "drop_markers_uncounted", fs->drops_uncounted);

@@ -39,14 +39,14 @@ form get_page-3.6.trace 'd["events"]["get_page"]["received"] == 4 and d["events"
 form get_page-4.4.trace 'd["sptes_checked"]["full"] == 1 and d["roles_checked"] == 1'
 form get_page-4.14.trace 'd["sptes_checked"]["full"] == 1 and d["roles_checked"] == 1'
 form get_page-5.0.trace 'd["sptes_checked"]["full"] == 1 and d["roles_checked"] == 1'
-form plugin-get_page.trace 'd["sptes_checked"]["full"] == 1 and d["roles_checked"] == 1 and d["plugin_lines"] == 4 and d["roles_without_cr0_wp"] == 0 and d["lines_skipped"]["other event"] == 3 and d["lines_skipped"]["header"] == 1'
-form plugin-exit.trace 'd["exits_checked"] == 1 and d["injects_checked"] == 1 and d["spte_format"] == "ept" and d["lines_skipped"]["other exit"] == 1 and d["lines_skipped"]["other event"] == 1'
+form plugin-get_page.trace 'd["sptes_checked"]["full"] == 1 and d["roles_checked"] == 1 and d["plugin_lines"] == 4 and d["roles_without_cr0_wp"] == 0 and d["lines_skipped"]["other_event"] == 3 and d["lines_skipped"]["header"] == 1'
+form plugin-exit.trace 'd["exits_checked"] == 1 and d["injects_checked"] == 1 and d["spte_format"] == "ept" and d["lines_skipped"]["other_exit"] == 1 and d["lines_skipped"]["other_event"] == 1'
 form plugin-exit-svm.trace 'd["exits_checked"] == 1 and d["sptes_checked"]["full"] == 1 and d["spte_format"] == "legacy"'
 form exit-3.x.trace 'd["exits_checked"] == 1 and d["sptes_checked"]["full"] == 1 and d["spte_format"] == "ept"'
 form kohler.trace 'd["layout"] == "kohler" and "access strings" in d["layout_source"] and d["sptes_checked"]["full"] == 1 and d["roles_checked"] == 1 and d["user_exec_unchecked"] == 4'
 form drops.trace 'd["drop_markers"] == 3 and d["lost_events_marked"] == 15 and d["drop_markers_uncounted"] == 1 and d["lost_events"] == 15 and d["lost_by_cpu"] == [{"cpu": 0, "lost": 0, "markers_uncounted": 1}, {"cpu": 1, "lost": 15, "markers_uncounted": 0}] and d["exits_checked"] == 2'
 form fast_page_fault-3.x.trace 'd["events"]["fast_page_fault"]["received"] == 1 and d["events"]["walker_error"]["received"] == 1 and d["events"]["tdp_spte_changed"]["received"] == 1'
-form stacktrace.trace 'd["lines_skipped"]["stack trace"] == 8 and d["lines_skipped"]["marker"] == 1 and d["sptes_checked"]["full"] == 1'
+form stacktrace.trace 'd["lines_skipped"]["stack_trace"] == 8 and d["lines_skipped"]["marker"] == 1 and d["sptes_checked"]["full"] == 1'
 
 # The summary says the drops, with the unknown count said as such.
 "$MBECSCOPE" replay "$fx/drops.trace" >"$tmp/out" 2>&1
