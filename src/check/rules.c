@@ -337,7 +337,8 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 	else if ((sp->ev.flags & (MBEC_SP_HAS_CR4_SMEP | MBEC_SP_HAS_SMEP_ANDNOT_WP)) &&
 		 !!sp->ev.smep != smep)
 		rule = e->opts.layout == MBEC_LAYOUT_MBEC ? "cr4_smep" : "smep_andnot_wp";
-	else if (!!sp->ev.smap_andnot_wp != rf.smap_andnot_wp)
+	else if (!(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN) &&
+		 !!sp->ev.smap_andnot_wp != rf.smap_andnot_wp)
 		rule = "smap_andnot_wp";
 	if (!rule)
 		return;

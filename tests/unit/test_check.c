@@ -534,6 +534,14 @@ static void test_role(void)
 				     "role fires: role.cr0_wp=1 vs CR0.WP=0");
 			mbec_check_free(e);
 		}
+		/* Nor on smap_andnot_wp, which follows from CR0.WP. */
+		o.expect_mode.cr4_smap = true;
+		e = mbec_check_new(&o);
+		mbec_check_feed(e, &g, sizeof(g));
+		ok(count(e, MBEC_AN_ROLE) == 0 && mbec_check_summary(e)->roles_checked == 1,
+		   "role quiet: smap_andnot_wp unknown with CR0.WP (text)");
+		mbec_check_free(e);
+		o.expect_mode.cr4_smap = false;
 	}
 }
 
