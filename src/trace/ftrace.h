@@ -2,8 +2,11 @@
 /*
  * ftrace text -> event records.  Reads the lines tracefs `trace` and
  * `trace_pipe` print (with or without the record-tgid column) and those
- * of `trace-cmd report`, for every kvm/kvmmmu event the checker uses, and
- * turns each into the record the BPF programs would have produced.
+ * of `trace-cmd report`, for every kvm/kvmmmu event the checker uses in
+ * every form kernels since 3.x and trace-cmd's kvm plugin print (listed
+ * in ftrace_events.c), and turns each into the record the BPF programs
+ * would have produced.  Other lines of the formats are skipped and
+ * counted by kind; drop markers become lost records.
  *
  * Text carries less than BPF reads, so the importer fills in what it can
  * prove from neighbouring lines of the same thread, as BPF does from the
