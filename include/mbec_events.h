@@ -196,7 +196,7 @@ struct mbec_ev_exit {
 #define MBEC_SP_TDP_MMU		(1U << 2)
 #define MBEC_SP_HAS_CR4_SMEP	(1U << 3)	/* role has cr4_smep (mbec layout) */
 #define MBEC_SP_HAS_SMEP_ANDNOT_WP (1U << 4)	/* role has smep_andnot_wp (classic) */
-/* role.cr0_wp is not known (rebuilt from text that does not print it): cr0_wp is a guess */
+/* Rebuilt from text that does not show CR0.WP, nor so smep/smap_andnot_wp. */
 #define MBEC_SP_CR0_WP_UNKNOWN	(1U << 5)
 
 /* kvm_mmu_get_page(struct kvm_mmu_page *sp, bool created). */

@@ -4,7 +4,10 @@
  * layouts (spec sections 4 and 5):
  *
  *   classic - KVM as in Linux 6.12, up to the release before the series;
- *   mbec    - KVM with the MBEC/GMET series (ours in kernel/, or upstream).
+ *   mbec    - KVM with the MBEC/GMET series (ours in kernel/, or Paolo
+ *             Bonzini's posted series, which it follows);
+ *   kohler  - Jon Kohler's earlier MBEC series (spec section 9): classic's
+ *             three ACC bits plus ACC_USER_EXEC at bit 3, no READ bit.
  *
  * Macros only (usable from BPF and user space).  Role bit positions are
  * deliberately absent: they differ between releases and are read from the
@@ -19,6 +22,7 @@ enum mbec_layout {
 	MBEC_LAYOUT_CLASSIC = 0,
 	MBEC_LAYOUT_MBEC = 1,
 	MBEC_LAYOUT_UNKNOWN = 2,
+	MBEC_LAYOUT_KOHLER = 3,	/* after UNKNOWN: the values 0-2 are in recordings */
 };
 
 /* ---- ACC_* -------------------------------------------------------------- */
@@ -33,6 +37,21 @@ enum mbec_layout {
 #define MBEC_ACC_USER_EXEC	0x4	/* same bit as USER, EPT only (XU) */
 #define MBEC_ACC_EXEC		0x8	/* XS on EPT, !NX on legacy/NPT */
 #define MBEC_ACC_ALL		0xf
+/*
+ * Jon Kohler's series: bits 0-2 are classic's (EPT's R still in USER),
+ * USER_EXEC is a bit of its own.  Its trace prints the access as "xwuX"
+ * (x = USER_EXEC, X = EXEC) and set_spte's permissions as "(rwXx[u])".
+ * The checker reads bits 0-2 as classic: the user-exec split is not
+ * modelled (the summary says how many roles carried it).
+ */
+#define KOHLER_ACC_EXEC		0x1
+#define KOHLER_ACC_WRITE	0x2
+#define KOHLER_ACC_USER		0x4
+#define KOHLER_ACC_USER_EXEC	0x8	/* EPT XU, with MBEC */
+#define KOHLER_ACC_ALL		0xf
+/* Exit-qualification bit 6 in the series: EPT_VIOLATION_PROT_USER_EXEC. */
+#define KOHLER_EPT_VIOLATION_PROT_USER_EXEC	MBEC_BIT(6)
+
 /* L1's TDP root access with GMET: everything but USER. */
 #define MBEC_ACC_GMET_ROOT	(MBEC_ACC_ALL & ~MBEC_ACC_USER)
 

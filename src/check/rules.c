@@ -60,7 +60,9 @@ static void mode_of(const struct mbec_check *e, enum mbec_flavour fl, const stru
 	m->cr0_wp = true;
 	if (sp) {
 		m->efer_nx = sp->ev.efer_nx;
-		m->cr0_wp = sp->ev.cr0_wp;
+		/* A role rebuilt from text may not show CR0.WP: keep the default then. */
+		if (!(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN))
+			m->cr0_wp = sp->ev.cr0_wp;
 		m->cr4_smep = sp->ev.smep && ((sp->ev.flags & MBEC_SP_HAS_CR4_SMEP) || !m->cr0_wp);
 	} else if (e->opts.expect_mode_valid) {
 		m->efer_nx = e->opts.expect_mode.efer_nx;
@@ -247,12 +249,13 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 	smep = e->opts.layout == MBEC_LAYOUT_MBEC ? rf.cr4_smep : rf.smep_andnot_wp;
 	if (!!sp->ev.efer_nx != rf.efer_nx)
 		rule = "efer_nx";
-	else if (!!sp->ev.cr0_wp != rf.cr0_wp && !(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN))
+	else if (!(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN) && !!sp->ev.cr0_wp != rf.cr0_wp)
 		rule = "cr0_wp";
 	else if ((sp->ev.flags & (MBEC_SP_HAS_CR4_SMEP | MBEC_SP_HAS_SMEP_ANDNOT_WP)) &&
 		 !!sp->ev.smep != smep)
 		rule = e->opts.layout == MBEC_LAYOUT_MBEC ? "cr4_smep" : "smep_andnot_wp";
-	else if (!!sp->ev.smap_andnot_wp != rf.smap_andnot_wp)
+	else if (!(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN) &&
+		 !!sp->ev.smap_andnot_wp != rf.smap_andnot_wp)
 		rule = "smap_andnot_wp";
 	if (!rule)
 		return;

@@ -194,7 +194,7 @@ int cmd_decode(int argc, char **argv)
 			}
 		}
 	} else if (mbec_layout_parse(layout_arg, &opts.layout)) {
-		return cli_usage_error("decode", "--layout '%s': use classic, mbec or auto",
+		return cli_usage_error("decode", "--layout '%s': use classic, mbec, kohler or auto",
 				       layout_arg);
 	} else {
 		snprintf(layout_from, sizeof(layout_from), "--layout");

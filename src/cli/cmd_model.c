@@ -27,7 +27,7 @@
 
 static const char model_help[] =
 "usage: mbecscope model --mmu legacy|ept|npt --walk E1,E2,... --access read|write|fetch\n"
-"                       --mode user|supervisor [--levels N] [--layout classic|mbec]\n"
+"                       --mode user|supervisor [--levels N] [--layout classic|mbec|kohler]\n"
 "                       [--mbec] [--gmet] [--execonly] [--no-advanced-info]\n"
 "                       [--cr0-wp] [--cr4-smep] [--cr4-smap] [--efer-nx] [--eflags-ac]\n"
 "                       [--implicit] [--json]\n"
@@ -46,7 +46,8 @@ static const char model_help[] =
 "  --mode M           user or supervisor: CPL for legacy/NPT; for EPT the\n"
 "                     mode of the linear address, as MBEC uses it\n"
 "  --levels N         paging levels: legacy 2, 3, 4 or 5; ept/npt 4 or 5 (default 4)\n"
-"  --layout L         KVM layout for ACC and SPTE bits: classic or mbec (default mbec)\n"
+"  --layout L         KVM layout for ACC and SPTE bits: classic, mbec (default) or\n"
+"                     kohler (classic with Kohler's USER_EXEC ACC bit, MBEC not modelled)\n"
 "  --mbec             EPT: mode-based execute control on (needs --layout mbec)\n"
 "  --gmet             NPT: guest mode execute trap on (needs --layout mbec)\n"
 "  --execonly         EPT: the CPU supports execute-only entries\n"
@@ -533,7 +534,7 @@ int cmd_model(int argc, char **argv)
 			break;
 		case OPT_LAYOUT:
 			if (mbec_layout_parse(optarg, &r.layout))
-				return cli_usage_error("model", "--layout '%s': use classic or mbec",
+				return cli_usage_error("model", "--layout '%s': use classic, mbec or kohler",
 						       optarg);
 			break;
 		case OPT_MBEC:

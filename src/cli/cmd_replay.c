@@ -19,6 +19,7 @@
 #include "cli/json.h"
 #include "cli/outfile.h"
 #include "live/guest.h"
+#include "trace/ftrace.h"
 #include "trace/guestmem.h"
 #include "trace/print.h"
 #include "trace/source.h"
@@ -107,6 +108,93 @@ static int feed_workload(struct mbec_check *e, struct mbec_rec_writer *wr, uint3
 	return 0;
 }
 
+/* ftrace text: the lines skipped by kind, the drop markers, what the text did not show. */
+static void print_text_counts(FILE *f, const struct trace_source *src)
+{
+	const struct ftrace_import *fi = trace_source_importer(src);
+	const struct ftrace_import_stats *fs = ftrace_import_stats(fi);
+	const char *sep = "";
+	unsigned int k, cpu;
+	uint32_t unc;
+	uint64_t n;
+
+	fprintf(f, "lines skipped:");
+	for (k = 0; k < FTRACE_SKIP_NR; k++) {
+		if (!fs->skipped[k])
+			continue;
+		fprintf(f, "%s %llu %s", sep, (unsigned long long)fs->skipped[k],
+			ftrace_skip_name(k));
+		sep = ",";
+	}
+	fprintf(f, "%s\n", *sep ? "" : " none");
+	if (fs->drop_markers) {
+		fprintf(f, "drop markers: %llu, %llu events lost", (unsigned long long)fs->drop_markers,
+			(unsigned long long)fs->lost_events);
+		if (fs->drops_uncounted)
+			fprintf(f, " plus an unknown number (%llu markers without a count)",
+				(unsigned long long)fs->drops_uncounted);
+		sep = " (";
+		for (cpu = 0; cpu < 256; cpu++) {
+			n = ftrace_import_lost_on(fi, cpu, &unc);
+			if (!n && !unc)
+				continue;
+			fprintf(f, "%sCPU %u: %llu%s", sep, cpu, (unsigned long long)n,
+				unc ? " + unknown" : "");
+			sep = ", ";
+		}
+		fprintf(f, "%s\n", *sep == ',' ? ")" : "");
+	}
+	if (fs->plugin_lines)
+		fprintf(f, "trace-cmd kvm plugin lines: %llu\n", (unsigned long long)fs->plugin_lines);
+	if (fs->roles_no_wp)
+		fprintf(f, "shadow-page roles without CR0.WP in the text: %llu (not checked against "
+			"it)\n", (unsigned long long)fs->roles_no_wp);
+	if (fs->uexec_unchecked)
+		fprintf(f, "kohler roles with USER_EXEC: %llu (the bit is not modelled)\n",
+			(unsigned long long)fs->uexec_unchecked);
+}
+
+static void json_text_counts(struct json_writer *jw, const struct trace_source *src)
+{
+	const struct ftrace_import *fi = trace_source_importer(src);
+	const struct ftrace_import_stats *fs = ftrace_import_stats(fi);
+	unsigned int k, cpu;
+	uint32_t unc;
+	uint64_t n;
+
+	json_key(jw, "lines_skipped");
+	json_obj_begin(jw);
+	for (k = 0; k < FTRACE_SKIP_NR; k++) {
+		char key[32], *c;
+
+		snprintf(key, sizeof(key), "%s", ftrace_skip_name(k));
+		for (c = key; *c; c++)
+			if (*c == ' ')
+				*c = '_';	/* "stack trace" -> "stack_trace" */
+		json_kv_u64(jw, key, fs->skipped[k]);
+	}
+	json_obj_end(jw);
+	json_kv_u64(jw, "drop_markers", fs->drop_markers);
+	json_kv_u64(jw, "drop_markers_uncounted", fs->drops_uncounted);
+	json_kv_u64(jw, "lost_events_marked", fs->lost_events);
+	json_key(jw, "lost_by_cpu");
+	json_arr_begin(jw);
+	for (cpu = 0; cpu < 256; cpu++) {
+		n = ftrace_import_lost_on(fi, cpu, &unc);
+		if (!n && !unc)
+			continue;
+		json_obj_begin(jw);
+		json_kv_u64(jw, "cpu", cpu);
+		json_kv_u64(jw, "lost", n);
+		json_kv_u64(jw, "markers_uncounted", unc);
+		json_obj_end(jw);
+	}
+	json_arr_end(jw);
+	json_kv_u64(jw, "plugin_lines", fs->plugin_lines);
+	json_kv_u64(jw, "roles_without_cr0_wp", fs->roles_no_wp);
+	json_kv_u64(jw, "user_exec_unchecked", fs->uexec_unchecked);
+}
+
 static void print_source(FILE *f, const char *path, const struct trace_source *src,
 			 const struct mbec_rec_info *info)
 {
@@ -119,6 +207,7 @@ static void print_source(FILE *f, const char *path, const struct trace_source *s
 			(unsigned long long)st->ignored, mbec_layout_name(info->abi),
 			info->role.source, (info->flags & MBEC_REC_F_SPTE_EPT) ? "EPT" :
 			"legacy/NPT");
+		print_text_counts(f, src);
 		return;
 	}
 	fprintf(f, "mbecscope replay: %s: recording (format %u) by %s of kernel %s, KVM layout "
@@ -153,6 +242,7 @@ static void json_source(struct json_writer *jw, const char *path, const struct t
 		json_kv_u64(jw, "lines", st->lines);
 		json_kv_u64(jw, "lines_imported", st->events);
 		json_kv_u64(jw, "lines_bad", st->bad);
+		json_text_counts(jw, src);
 	} else {
 		json_kv_u64(jw, "format_version", info->version);
 		json_kv_str(jw, "kernel", info->role.release);

@@ -85,10 +85,13 @@ int cli_parse_layout(const char *cmd, const char *arg, enum mbec_layout *out)
 		*out = MBEC_LAYOUT_CLASSIC;
 	else if (!strcmp(arg, "mbec"))
 		*out = MBEC_LAYOUT_MBEC;
+	else if (!strcmp(arg, "kohler"))
+		*out = MBEC_LAYOUT_KOHLER;
 	else if (!strcmp(arg, "auto"))
 		*out = MBEC_LAYOUT_UNKNOWN;
 	else
-		return cli_usage_error(cmd, "--layout is classic, mbec or auto, not '%s'", arg);
+		return cli_usage_error(cmd, "--layout is classic, mbec, kohler or auto, not '%s'",
+				       arg);
 	return 0;
 }
 

@@ -39,7 +39,7 @@ int cli_pid_exists(const char *cmd, long pid);
 int cli_parse_vcpus(const char *cmd, const char *arg, unsigned int *out);
 /* --pattern: matrix or storm. */
 int cli_parse_pattern(const char *cmd, const char *arg, enum workload_pattern *out);
-/* --layout: classic, mbec or auto (MBEC_LAYOUT_UNKNOWN). */
+/* --layout: classic, mbec, kohler or auto (MBEC_LAYOUT_UNKNOWN). */
 int cli_parse_layout(const char *cmd, const char *arg, enum mbec_layout *out);
 
 /*

@@ -117,7 +117,13 @@ const char *decode_ept_memtype(unsigned int mt)
 
 const char *decode_acc_letters(unsigned int acc, enum mbec_layout layout, char *buf)
 {
-	if (layout == MBEC_LAYOUT_CLASSIC) {
+	if (layout == MBEC_LAYOUT_KOHLER) {	/* the series' own order: x w u X */
+		buf[0] = acc & KOHLER_ACC_USER_EXEC ? 'x' : '-';
+		buf[1] = acc & KOHLER_ACC_WRITE ? 'w' : '-';
+		buf[2] = acc & KOHLER_ACC_USER ? 'u' : '-';
+		buf[3] = acc & KOHLER_ACC_EXEC ? 'X' : '-';
+		buf[4] = '\0';
+	} else if (layout == MBEC_LAYOUT_CLASSIC) {
 		buf[0] = acc & CLASSIC_ACC_WRITE ? 'w' : '-';
 		buf[1] = acc & CLASSIC_ACC_USER ? 'u' : '-';
 		buf[2] = acc & CLASSIC_ACC_EXEC ? 'x' : '-';
@@ -939,13 +945,14 @@ static void decode_role(struct decode_result *res)
 
 static void acc_spte_bits(unsigned int acc, enum mbec_layout l, uint64_t *legacy, uint64_t *ept)
 {
-	if (l == MBEC_LAYOUT_CLASSIC) {
+	if (l == MBEC_LAYOUT_CLASSIC || l == MBEC_LAYOUT_KOHLER) {
 		*legacy = PTE_P | (acc & CLASSIC_ACC_WRITE ? PTE_RW : 0) |
 			(acc & CLASSIC_ACC_USER ? PTE_US : 0) |
 			(acc & CLASSIC_ACC_EXEC ? 0 : PTE_NX);
 		*ept = (acc & CLASSIC_ACC_USER ? EPTE_R : 0) |
 			(acc & CLASSIC_ACC_WRITE ? EPTE_W : 0) |
-			(acc & CLASSIC_ACC_EXEC ? EPTE_X : 0);
+			(acc & CLASSIC_ACC_EXEC ? EPTE_X : 0) |
+			(acc & KOHLER_ACC_USER_EXEC ? EPTE_XU : 0);
 	} else {
 		*legacy = (acc & MBEC_ACC_READ ? PTE_P : 0) |
 			(acc & MBEC_ACC_WRITE ? PTE_RW : 0) |
@@ -971,6 +978,12 @@ static void decode_acc(struct decode_result *res)
 		{ 2, 2, "USER", "legacy/NPT: user accessible (U); EPT: USER_EXEC (XU)", 0 },
 		{ 3, 3, "EXEC", "executable (legacy/NPT: NX clear; EPT: XS)", 0 },
 	};
+	static const struct bitdef kohler_bits[] = {
+		{ 0, 0, "EXEC", "executable (legacy/NPT: NX clear; EPT: X, XS with MBEC)", 0 },
+		{ 1, 1, "WRITE", "writable", 0 },
+		{ 2, 2, "USER", "user accessible (legacy/NPT: U; EPT: readable)", 0 },
+		{ 3, 3, "USER_EXEC", "EPT with MBEC: user-mode executable (XU)", 0 },
+	};
 	bool classic = res->opts.layout == MBEC_LAYOUT_CLASSIC;
 	unsigned int acc = res->value;
 	uint64_t legacy, ept;
@@ -979,6 +992,8 @@ static void decode_acc(struct decode_result *res)
 	if (classic)
 		apply_table(res, classic_bits, ARRAY_SIZE(classic_bits), DF_UNDEFINED, "-",
 			    "undefined: classic ACC has 3 bits");
+	else if (res->opts.layout == MBEC_LAYOUT_KOHLER)
+		apply_table(res, kohler_bits, ARRAY_SIZE(kohler_bits), DF_UNDEFINED, "-", NULL);
 	else
 		apply_table(res, mbec_bits, ARRAY_SIZE(mbec_bits), DF_UNDEFINED, "-", NULL);
 	acc_spte_bits(classic ? acc & CLASSIC_ACC_ALL : acc, res->opts.layout, &legacy, &ept);
@@ -997,7 +1012,10 @@ int decode_value(enum decode_kind kind, uint64_t value, const struct decode_opts
 	res->kind = kind;
 	res->value = value;
 	res->opts = *opts;
-	if (res->opts.layout != MBEC_LAYOUT_CLASSIC)
+	/* Kohler's series differs from classic in its ACC and role only. */
+	if (res->opts.layout == MBEC_LAYOUT_KOHLER && kind != DECODE_ACC && kind != DECODE_ROLE)
+		res->opts.layout = MBEC_LAYOUT_CLASSIC;
+	else if (res->opts.layout != MBEC_LAYOUT_CLASSIC && res->opts.layout != MBEC_LAYOUT_KOHLER)
 		res->opts.layout = MBEC_LAYOUT_MBEC;
 
 	switch (kind) {

@@ -49,6 +49,24 @@ static const struct role_layout mbec_612 = {
 	.source = "built-in mbec (Linux 6.12 + MBEC/GMET series)",
 };
 
+/*
+ * Jon Kohler's series: its access is 4 bits (ACC_ALL is 0xf); the fields
+ * after it are assumed to move up by one as in the mbec layout, keeping
+ * classic's smep_andnot_wp (the series' role union was not published in
+ * a form we could read: decode such a word with BTF when there is one).
+ */
+static const struct role_layout kohler_612 = {
+	.abi = MBEC_LAYOUT_KOHLER,
+	.nr_fields = 14,
+	.fields = {
+		F(level, 0, 4), F(has_4_byte_gpte, 4, 1), F(quadrant, 5, 2), F(direct, 7, 1),
+		F(access, 8, 4), F(invalid, 12, 1), F(efer_nx, 13, 1), F(cr0_wp, 14, 1),
+		F(smep_andnot_wp, 15, 1), F(smap_andnot_wp, 16, 1), F(ad_disabled, 17, 1),
+		F(guest_mode, 18, 1), F(passthrough, 19, 1), F(smm, 24, 8),
+	},
+	.source = "built-in kohler (Jon Kohler's MBEC series; fields after access assumed)",
+};
+
 #undef F
 
 const struct role_layout *role_layout_builtin(enum mbec_layout abi)
@@ -57,6 +75,8 @@ const struct role_layout *role_layout_builtin(enum mbec_layout abi)
 		return &classic_612;
 	if (abi == MBEC_LAYOUT_MBEC)
 		return &mbec_612;
+	if (abi == MBEC_LAYOUT_KOHLER)
+		return &kohler_612;
 	return NULL;
 }
 
@@ -74,6 +94,8 @@ const char *mbec_layout_name(enum mbec_layout abi)
 		return "classic";
 	case MBEC_LAYOUT_MBEC:
 		return "mbec";
+	case MBEC_LAYOUT_KOHLER:
+		return "kohler";
 	default:
 		return "unknown";
 	}
@@ -85,6 +107,8 @@ int mbec_layout_parse(const char *s, enum mbec_layout *abi)
 		*abi = MBEC_LAYOUT_CLASSIC;
 	else if (!strcmp(s, "mbec"))
 		*abi = MBEC_LAYOUT_MBEC;
+	else if (!strcmp(s, "kohler"))
+		*abi = MBEC_LAYOUT_KOHLER;
 	else
 		return -1;
 	return 0;

@@ -11,7 +11,9 @@
  *
  * Both ABI layouts are modelled (spec section 4): classic (6.12: 3-bit
  * ACC, EPT R reported as ACC_USER, no MBEC/GMET) and mbec (4-bit ACC with
- * READ and USER_EXEC, MBEC and GMET).
+ * READ and USER_EXEC, MBEC and GMET).  Jon Kohler's series (kohler) is
+ * classic with a USER_EXEC bit 3: its ACC values are read, but its MBEC
+ * paths are not modelled, so it behaves as classic without MBEC.
  */
 #include <errno.h>
 #include <string.h>
@@ -33,9 +35,22 @@ static const struct acc_bits acc_mbec = {
 	.uexec = MBEC_ACC_USER_EXEC, .exec = MBEC_ACC_EXEC, .all = MBEC_ACC_ALL,
 };
 
+static const struct acc_bits acc_kohler = {
+	.read = 0, .write = KOHLER_ACC_WRITE, .user = KOHLER_ACC_USER,
+	.uexec = KOHLER_ACC_USER_EXEC, .exec = KOHLER_ACC_EXEC, .all = KOHLER_ACC_ALL,
+};
+
 static const struct acc_bits *bits_of(enum mbec_layout layout)
 {
+	if (layout == MBEC_LAYOUT_KOHLER)
+		return &acc_kohler;
 	return layout == MBEC_LAYOUT_MBEC ? &acc_mbec : &acc_classic;
+}
+
+/* Kohler's layout follows classic everywhere but in its ACC bits. */
+static bool classic_like(enum mbec_layout layout)
+{
+	return layout == MBEC_LAYOUT_CLASSIC || layout == MBEC_LAYOUT_KOHLER;
 }
 
 static const char *const flavour_names[MBEC_FL_NR] = {
@@ -106,7 +121,7 @@ static bool fl_is_npt(enum mbec_flavour fl)
 bool mbec_kvm_supported(enum mbec_layout layout, enum mbec_flavour fl,
 			const struct mbec_mode *mode)
 {
-	if (layout != MBEC_LAYOUT_CLASSIC && layout != MBEC_LAYOUT_MBEC)
+	if (!classic_like(layout) && layout != MBEC_LAYOUT_MBEC)
 		return false;
 	if ((unsigned int)fl >= MBEC_FL_NR || !mode)
 		return false;
@@ -115,10 +130,10 @@ bool mbec_kvm_supported(enum mbec_layout layout, enum mbec_flavour fl,
 	if (mode->mmu == MBEC_MMU_LEGACY ? mode->levels < 2 || mode->levels > 5 :
 	    mode->levels != 4 && mode->levels != 5)
 		return false;
-	if (layout == MBEC_LAYOUT_CLASSIC && (mode->mbec || mode->gmet))
+	if (classic_like(layout) && (mode->mbec || mode->gmet))
 		return false;
 	/* Classic KVM does not offer advanced EPT-violation info to L1. */
-	if (layout == MBEC_LAYOUT_CLASSIC && fl == MBEC_FL_SHADOW_EPT && mode->advanced_info)
+	if (classic_like(layout) && fl == MBEC_FL_SHADOW_EPT && mode->advanced_info)
 		return false;
 	/* kvm_intel.mbec is forced off without advanced EPT-violation info. */
 	if (fl_is_ept(fl) && mode->mbec && !mode->advanced_info)
@@ -344,7 +359,7 @@ uint64_t mbec_kvm_acc_to_spte(enum mbec_layout layout, enum mbec_flavour fl,
 		}
 		return spte;
 	}
-	if (layout == MBEC_LAYOUT_CLASSIC || (acc & b->read))
+	if (classic_like(layout) || (acc & b->read))
 		spte |= PTE_P;
 	if (acc & b->write)
 		spte |= PTE_RW;
@@ -391,6 +406,8 @@ unsigned int mbec_kvm_acc_honoured(enum mbec_layout layout, enum mbec_flavour fl
 	/* USER_EXEC shares its bit with USER: only EPT without MBEC ignores it. */
 	if (fl_is_ept(fl) && layout == MBEC_LAYOUT_MBEC && !mode->mbec)
 		return b->all & ~b->uexec;
+	if (layout == MBEC_LAYOUT_KOHLER)
+		return b->all & ~b->uexec;	/* its MBEC is not modelled */
 	return b->all;
 }
 
@@ -444,7 +461,7 @@ static void perm_role_of(enum mbec_layout layout, enum mbec_flavour fl,
 	}
 	r->npt = true;
 	r->gmet = layout == MBEC_LAYOUT_MBEC && mode->gmet;
-	if (fl == MBEC_FL_SHADOW_NPT && layout == MBEC_LAYOUT_CLASSIC) {
+	if (fl == MBEC_FL_SHADOW_NPT && classic_like(layout)) {
 		/*
 		 * Classic KVM builds the shadow-NPT role from L1's CR4 and
 		 * EFER with CR0 = PG only; every nested access has U set, so
@@ -488,7 +505,7 @@ void mbec_kvm_permission_bitmask(enum mbec_layout layout, enum mbec_flavour fl,
 
 		if (role.ept) {
 			/* Classic: U is how a read was encoded, and USER is R. */
-			if (layout == MBEC_LAYOUT_CLASSIC)
+			if (classic_like(layout))
 				uf = pu ? (uint16_t)~u : 0;
 			/* MBEC: a fetch for a user-mode address needs XU, not XS. */
 			if (pf && role.mbec && pu)
@@ -543,7 +560,7 @@ uint64_t mbec_kvm_exit_qual_to_pfec(enum mbec_layout layout, bool mbec, uint64_t
 		pfec |= PFERR_WRITE;
 	if (qual & EPT_VIOL_ACC_INSTR)
 		pfec |= PFERR_FETCH;
-	if (layout == MBEC_LAYOUT_CLASSIC) {
+	if (classic_like(layout)) {
 		if (qual & EPT_VIOL_ACC_READ)
 			pfec |= PFERR_USER;
 	} else {

@@ -64,6 +64,11 @@ const struct trace_text_stats *trace_source_text_stats(const struct trace_source
 	return &s->st;
 }
 
+const struct ftrace_import *trace_source_importer(const struct trace_source *s)
+{
+	return s->fi;
+}
+
 void trace_source_free(struct trace_source *s)
 {
 	if (!s)
@@ -148,11 +153,16 @@ static int text_open(struct trace_source *s, const struct trace_source_opts *o, 
 		if (!more || s->la_len + 8 * 128 > TRACE_LOOKAHEAD_BYTES)
 			break;
 		if ((o->layout != MBEC_LAYOUT_UNKNOWN ||
-		     ftrace_import_seen_layout(s->fi) != MBEC_LAYOUT_UNKNOWN) &&
+		     (ftrace_import_seen_layout(s->fi) != MBEC_LAYOUT_UNKNOWN &&
+		      !ftrace_import_layout_assumed(s->fi))) &&
 		    (o->spte_ept >= 0 || ftrace_import_seen_spte_ept(s->fi) >= 0))
 			break;
 	}
-	if (!s->st.events && s->st.bad) {
+	/*
+	 * Text is ftrace text when some line is one only ftrace text has (an
+	 * event line, a header, a marker), wherever an odd line sits.
+	 */
+	if (!ftrace_import_stats(s->fi)->format_lines && s->st.bad) {
 		snprintf(err, errlen, "neither a recording nor ftrace text (%s)", s->problem);
 		return -1;
 	}
@@ -166,12 +176,17 @@ static int text_open(struct trace_source *s, const struct trace_source_opts *o, 
 	s->info.version = MBEC_REC_VERSION;
 	s->info.events_version = MBEC_EVENTS_VERSION;
 	s->info.abi = layout;
-	s->info.role = *role_layout_builtin(layout);
-	snprintf(s->info.role.source, sizeof(s->info.role.source), "%s",
+	/* Kohler's series is checked as classic: its roles are rebuilt in classic's words. */
+	s->info.role = *role_layout_builtin(layout == MBEC_LAYOUT_MBEC ? layout :
+					    MBEC_LAYOUT_CLASSIC);
+	snprintf(s->info.role.source, sizeof(s->info.role.source), "%s%s",
 		 o->layout != MBEC_LAYOUT_UNKNOWN ? "built-in, from --layout" :
+		 ftrace_import_layout_assumed(s->fi) ?
+		 "built-in, assumed: access strings fit mbec and kohler" :
 		 ftrace_import_seen_layout(s->fi) != MBEC_LAYOUT_UNKNOWN ?
-		 "built-in, from kvm_mmu_get_page's access strings" :
-		 "built-in classic (no kvm_mmu_get_page seen)");
+		 "built-in, from the access strings" :
+		 "built-in classic (no access string seen)",
+		 layout == MBEC_LAYOUT_KOHLER ? "; checked as classic" : "");
 	s->info.flags = MBEC_REC_F_IMPORTED | (ept > 0 ? MBEC_REC_F_SPTE_EPT : 0) |
 			(ept < 0 ? MBEC_REC_F_SPTE_FMT_UNKNOWN : 0) |
 			(layout == MBEC_LAYOUT_MBEC ? MBEC_REC_F_MBEC : 0);

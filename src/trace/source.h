@@ -67,6 +67,9 @@ struct trace_text_stats {
 	uint64_t first_bad_line;
 };
 const struct trace_text_stats *trace_source_text_stats(const struct trace_source *s);
+/* Text: the importer, for what it counted (ftrace.h: skipped lines by kind, losses). */
+struct ftrace_import;
+const struct ftrace_import *trace_source_importer(const struct trace_source *s);
 
 void trace_source_free(struct trace_source *s);
 

@@ -58,7 +58,7 @@ else
 	nok "no version 2 seeds (is ${MBECSCOPE:-$BUILD/mbecscope} built?)"
 fi
 fuzz_one fuzz_recording "$fx/*.mbr" "$tmp/v2/*-v2.mbr"
-fuzz_one fuzz_ftrace "$fx/*.trace" "$tmp/capture-head.trace"
+fuzz_one fuzz_ftrace "$fx/*.trace" "$fx/forms/*.trace" "$tmp/capture-head.trace"
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: the ftrace text importer, through the same source
  * object replay uses (line splitting, the lookahead that detects the
- * layout, every event parser, the thread and shadow-page tables).
+ * layout, every event parser in every form, the thread and shadow-page
+ * tables; seeded with tests/golden/fixtures and its forms/ folder).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -19,8 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 	uint64_t sum = 0;
 
+	/* The first byte: even, layouts from the text; odd, forced by its bits 1-2. */
 	if (size && (data[0] & 1))
-		o.layout = (data[0] & 2) ? MBEC_LAYOUT_MBEC : MBEC_LAYOUT_CLASSIC;
+		o.layout = (data[0] & 6) == 2 ? MBEC_LAYOUT_MBEC :
+			   (data[0] & 6) == 4 ? MBEC_LAYOUT_KOHLER : MBEC_LAYOUT_CLASSIC;
 	if (trace_source_open_mem(&s, data, size, &o, err, sizeof(err)))
 		return 0;
 	while (trace_source_next(s, &h) > 0) {

@@ -509,6 +509,40 @@ static void test_role(void)
 	get_page(e, SPT + 0x1000, 0x101, 3, CLASSIC_ACC_ALL, false, false);
 	ok(count(e, MBEC_AN_ROLE) == 1, "role fires: role.efer_nx vs EFER.NXE=1");
 	mbec_check_free(e);
+
+	/* A role rebuilt from text that does not show CR0.WP is not judged on it. */
+	o.expect_mode.cr0_wp = false;
+	{
+		struct mbec_ev_get_page g = { 0 };
+		int unknown;
+
+		for (unknown = 0; unknown < 2; unknown++) {
+			e = mbec_check_new(&o);
+			hdr(&g.hdr, MBEC_EV_GET_PAGE, sizeof(g));
+			g.sp = SPT + 0x10000;
+			g.spt = SPT;
+			g.gfn = 0x100;
+			g.level = 4;
+			g.access = CLASSIC_ACC_ALL;
+			g.efer_nx = 1;
+			g.cr0_wp = 1;
+			g.role = 4 | (CLASSIC_ACC_ALL << 8) | (1 << 12) | (1 << 13);
+			g.flags = MBEC_SP_CREATED | (unknown ? MBEC_SP_CR0_WP_UNKNOWN : 0);
+			mbec_check_feed(e, &g, sizeof(g));
+			ok(count(e, MBEC_AN_ROLE) == !unknown,
+			   unknown ? "role quiet: CR0.WP unknown (text) is not compared" :
+				     "role fires: role.cr0_wp=1 vs CR0.WP=0");
+			mbec_check_free(e);
+		}
+		/* Nor on smap_andnot_wp, which follows from CR0.WP. */
+		o.expect_mode.cr4_smap = true;
+		e = mbec_check_new(&o);
+		mbec_check_feed(e, &g, sizeof(g));
+		ok(count(e, MBEC_AN_ROLE) == 0 && mbec_check_summary(e)->roles_checked == 1,
+		   "role quiet: smap_andnot_wp unknown with CR0.WP (text)");
+		mbec_check_free(e);
+		o.expect_mode.cr4_smap = false;
+	}
 }
 
 /* Fake guest memory for the reader: one 8-byte entry at one address. */

@@ -327,6 +327,12 @@ static void test_acc(void)
 	dec(DECODE_ACC, 0x8, MBEC_LAYOUT_CLASSIC, false, 0);
 	is_u64(res.flagged_mask, 0x8, "classic acc bit 3 undefined");
 	ok(decode_value(DECODE_ACC, 0x10, &res.opts, &res) == -1, "acc 0x10 refused");
+	dec(DECODE_ACC, 0xb, MBEC_LAYOUT_KOHLER, false, 0);
+	ok(!strcmp(res.names, "EXEC|WRITE|USER_EXEC") && !strcmp(extra_str("letters"), "xw-X"),
+	   "kohler acc 0xb: EXEC|WRITE|USER_EXEC, letters xw-X (%s)", extra_str("letters"));
+	is_u64(extra_u("spte_ept"), EPTE_W | EPTE_X | EPTE_XU, "kohler 0xb -> EPT W|X|XU");
+	dec(DECODE_SPTE, 0x600000012345b77ULL, MBEC_LAYOUT_KOHLER, false, 0);
+	ok(res.opts.layout == MBEC_LAYOUT_CLASSIC, "kohler SPTEs decode as classic's");
 
 	/*
 	 * decode's SPTE bits for an ACC are the model's (KVM's make_spte

@@ -157,6 +157,12 @@ static void test_names(void)
 	ok(mbec_layout_parse("auto", &a) == -1, "auto is not a layout");
 	ok(!strcmp(mbec_layout_name(MBEC_LAYOUT_MBEC), "mbec"), "name mbec");
 	ok(role_layout_builtin(MBEC_LAYOUT_UNKNOWN) == NULL, "no built-in for unknown");
+	ok(!mbec_layout_parse("kohler", &a) && a == MBEC_LAYOUT_KOHLER &&
+	   !strcmp(mbec_layout_name(a), "kohler"), "parse and name kohler");
+	ok(role_layout_builtin(MBEC_LAYOUT_KOHLER) &&
+	   role_find(role_layout_builtin(MBEC_LAYOUT_KOHLER), "access")->width == 4 &&
+	   role_find(role_layout_builtin(MBEC_LAYOUT_KOHLER), "smep_andnot_wp"),
+	   "kohler's built-in role: a 4-bit access, classic's smep_andnot_wp");
 }
 
 int main(void)

@@ -290,6 +290,30 @@ static void name_cases(void)
 	ok(!mbec_kvm_supported(M, MBEC_FL_SHADOW_NPT, &e), "supported: flavour needs its mmu");
 }
 
+/* Jon Kohler's layout: classic's bits 0-2, USER_EXEC at bit 3, no MBEC modelled. */
+static void kohler_cases(void)
+{
+	const enum mbec_layout K = MBEC_LAYOUT_KOHLER;
+	struct mbec_mode e = { .mmu = MBEC_MMU_EPT, .levels = 4, .execonly = true };
+	struct mbec_mode l = { .mmu = MBEC_MMU_LEGACY, .levels = 4, .efer_nx = true };
+
+	ok(mbec_kvm_acc_all(K) == 0xf, "kohler: ACC_ALL has four bits");
+	is_u64(mbec_kvm_gpte_access(K, MBEC_FL_SHADOW_EPT, EPTE_R | EPTE_XS | EPTE_XU),
+	       KOHLER_ACC_USER | KOHLER_ACC_EXEC | KOHLER_ACC_USER_EXEC,
+	       "kohler gpte ept: R in USER (no READ bit), XS in EXEC, XU in USER_EXEC");
+	is_u64(mbec_kvm_gpte_access(K, MBEC_FL_SHADOW_LEGACY, PTE_P | PTE_RW | PTE_US),
+	       KOHLER_ACC_WRITE | KOHLER_ACC_USER | KOHLER_ACC_EXEC, "kohler gpte legacy: classic's");
+	is_u64(mbec_kvm_acc_to_spte(K, MBEC_FL_SHADOW_LEGACY, &l, KOHLER_ACC_WRITE),
+	       PTE_P | PTE_RW | PTE_NX, "kohler spte legacy: present without a READ bit");
+	is_u64(mbec_kvm_acc_to_spte(K, MBEC_FL_SHADOW_EPT, &e, KOHLER_ACC_USER | KOHLER_ACC_USER_EXEC),
+	       EPTE_R, "kohler spte ept: XU not modelled");
+	ok(mbec_kvm_acc_honoured(K, MBEC_FL_SHADOW_EPT, &e) == CLASSIC_ACC_ALL,
+	   "kohler: USER_EXEC is never judged");
+	e.mbec = true;
+	e.advanced_info = true;
+	ok(!mbec_kvm_supported(K, MBEC_FL_SHADOW_EPT, &e), "kohler: MBEC mode is not modelled");
+}
+
 int main(void)
 {
 	exit_qual_cases();
@@ -300,5 +324,6 @@ int main(void)
 	bitmask_cases();
 	walk_cases();
 	name_cases();
+	kohler_cases();
 	return done_testing();
 }

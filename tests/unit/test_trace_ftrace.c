@@ -227,6 +227,174 @@ int main(void)
 	   !ftrace_line_looks_like_trace("1.5: x: y"), "detection helper");
 	ftrace_import_free(fi);
 
+	/* ---- trace-cmd's kvm plugin: the role word rebuilt, read back in the layout ---- */
+	fi = ftrace_import_new(MBEC_LAYOUT_CLASSIC);
+	r = feed(" m-10 [000] 1.000001: kvm_mmu_get_page: new sp gfn 5 1 q0 wux !pae nxe !wp smep root "
+		 "0 sync");
+	ok(r == FTRACE_EVENT && rec[0].gp.level == 1 && rec[0].gp.access == CLASSIC_ACC_ALL &&
+	   !rec[0].gp.has_4_byte_gpte && rec[0].gp.efer_nx && !rec[0].gp.cr0_wp &&
+	   rec[0].gp.smep && (rec[0].gp.flags & MBEC_SP_HAS_SMEP_ANDNOT_WP) &&
+	   (rec[0].gp.flags & MBEC_SP_CREATED) && !(rec[0].gp.flags & MBEC_SP_CR0_WP_UNKNOWN),
+	   "plugin get_page, classic: !wp and smep are the role's, CR0.WP known");
+	is_u64(rec[0].gp.role, 0x5701, "plugin: the word as the plugin read it");
+	r = feed(" m-10 [000] 1.000002: kvm_mmu_get_page: existing sp gfn 6 WORD: 00003104 root 1 sync");
+	ok(r == FTRACE_EVENT && rec[0].gp.role == 0x3104 && rec[0].gp.level == 4 &&
+	   rec[0].gp.access == CLASSIC_ACC_EXEC && rec[0].gp.cr0_wp && rec[0].gp.efer_nx &&
+	   !(rec[0].gp.flags & MBEC_SP_CREATED), "plugin get_page with the raw WORD");
+	r = feed(" m-10 [000] 1.000003: kvm_mmu_get_page: new sp gfn 7 1 q0 wux !pae nxe root 0 sync");
+	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "[!]wp"), "plugin without [!]wp: %s",
+	   ftrace_import_error(fi));
+	r = feed(" m-10 [000] 1.000004: kvm_mmu_get_page: sp gen 0 gfn 8 l1 8-byte q0 wux nxe ad root "
+		 "0 sync new");
+	ok(r == FTRACE_EVENT && (rec[0].gp.flags & MBEC_SP_CR0_WP_UNKNOWN) &&
+	   ftrace_import_stats(fi)->roles_no_wp == 1,
+	   "the kernel's form does not show CR0.WP: the record says so, and it is counted");
+	ok(ftrace_import_stats(fi)->plugin_lines == 2, "plugin lines counted");
+	ftrace_import_free(fi);
+
+	fi = ftrace_import_new(MBEC_LAYOUT_MBEC);
+	r = feed(" m-10 [000] 1.000001: kvm_mmu_get_page: new sp gfn 5 4 q0 wux !pae nxe wp root 0 sync");
+	ok(r == FTRACE_EVENT && rec[0].gp.access == 7 && role_get(mb, rec[0].gp.role, "invalid") == 1 &&
+	   rec[0].gp.efer_nx && !rec[0].gp.cr0_wp && !(rec[0].gp.flags & MBEC_SP_CR0_WP_UNKNOWN),
+	   "plugin get_page read in the mbec layout: its nxe is bit 12 (invalid), wp bit 13 (efer_nx)");
+	ftrace_import_free(fi);
+
+	/* ---- older kernels' get_page forms ---- */
+	fi = ftrace_import_new(MBEC_LAYOUT_UNKNOWN);
+	r = feed(" m-10 [000] 1.000001: kvm_mmu_get_page: sp gfn 100 4 q0 direct wux !nxe root 0 "
+		 "unsync existing");
+	ok(r == FTRACE_EVENT && rec[0].gp.level == 4 && rec[0].gp.has_4_byte_gpte &&
+	   rec[0].gp.direct && !rec[0].gp.efer_nx && (rec[0].gp.flags & MBEC_SP_UNSYNC) &&
+	   !(rec[0].gp.flags & MBEC_SP_CREATED), "3.x form: no \" pae\" means 4-byte gptes");
+	r = feed(" m-10 [000] 1.000002: kvm_mmu_get_page: sp gen 3 gfn 101 l3 pae q1 -u- invalid nxe !ad "
+		 "root 2 sync new");
+	ok(r == FTRACE_EVENT && rec[0].gp.level == 3 && !rec[0].gp.has_4_byte_gpte &&
+	   rec[0].gp.access == CLASSIC_ACC_USER && rec[0].gp.ad_disabled &&
+	   role_get(cl, rec[0].gp.role, "quadrant") == 1 && role_get(cl, rec[0].gp.role, "invalid") == 1,
+	   "4.x form: l3 pae q1 ... !ad");
+	r = feed(" m-10 [000] 1.000003: kvm_mmu_get_page: sp gfn 102 l2 16-byte q0 wux nxe ad root 0 "
+		 "sync new");
+	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "16 bytes"), "16-byte gptes: %s",
+	   ftrace_import_error(fi));
+	r = feed(" m-10 [000] 1.000004: kvm_mmu_get_page: sp gfn 102 l2 q0 wux nxe ad root 0 sync");
+	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "new/existing"), "cut short: %s",
+	   ftrace_import_error(fi));
+	ftrace_import_free(fi);
+
+	/* ---- Kohler's series ---- */
+	fi = ftrace_import_new(MBEC_LAYOUT_UNKNOWN);
+	r = feed(" m-10 [000] 1.000001: kvm_mmu_get_page: sp gen 0 gfn 5 l1 8-byte q0 -wu- nxe ad root 0 "
+		 "sync new");
+	ok(r == FTRACE_EVENT && ftrace_import_seen_layout(fi) == MBEC_LAYOUT_MBEC &&
+	   ftrace_import_layout_assumed(fi), "-wu- fits mbec and kohler: mbec assumed, and said so");
+	r = feed(" m-10 [000] 1.000002: kvm_mmu_get_page: sp gen 0 gfn 6 l1 8-byte q0 xw-X nxe ad root 0 "
+		 "sync new");
+	ok(r == FTRACE_EVENT && ftrace_import_seen_layout(fi) == MBEC_LAYOUT_KOHLER &&
+	   !ftrace_import_layout_assumed(fi), "x and X tell: kohler");
+	ftrace_import_set_layout(fi, MBEC_LAYOUT_KOHLER);
+	r = feed(" m-10 [000] 1.000003: kvm_mmu_get_page: sp gen 0 gfn 7 l1 8-byte q0 xw-X nxe ad root 0 "
+		 "sync new");
+	ok(r == FTRACE_EVENT && rec[0].gp.access == (CLASSIC_ACC_WRITE | CLASSIC_ACC_EXEC) &&
+	   role_get(cl, rec[0].gp.role, "access") == 3 && ftrace_import_stats(fi)->uexec_unchecked == 2,
+	   "kohler's xw-X is classic's w-x, USER_EXEC counted as not checked");
+	r = feed(" m-10 [000] 1.000004: kvm_mmu_set_spte: gfn 7 spte 600000012345b77 (rwXx) level 1 at "
+		 "10ab3f008");
+	ok(r == FTRACE_EVENT && ftrace_import_seen_spte_ept(fi) == 1,
+	   "kohler's set_spte with four letters is an EPT SPTE");
+	r = feed(" m-10 [000] 1.000005: kvm_mmu_get_page: sp gen 0 gfn 8 l1 8-byte q0 wux nxe ad root 0 "
+		 "sync new");
+	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "is classic's, but the lines are read "
+				      "as kohler") && strstr(ftrace_import_error(fi), "--layout classic"),
+	   "then classic's letters are refused, with the fix: %s", ftrace_import_error(fi));
+	r = feed(" m-10 [000] 1.000006: kvm_mmu_get_page: sp gen 0 gfn 9 l1 8-byte q0 rw-x nxe ad root 0 "
+		 "sync new");
+	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "is mbec's"),
+	   "and mbec's: %s", ftrace_import_error(fi));
+	r = feed(" m-10 [000] 1.000007: kvm_mmu_get_page: sp gen 0 gfn 9 l1 8-byte q0 -wu- nxe ad root 0 "
+		 "sync new");
+	ok(r == FTRACE_EVENT, "letters that fit kohler too are read");
+	ftrace_import_free(fi);
+	fi = ftrace_import_new(MBEC_LAYOUT_UNKNOWN);
+	r = feed(" m-10 [000] 1.000001: kvm_mmu_set_spte: gfn 7 spte 240e2ea25 (r-Xxu) level 1 at 10ab3f100");
+	ok(r == FTRACE_EVENT && ftrace_import_seen_layout(fi) == MBEC_LAYOUT_KOHLER &&
+	   ftrace_import_seen_spte_ept(fi) == 0, "(r-Xxu) alone tells kohler and legacy SPTEs");
+	ftrace_import_free(fi);
+
+	/* ---- drop markers, skipped lines by kind, columns out of range ---- */
+	fi = ftrace_import_new(MBEC_LAYOUT_UNKNOWN);
+	{
+		uint32_t unc;
+
+		r = feed("CPU:3 [EVENTS DROPPED]");
+		ok(r == FTRACE_EVENT && rec[0].hdr.type == MBEC_EV_LOST && rec[0].lost.count == 0 &&
+		   rec[0].hdr.cpu == 3, "trace-cmd: a drop without a count is a loss");
+		r = feed("CPU:2 [7 EVENTS DROPPED]");
+		ok(r == FTRACE_EVENT && rec[0].lost.count == 7 && rec[0].hdr.cpu == 2,
+		   "trace-cmd: a drop with a count");
+		r = feed("  [LOST 4 EVENTS]");
+		ok(r == FTRACE_EVENT && rec[0].lost.count == 4, "[LOST n EVENTS] alone");
+		ok(ftrace_import_stats(fi)->drop_markers == 3 &&
+		   ftrace_import_stats(fi)->lost_events == 11 &&
+		   ftrace_import_stats(fi)->drops_uncounted == 1 &&
+		   ftrace_import_lost_on(fi, 2, &unc) == 7 && unc == 0 &&
+		   ftrace_import_lost_on(fi, 3, &unc) == 0 && unc == 1, "losses counted per CPU");
+		r = feed("CPU:2 [many EVENTS DROPPED]");
+		ok(r == FTRACE_BAD, "a drop marker that is not one is a bad line");
+	}
+	ok(feed(" => kvm_mmu_page_fault+0x2a/0x5c0") == FTRACE_IGNORED &&
+	   ftrace_import_last_skip(fi) == FTRACE_SKIP_STACK, "stack line \" => func\"");
+	ok(feed("  m-10 (   9) [000] .... 1.000001: <stack trace>") == FTRACE_IGNORED &&
+	   ftrace_import_last_skip(fi) == FTRACE_SKIP_STACK, "stack header \"<stack trace>\"");
+	ok(feed(" m-10 [000] 1.000001: kernel_stack:  <stack trace >") == FTRACE_IGNORED &&
+	   ftrace_import_last_skip(fi) == FTRACE_SKIP_STACK, "trace-cmd's kernel_stack event");
+	ok(feed("##### CPU 2 buffer started ####") == FTRACE_IGNORED &&
+	   ftrace_import_last_skip(fi) == FTRACE_SKIP_MARKER && feed("CPU 0 is empty") ==
+	   FTRACE_IGNORED && ftrace_import_last_skip(fi) == FTRACE_SKIP_MARKER, "buffer markers");
+	ok(feed("cpus=4") == FTRACE_IGNORED && ftrace_import_last_skip(fi) == FTRACE_SKIP_HEADER &&
+	   feed("#   TASK-PID") == FTRACE_IGNORED && ftrace_import_last_skip(fi) == FTRACE_SKIP_COMMENT &&
+	   feed("   ") == FTRACE_IGNORED && ftrace_import_last_skip(fi) == FTRACE_SKIP_BLANK,
+	   "headers, comments, blank lines");
+	ok(feed(" m-10 [000] 1.000003: kvm_exit: reason UNKNOWN (77) rip 0x1 info 0 0") ==
+	   FTRACE_IGNORED && ftrace_import_last_skip(fi) == FTRACE_SKIP_OTHER_EXIT &&
+	   feed(" m-10 [000] 1.000003: kvm_entry: vcpu 0") == FTRACE_IGNORED &&
+	   ftrace_import_last_skip(fi) == FTRACE_SKIP_OTHER_EVENT, "other exits and events");
+	ok(ftrace_import_stats(fi)->skipped[FTRACE_SKIP_STACK] == 3 &&
+	   ftrace_import_stats(fi)->skipped[FTRACE_SKIP_MARKER] == 2, "skips counted by kind");
+	r = feed("  m-10 (99999999999) [000] .... 1.000001: kvm_mmu_walker_error: pferr 5 P|U");
+	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "TGID column is out of range"),
+	   "TGID over 32 bits: %s", ftrace_import_error(fi));
+	r = feed("  m-10 (-------) [000] .... 1.000001: kvm_mmu_walker_error: pferr 5 P|U");
+	ok(r == FTRACE_EVENT && rec[0].hdr.pid == 0, "TGID (-------) is unknown: 0");
+	r = feed("  m-10 [70000] 1.000001: kvm_mmu_walker_error: pferr 5 P|U");
+	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "CPU column"), "CPU 70000: %s",
+	   ftrace_import_error(fi));
+	ok(ftrace_line_looks_like_trace("cpus=2") && ftrace_line_looks_like_trace("CPU:1 [EVENTS DROPPED]") &&
+	   !ftrace_line_looks_like_trace(" => func") && !ftrace_line_looks_like_trace("# x"),
+	   "detection: headers and drop markers are ftrace, stack tails and comments say nothing");
+	ftrace_import_free(fi);
+
+	/* ---- whether a text is ftrace text does not depend on where an odd line sits ---- */
+	{
+		static const char first[] = "not a trace line\n"
+			" m-10 [000] 1.000001: kvm_mmu_walker_error: pferr 5 P|U\n";
+		static const char only[] = "not a trace line\nnor this\n";
+		struct trace_source *s;
+		const struct mbec_event_hdr *h;
+		char err[300];
+		int n = 0;
+
+		ok(!trace_source_open_mem(&s, first, strlen(first), NULL, err, sizeof(err)),
+		   "an odd first line: still ftrace text");
+		while (trace_source_next(s, &h) > 0)
+			n++;
+		ok(n == 1 && trace_source_damaged(s) &&
+		   strstr(trace_source_problem(s), "line 1: not an ftrace line"),
+		   "... and damaged, with the line named: %s", trace_source_problem(s));
+		trace_source_free(s);
+		ok(trace_source_open_mem(&s, only, strlen(only), NULL, err, sizeof(err)) &&
+		   strstr(err, "neither a recording nor ftrace text"), "no ftrace line at all: %s", err);
+	}
+
 	/*
 	 * ---- the engine does not compare a derived error code with the
 	 * exit qualification it was derived from, but does a traced one ----
