@@ -7,12 +7,16 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 Q        := $(if $(V),,@)
 
-CPPFLAGS := -Iinclude -Isrc -Itools -I$(BUILD)/gen -D_GNU_SOURCE
+# trace.dat is read with libtracecmd and libtraceevent (their headers are in
+# subdirectories of /usr/include that pkg-config names).
+TRACECMD_CFLAGS := $(shell pkg-config --cflags libtracecmd libtraceevent 2>/dev/null)
+TRACECMD_LIBS   := $(shell pkg-config --libs libtracecmd libtraceevent 2>/dev/null)
+CPPFLAGS := -Iinclude -Isrc -Itools -I$(BUILD)/gen -D_GNU_SOURCE $(TRACECMD_CFLAGS)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all
-LDLIBS   := -lbpf -lelf -lz -lzstd -lncursesw -lmicrohttpd -lm
+LDLIBS   := -lbpf -lelf -lz -lzstd -lncursesw -lmicrohttpd -lm $(TRACECMD_LIBS)
 
 # Everything under src/ (and the workload VMM in tools/workload) is one
 # library; the CLI's main() is kept out of it so tests can link the rest.
@@ -79,6 +83,7 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libmbecscope.a tests/tap.h
 # text importer (tests/fuzz/*.c).  `make test` runs each for a few seconds;
 # `make fuzz` for FUZZ_SECONDS each, keeping its corpus in $(BUILD)/fuzz/.
 FUZZ_SRCS := src/trace/input.c src/trace/recording.c src/trace/ftrace.c src/trace/source.c \
+	     src/trace/tracedat.c \
 	     src/correlate/event.c src/live/btf_layout.c $(sort $(wildcard src/model/*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuzz/*.c)))
 FUZZ_SECONDS ?= 300
@@ -86,7 +91,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard include/*.h src/trace/*.
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 $(CPPFLAGS) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ $< $(FUZZ_SRCS) -lbpf -lelf -lz -lzstd
+		-o $@ $< $(FUZZ_SRCS) -lbpf -lelf -lz -lzstd $(TRACECMD_LIBS)
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps-test $(FUZZ_BINS)
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_KEEP=1 bash tests/fuzz/fuzz.t

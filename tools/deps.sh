@@ -4,9 +4,9 @@
 # As root it runs apt-get; otherwise it prints the exact line and fails.
 set -eu
 
-pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev"
-pkgs_test="libclang-rt-14-dev tmux util-linux zstd"
-pkgs_bench="bpftrace python3 time zstd"
+pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev libtracecmd-dev libtraceevent-dev"
+pkgs_test="libclang-rt-14-dev tmux util-linux zstd trace-cmd"
+pkgs_bench="bpftrace python3 time zstd trace-cmd"
 pkgs_kernel="linux-source-6.12 flex bison bc libssl-dev qemu-system-x86 dwarves cpio kmod xz-utils python3"
 
 want=""

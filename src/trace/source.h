@@ -67,6 +67,9 @@ struct trace_text_stats {
 	uint64_t first_bad_line;
 };
 const struct trace_text_stats *trace_source_text_stats(const struct trace_source *s);
+/* A trace.dat (read as text lines, trace_source_is_text() true): its reader; else NULL. */
+struct tracedat;
+const struct tracedat *trace_source_tracedat(const struct trace_source *s);
 
 void trace_source_free(struct trace_source *s);
 
