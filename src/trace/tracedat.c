@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <event-parse.h>
@@ -33,6 +35,7 @@ unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
 #define MAX_FIELDS	8
 #define MAX_EVENT_ID	65535		/* common_type is 16 bits */
 #define NR_SKIP_NAMES	32
+#define DROP_STEP	(1UL << 20)	/* read file data dropped from RSS in these steps */
 
 enum kind {
 	K_UNRESOLVED = 0,
@@ -72,6 +75,8 @@ static const struct {
 
 struct evinfo {
 	enum kind kind;
+	struct tep_event *ev;
+	bool swap;				/* the file's byte order is not ours */
 	int w;					/* index in wanted[] */
 	bool lacks;				/* a needed field is missing from the format */
 	unsigned int need;			/* record bytes the fields need */
@@ -84,6 +89,7 @@ struct stream {
 	struct tep_handle *tep;
 	int cpu;
 	struct tep_record *next;		/* NULL: this CPU is done */
+	uintptr_t page;				/* read data below here was dropped */
 };
 
 struct tracedat {
@@ -102,7 +108,14 @@ struct tracedat {
 	char release[ROLE_RELEASE_LEN];
 	char layout_source[ROLE_SOURCE_LEN];
 	struct tracedat_stats stats;
+	dev_t dev;				/* the file, to know its mappings */
+	ino_t ino;
+	uintptr_t map_lo, map_hi;		/* a mapping of it seen in /proc/self/maps */
 	char line[512];
+	char prefix[80];			/* the start of the last line, */
+	size_t prefix_len;			/* made for these: */
+	int prefix_pid, prefix_cpu;
+	uint64_t prefix_secs;
 	char problem[320];
 	bool damaged;
 };
@@ -308,6 +321,7 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 	struct tracedat *td = calloc(1, sizeof(*td));
 	char fdpath[40], said[160];
 	const char *uname;
+	struct stat sb;
 	int i, n;
 
 	if (!td) {
@@ -322,6 +336,10 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 	/* Our own message says what is wrong; the libraries' would repeat it. */
 	tracecmd_set_loglevel(TEP_LOG_NONE);
 	tep_set_loglevel(TEP_LOG_NONE);
+	if (!fstat(td->fd, &sb)) {
+		td->dev = sb.st_dev;
+		td->ino = sb.st_ino;
+	}
 	td->top = tracecmd_open_head(path_of_fd(td->fd, fdpath, sizeof(fdpath)),
 				     TRACECMD_FL_LOAD_NO_PLUGINS);
 	close(td->fd);
@@ -396,6 +414,8 @@ static void resolve(struct evinfo *e, struct tep_event *ev)
 {
 	unsigned int w, i;
 
+	e->ev = ev;
+	e->swap = tep_is_file_bigendian(ev->tep) != tep_is_local_bigendian(ev->tep);
 	e->kind = K_OTHER;
 	for (w = 0; w < sizeof(wanted) / sizeof(wanted[0]); w++)
 		if (!strcmp(ev->name, wanted[w].name) && ev->system &&
@@ -420,8 +440,8 @@ static void resolve(struct evinfo *e, struct tep_event *ev)
 			f = tep_find_field(ev, alt);
 			alt = bar ? bar + 1 : NULL;
 		}
-		if (f && (f->size < 1 || f->size > 8 || (f->flags & TEP_FIELD_IS_ARRAY)) &&
-		    !(f->flags & TEP_FIELD_IS_POINTER))
+		if (f && ((f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8) ||
+			  ((f->flags & TEP_FIELD_IS_ARRAY) && !(f->flags & TEP_FIELD_IS_POINTER))))
 			f = NULL;
 		if (!f && !opt)
 			e->lacks = true;
@@ -431,15 +451,49 @@ static void resolve(struct evinfo *e, struct tep_event *ev)
 	}
 }
 
-/* Field i of the record (0 when the format has no such field). */
+/*
+ * Field i of the record (0 when the format has no such field).  A file of
+ * the host's byte order is read in place; another goes through
+ * libtraceevent, which swaps.
+ */
 static uint64_t fv(const struct evinfo *e, const struct tep_record *r, unsigned int i)
 {
 	const struct tep_format_field *f = e->f[i];
+	const unsigned char *p;
 	unsigned long long v;
 
-	if (!f || tep_read_number_field((struct tep_format_field *)f, r->data, &v))
+	if (!f)
 		return 0;
-	return v;
+	if (e->swap) {
+		if (tep_read_number_field((struct tep_format_field *)f, r->data, &v))
+			return 0;
+		return v;
+	}
+	p = (const unsigned char *)r->data + f->offset;
+	switch (f->size) {
+	case 1:
+		return *p;
+	case 2: {
+		uint16_t x;
+
+		memcpy(&x, p, 2);
+		return x;
+	}
+	case 4: {
+		uint32_t x;
+
+		memcpy(&x, p, 4);
+		return x;
+	}
+	case 8: {
+		uint64_t x;
+
+		memcpy(&x, p, 8);
+		return x;
+	}
+	default:
+		return 0;
+	}
 }
 
 /* The same, sign-extended when the format says signed. */
@@ -508,97 +562,244 @@ static void pferr_flags(uint64_t ec, char *s, size_t len)
 			o += (size_t)snprintf(s + o, len - o, "%s%s", o ? "|" : "", fl[i].name);
 }
 
+/*
+ * The line is built by hand: snprintf() was a third of replay's time on a
+ * trace.dat.  Every piece is bounded by the buffer's end.
+ */
+struct out {
+	char *p, *end;
+};
+
+static void put_s(struct out *o, const char *str)
+{
+	while (*str && o->p < o->end)
+		*o->p++ = *str++;
+}
+
+static void put_x(struct out *o, uint64_t v)
+{
+	char tmp[16];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 0xf];
+		v >>= 4;
+	} while (v);
+	while (n && o->p < o->end)
+		*o->p++ = tmp[--n];
+}
+
+static void put_u(struct out *o, uint64_t v, int width)
+{
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char tmp[20];
+	int n = 20;
+
+	while (v >= 100) {
+		unsigned int d = (unsigned int)(v % 100);
+
+		v /= 100;
+		tmp[--n] = pairs[2 * d + 1];
+		tmp[--n] = pairs[2 * d];
+	}
+	if (v >= 10) {
+		tmp[--n] = pairs[2 * v + 1];
+		tmp[--n] = pairs[2 * v];
+	} else {
+		tmp[--n] = (char)('0' + v);
+	}
+	while (20 - n < width)
+		tmp[--n] = '0';
+	if (o->end - o->p < 20 - n)
+		return;
+	memcpy(o->p, tmp + n, (size_t)(20 - n));
+	o->p += 20 - n;
+}
+
+static void put_d(struct out *o, int64_t v)
+{
+	if (v < 0) {
+		put_s(o, "-");
+		put_u(o, (uint64_t)0 - (uint64_t)v, 0);
+	} else {
+		put_u(o, (uint64_t)v, 0);
+	}
+}
+
+/* " key value" pieces */
+static void kx(struct out *o, const char *key, uint64_t v)
+{
+	put_s(o, key);
+	put_x(o, v);
+}
+
+static void ku(struct out *o, const char *key, uint64_t v)
+{
+	put_s(o, key);
+	put_u(o, v, 0);
+}
+
 /* The fields part of the line, after "event: ". */
-static int format_fields(struct tracedat *td, const struct evinfo *e, const struct tep_record *r,
-			 char *s, size_t len)
+static void format_fields(struct tracedat *td, const struct evinfo *e, const struct tep_record *r,
+			  struct out *o)
 {
 	uint32_t role;
 	char acc[8], ec[48];
 	int64_t u;
-	int n;
 
 	switch (e->kind) {
 	case K_WALK:
-		return snprintf(s, len, "addr %llx pferr %llx", (unsigned long long)fv(e, r, 0),
-				(unsigned long long)fv(e, r, 1));
+		kx(o, "addr ", fv(e, r, 0));
+		kx(o, " pferr ", fv(e, r, 1));
+		break;
 	case K_ELEM:
-		return snprintf(s, len, "pte %llx level %llu", (unsigned long long)fv(e, r, 0),
-				(unsigned long long)fv(e, r, 1));
+		kx(o, "pte ", fv(e, r, 0));
+		ku(o, " level ", fv(e, r, 1));
+		break;
 	case K_WERR:
-		return snprintf(s, len, "pferr %llx", (unsigned long long)fv(e, r, 0));
+		kx(o, "pferr ", fv(e, r, 0));
+		break;
 	case K_REQ:
+		kx(o, "gfn ", fv(e, r, 0));
+		kx(o, " pfn ", fv(e, r, 1));
+		ku(o, " level ", fv(e, r, 2));
 		if (e->f[3])
-			return snprintf(s, len, "gfn %llx pfn %llx level %llu access %llx",
-					(unsigned long long)fv(e, r, 0),
-					(unsigned long long)fv(e, r, 1),
-					(unsigned long long)fv(e, r, 2),
-					(unsigned long long)fv(e, r, 3));
-		return snprintf(s, len, "gfn %llx pfn %llx level %llu",
-				(unsigned long long)fv(e, r, 0), (unsigned long long)fv(e, r, 1),
-				(unsigned long long)fv(e, r, 2));
+			kx(o, " access ", fv(e, r, 3));
+		break;
 	case K_SET:
 		/* The letters as the kernel derives them: r, the SPTE's W bit, x, u (-1: none). */
 		u = e->f[6] ? fs(e, r, 6) : -1;
-		return snprintf(s, len, "gfn %llx spte %llx (%s%s%s%s) level %llu at %llx",
-				(unsigned long long)fv(e, r, 0), (unsigned long long)fv(e, r, 1),
-				e->f[4] ? (fv(e, r, 4) ? "r" : "-") : "",
-				e->f[4] ? (fv(e, r, 1) & 2 ? "w" : "-") : "",
-				e->f[5] ? (fv(e, r, 5) ? "x" : "-") : "",
-				u < 0 ? "" : u ? "u" : "-",
-				(unsigned long long)fv(e, r, 3), (unsigned long long)fv(e, r, 2));
+		kx(o, "gfn ", fv(e, r, 0));
+		kx(o, " spte ", fv(e, r, 1));
+		put_s(o, " (");
+		if (e->f[4])
+			put_s(o, fv(e, r, 4) ? "r" : "-");
+		if (e->f[4])
+			put_s(o, fv(e, r, 1) & 2 ? "w" : "-");
+		if (e->f[5])
+			put_s(o, fv(e, r, 5) ? "x" : "-");
+		put_s(o, u < 0 ? "" : u ? "u" : "-");
+		ku(o, ") level ", fv(e, r, 3));
+		kx(o, " at ", fv(e, r, 2));
+		break;
 	case K_PF:
 		if (e->f[2])
-			return snprintf(s, len, "vcpu %llu address %llx error_code %llx",
-					(unsigned long long)fv(e, r, 2),
-					(unsigned long long)fv(e, r, 0),
-					(unsigned long long)fv(e, r, 1));
-		return snprintf(s, len, "address %llx error_code %llx",
-				(unsigned long long)fv(e, r, 0), (unsigned long long)fv(e, r, 1));
+			ku(o, "vcpu ", fv(e, r, 2));
+		kx(o, e->f[2] ? " address " : "address ", fv(e, r, 0));
+		kx(o, " error_code ", fv(e, r, 1));
+		break;
 	case K_EXIT:
-		n = e->f[4] ? snprintf(s, len, "vcpu %llu ", (unsigned long long)fv(e, r, 4)) : 0;
-		return n + snprintf(s + n, len - (size_t)n, "reason %s info1 %llx info2 %llx",
-				    exit_name(fv(e, r, 0), e->f[1], fv(e, r, 1)),
-				    (unsigned long long)fv(e, r, 2), (unsigned long long)fv(e, r, 3));
+		if (e->f[4])
+			ku(o, "vcpu ", fv(e, r, 4));
+		put_s(o, e->f[4] ? " reason " : "reason ");
+		put_s(o, exit_name(fv(e, r, 0), e->f[1], fv(e, r, 1)));
+		kx(o, " info1 ", fv(e, r, 2));
+		kx(o, " info2 ", fv(e, r, 3));
+		break;
 	case K_GET_PAGE:
 		role = (uint32_t)fv(e, r, 2);
 		access_str(td, role_field(td->rl, role, "access"), acc);
-		return snprintf(s, len, "sp gen %llu gfn %llx l%u %u-byte q%u%s %s%s %snxe %sad "
-				"root %llu %s %s",
-				(unsigned long long)fv(e, r, 0), (unsigned long long)fv(e, r, 1),
-				role_field(td->rl, role, "level"),
-				(role_field(td->rl, role, "has_4_byte_gpte") ^ td->gpte_is_8_bytes) ?
-				4 : 8,
-				role_field(td->rl, role, "quadrant"),
-				role_field(td->rl, role, "direct") ? " direct" : "", acc,
-				role_field(td->rl, role, "invalid") ? " invalid" : "",
-				role_field(td->rl, role, "efer_nx") ? "" : "!",
-				role_field(td->rl, role, "ad_disabled") ? "!" : "",
-				(unsigned long long)fv(e, r, 3), fv(e, r, 4) ? "unsync" : "sync",
-				!e->f[5] || fv(e, r, 5) ? "new" : "existing");
+		ku(o, "sp gen ", fv(e, r, 0));
+		kx(o, " gfn ", fv(e, r, 1));
+		ku(o, " l", role_field(td->rl, role, "level"));
+		put_s(o, (role_field(td->rl, role, "has_4_byte_gpte") ^ td->gpte_is_8_bytes) ?
+		      " 4-byte" : " 8-byte");
+		ku(o, " q", role_field(td->rl, role, "quadrant"));
+		put_s(o, role_field(td->rl, role, "direct") ? " direct " : " ");
+		put_s(o, acc);
+		put_s(o, role_field(td->rl, role, "invalid") ? " invalid " : " ");
+		put_s(o, role_field(td->rl, role, "efer_nx") ? "nxe " : "!nxe ");
+		put_s(o, role_field(td->rl, role, "ad_disabled") ? "!ad" : "ad");
+		ku(o, " root ", fv(e, r, 3));
+		put_s(o, fv(e, r, 4) ? " unsync " : " sync ");
+		put_s(o, !e->f[5] || fv(e, r, 5) ? "new" : "existing");
+		break;
 	case K_TDP:
-		return snprintf(s, len, "as id %llu gfn %llx level %llu old_spte %llx new_spte %llx",
-				(unsigned long long)fv(e, r, 0), (unsigned long long)fv(e, r, 1),
-				(unsigned long long)fv(e, r, 2), (unsigned long long)fv(e, r, 3),
-				(unsigned long long)fv(e, r, 4));
+		ku(o, "as id ", fv(e, r, 0));
+		kx(o, " gfn ", fv(e, r, 1));
+		ku(o, " level ", fv(e, r, 2));
+		kx(o, " old_spte ", fv(e, r, 3));
+		kx(o, " new_spte ", fv(e, r, 4));
+		break;
 	case K_FAST:
 		pferr_flags(fv(e, r, 2), ec, sizeof(ec));
-		return snprintf(s, len, "vcpu %lld gva %llx error_code %s sptep %llx old %llx new %llx "
-				"spurious %d fixed %d", (long long)fs(e, r, 0),
-				(unsigned long long)fv(e, r, 1), ec, (unsigned long long)fv(e, r, 3),
-				(unsigned long long)fv(e, r, 4), (unsigned long long)fv(e, r, 5),
-				e->f[6] && fs(e, r, 6) == 6, e->f[6] && fs(e, r, 6) == 5);
+		put_s(o, "vcpu ");
+		put_d(o, fs(e, r, 0));
+		kx(o, " gva ", fv(e, r, 1));
+		put_s(o, " error_code ");
+		put_s(o, ec);
+		kx(o, " sptep ", fv(e, r, 3));
+		kx(o, " old ", fv(e, r, 4));
+		kx(o, " new ", fv(e, r, 5));
+		put_s(o, e->f[6] && fs(e, r, 6) == 6 ? " spurious 1" : " spurious 0");
+		put_s(o, e->f[6] && fs(e, r, 6) == 5 ? " fixed 1" : " fixed 0");
+		break;
 	case K_INJECT:
-		return snprintf(s, len, "reason: %s ext_inf1: 0x%llx ext_inf2: 0x%llx ext_int: 0x%llx "
-				"ext_int_err: 0x%llx",
-				exit_name(fv(e, r, 0), e->f[5], fv(e, r, 5)),
-				(unsigned long long)fv(e, r, 1), (unsigned long long)fv(e, r, 2),
-				(unsigned long long)fv(e, r, 3), (unsigned long long)fv(e, r, 4));
+		put_s(o, "reason: ");
+		put_s(o, exit_name(fv(e, r, 0), e->f[5], fv(e, r, 5)));
+		kx(o, " ext_inf1: 0x", fv(e, r, 1));
+		kx(o, " ext_inf2: 0x", fv(e, r, 2));
+		kx(o, " ext_int: 0x", fv(e, r, 3));
+		kx(o, " ext_int_err: 0x", fv(e, r, 4));
+		break;
 	default:
-		return -1;
+		break;
 	}
 }
 
 /* ---- reading -------------------------------------------------------------- */
+
+/* Is [addr, addr + len) in a mapping of the trace.dat itself (not of memory)? */
+static bool in_file_mapping(struct tracedat *td, uintptr_t addr, size_t len)
+{
+	char line[512];
+	FILE *f;
+
+	if (addr >= td->map_lo && addr + len <= td->map_hi)
+		return true;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, maj, min, ino;
+
+		if (sscanf(line, "%lx-%lx %*s %*s %lx:%lx %lu", &lo, &hi, &maj, &min, &ino) != 5 ||
+		    addr < lo || addr + len > hi)
+			continue;
+		if (ino == td->ino && makedev(maj, min) == td->dev && td->ino) {
+			td->map_lo = lo;
+			td->map_hi = hi;
+		}
+		break;
+	}
+	fclose(f);
+	return addr >= td->map_lo && addr + len <= td->map_hi;
+}
+
+/*
+ * libtracecmd maps the file's CPU data in large windows and keeps what it
+ * read resident until the window goes: peak RSS would grow with the
+ * file.  A page whose records have all been read is dropped from our page
+ * tables (a read-only mapping of the file: if it were read again, it
+ * would come back from the file).  Never done to memory (decompressed
+ * data of a compressed file): there it would lose data.
+ */
+static void drop_read_page(struct tracedat *td, struct stream *s, const struct tep_record *r)
+{
+	uintptr_t pg = (uintptr_t)r->data & ~(uintptr_t)4095;
+
+	/* In 1 MiB steps: madvise() per page would cost more than the reading. */
+	if (s->page && pg > s->page && pg - s->page >= DROP_STEP) {
+		if (in_file_mapping(td, s->page, pg - s->page))
+			madvise((void *)s->page, pg - s->page, MADV_DONTNEED);
+		s->page = pg;
+	} else if (!s->page || pg < s->page) {
+		s->page = pg;		/* the first record, or a new window below */
+	}
+}
 
 /* The stream whose next record is the oldest, or NULL at the end. */
 static struct stream *oldest(struct tracedat *td)
@@ -629,7 +830,9 @@ long tracedat_line(struct tracedat *td, char **line)
 		struct tep_record *r = td->pending;
 		struct tep_event *ev;
 		struct evinfo *e;
-		int type, n, m;
+		struct out o;
+		uint64_t secs;
+		int type, n, pid;
 		char what[160];
 
 		if (td->damaged)
@@ -641,6 +844,7 @@ long tracedat_line(struct tracedat *td, char **line)
 			r = s->next;
 			s->next = tracecmd_read_data(s->h, s->cpu);
 			td->stats.records++;
+			drop_read_page(td, s, r);
 			/* A CPU's drop comes before the record it precedes. */
 			if (r->missed_events) {
 				td->pending = r;
@@ -659,16 +863,19 @@ long tracedat_line(struct tracedat *td, char **line)
 		td->pending_st = NULL;
 
 		type = tep_data_type(s->tep, r);
-		ev = type >= 0 && type <= MAX_EVENT_ID ? tep_find_event(s->tep, type) : NULL;
+		e = type >= 0 && type <= MAX_EVENT_ID ? &td->ev[type] : NULL;
+		if (e && e->kind == K_UNRESOLVED) {
+			ev = tep_find_event(s->tep, type);
+			if (ev)
+				resolve(e, ev);
+		}
+		ev = e ? e->ev : NULL;
 		if (!ev) {
 			snprintf(what, sizeof(what), "event id %d has no format in the file", type);
 			n = (int)damage(td, s, r, what);
 			tracecmd_free_record(r);
 			return n;
 		}
-		e = &td->ev[type];
-		if (e->kind == K_UNRESOLVED)
-			resolve(e, ev);
 		if (e->kind == K_OTHER) {
 			e->skipped++;
 			td->stats.skipped++;
@@ -687,16 +894,41 @@ long tracedat_line(struct tracedat *td, char **line)
 			tracecmd_free_record(r);
 			return n;
 		}
-		n = snprintf(td->line, sizeof(td->line), "t-%d [%03d] %llu.%09llu: %s: ",
-			     tep_data_pid(s->tep, r), s->cpu, r->ts / 1000000000ULL,
-			     r->ts % 1000000000ULL, ev->name);
-		m = format_fields(td, e, r, td->line + n, sizeof(td->line) - (size_t)n);
+		/*
+		 * "t-PID [CPU] SECS." changes seldom: kept aside (the importer
+		 * writes into the line it is given) and copied.
+		 */
+		pid = tep_data_pid(s->tep, r);
+		secs = r->ts / 1000000000ULL;
+		if (!td->prefix_len || pid != td->prefix_pid || s->cpu != td->prefix_cpu ||
+		    secs != td->prefix_secs) {
+			o.p = td->prefix;
+			o.end = td->prefix + sizeof(td->prefix) - 1;
+			put_s(&o, "t-");
+			put_d(&o, pid);
+			put_s(&o, " [");
+			put_u(&o, (uint64_t)s->cpu, 3);
+			put_s(&o, "] ");
+			put_u(&o, secs, 0);
+			put_s(&o, ".");
+			td->prefix_len = (size_t)(o.p - td->prefix);
+			td->prefix_pid = pid;
+			td->prefix_cpu = s->cpu;
+			td->prefix_secs = secs;
+		}
+		memcpy(td->line, td->prefix, td->prefix_len);
+		o.p = td->line + td->prefix_len;
+		o.end = td->line + sizeof(td->line) - 1;
+		put_u(&o, r->ts % 1000000000ULL, 9);
+		put_s(&o, ": ");
+		put_s(&o, ev->name);
+		put_s(&o, ": ");
+		format_fields(td, e, r, &o);
+		*o.p = 0;
 		tracecmd_free_record(r);
-		if (m < 0 || (size_t)(n + m) >= sizeof(td->line))
-			continue;	/* cannot happen: the fields are numbers */
 		td->stats.imported++;
 		*line = td->line;
-		return n + m;
+		return o.p - td->line;
 	}
 }
 
