@@ -195,6 +195,9 @@ def main():
                     help="tracefs events directory (or a copy of one)")
     ap.add_argument("--uname", default=None, help='"sysname node release machine" to record')
     ap.add_argument("--drop", action="append", default=[], help="CPU:AFTER:COUNT")
+    ap.add_argument("--events", type=int, default=0,
+                    help="write this many events: the capture's again and again, each copy's "
+                    "timestamps continuing where the last one's ended (benchmarks)")
     ap.add_argument("--layout", choices=sorted(ROLES), default="classic",
                     help="mbec: role bits and kvm_mmu_spte_requested's access field of a "
                     "kernel with this project's series (kernel/patches/0001, 0008)")
@@ -223,8 +226,8 @@ def main():
     for d in a.drop:
         c, after, n = (int(x) for x in d.split(":", 2))
         drops[(c, after)] = n
-    src = open(a.text, errors="replace")
-    for line in src:
+    parsed = []
+    for line in open(a.text, errors="replace"):
         m = LINE.match(line)
         if not m:
             continue
@@ -234,12 +237,21 @@ def main():
         vals = values(name, fields)
         if vals is None:
             continue
-        cpu, tid = int(cpu), int(tid)
         ts = int(sec) * 1000000000 + int((frac + "000000000")[:9])
-        comms[tid] = comm.strip()[:15] or "<...>"
-        cp = cpus.setdefault(cpu, CpuPages())
-        counts[cpu] = counts.get(cpu, 0) + 1
-        cp.add(ts, payload(fmt[name][2], tid, vals), drops.get((cpu, counts[cpu]), 0))
+        comms[int(tid)] = comm.strip()[:15] or "<...>"
+        parsed.append((ts, int(cpu), payload(fmt[name][2], int(tid), vals)))
+    want = a.events or len(parsed)
+    span = (parsed[-1][0] - parsed[0][0] + 1000000) if parsed else 0
+    n = copy = 0
+    while parsed and n < want:
+        for ts, cpu, data in parsed:
+            if n >= want:
+                break
+            cp = cpus.setdefault(cpu, CpuPages())
+            counts[cpu] = counts.get(cpu, 0) + 1
+            cp.add(ts + copy * span, data, drops.get((cpu, counts[cpu]), 0))
+            n += 1
+        copy += 1
     ncpu = max(cpus) + 1 if cpus else 1
 
     uname = a.uname or "%s %s %s %s" % (os.uname().sysname, "host", os.uname().release,

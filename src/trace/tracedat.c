@@ -35,7 +35,7 @@ unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
 #define MAX_FIELDS	8
 #define MAX_EVENT_ID	65535		/* common_type is 16 bits */
 #define NR_SKIP_NAMES	32
-#define DROP_STEP	(1UL << 20)	/* read file data dropped from RSS in these steps */
+#define DROP_STEP	(256UL << 10)	/* read file data dropped from RSS in these steps */
 
 enum kind {
 	K_UNRESOLVED = 0,
@@ -90,6 +90,7 @@ struct stream {
 	int cpu;
 	struct tep_record *next;		/* NULL: this CPU is done */
 	uintptr_t page;				/* read data below here was dropped */
+	uintptr_t last;				/* page of the last record read */
 };
 
 struct tracedat {
@@ -791,14 +792,22 @@ static void drop_read_page(struct tracedat *td, struct stream *s, const struct t
 {
 	uintptr_t pg = (uintptr_t)r->data & ~(uintptr_t)4095;
 
-	/* In 1 MiB steps: madvise() per page would cost more than the reading. */
-	if (s->page && pg > s->page && pg - s->page >= DROP_STEP) {
-		if (in_file_mapping(td, s->page, pg - s->page))
+	if (pg == s->last)
+		return;
+	if (s->page && pg > s->page && in_file_mapping(td, s->page, pg - s->page)) {
+		/* Further on in the same window: in steps, madvise() per page costs. */
+		if (pg - s->page >= DROP_STEP) {
 			madvise((void *)s->page, pg - s->page, MADV_DONTNEED);
+			s->page = pg;
+		}
+	} else {
+		/* Another window: what is left of the last one. */
+		if (s->page && s->last >= s->page &&
+		    in_file_mapping(td, s->page, s->last + 4096 - s->page))
+			madvise((void *)s->page, s->last + 4096 - s->page, MADV_DONTNEED);
 		s->page = pg;
-	} else if (!s->page || pg < s->page) {
-		s->page = pg;		/* the first record, or a new window below */
 	}
+	s->last = pg;
 }
 
 /* The stream whose next record is the oldest, or NULL at the end. */
