@@ -41,6 +41,7 @@ ROLES = {
              {"r": 1, "w": 2, "u": 4, "x": 8}),
 }
 ROLE, ACC = ROLES["classic"]
+CR0_WP = 1	# not in the text: what the role word says (--cr0-wp)
 EXIT = {"EPT_VIOLATION": (48, 1), "EPT_MISCONFIG": (49, 1), "npf": (0x400, 2)}
 PFERR = {"P": 1, "W": 2, "U": 4, "RSVD": 8, "F": 16, "PK": 32, "SS": 64, "SGX": 1 << 15}
 
@@ -97,7 +98,7 @@ def values(name, f):
         role = (int(level) << ROLE["level"] | (nb == "4") << ROLE["has_4_byte_gpte"] |
                 int(q) << ROLE["quadrant"] | bool(direct) << ROLE["direct"] |
                 access << ROLE["access"] | bool(inv) << ROLE["invalid"] |
-                (not nonx) << ROLE["efer_nx"] | 1 << ROLE["cr0_wp"] |
+                (not nonx) << ROLE["efer_nx"] | CR0_WP << ROLE["cr0_wp"] |
                 bool(noad) << ROLE["ad_disabled"])
         return {"mmu_valid_gen": int(gen), "gfn": hexv(gfn), "role": role,
                 "root_count": int(root), "unsync": sync == "unsync", "created": new == "new"}
@@ -201,9 +202,12 @@ def main():
     ap.add_argument("--layout", choices=sorted(ROLES), default="classic",
                     help="mbec: role bits and kvm_mmu_spte_requested's access field of a "
                     "kernel with this project's series (kernel/patches/0001, 0008)")
+    ap.add_argument("--cr0-wp", type=int, choices=(0, 1), default=1,
+                    help="role.cr0_wp of every kvm_mmu_get_page (the text does not print it)")
     a = ap.parse_args()
-    global ROLE, ACC
+    global ROLE, ACC, CR0_WP
     ROLE, ACC = ROLES[a.layout]
+    CR0_WP = a.cr0_wp
 
     fmt = {}
     for sysname in SYSTEMS:

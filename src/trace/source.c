@@ -21,6 +21,7 @@ struct trace_source {
 	struct mbec_rec_reader *rr;
 	struct ftrace_import *fi;
 	struct tracedat *td;		/* trace.dat: its records become text lines */
+	uint64_t amended[16];		/* trace.dat: a record with what the line lacked */
 	unsigned char *la;		/* text: records read ahead */
 	size_t la_len, la_pos;
 	bool in_eof;
@@ -83,6 +84,16 @@ void trace_source_free(struct trace_source *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);
+}
+
+/* trace.dat: a get_page record with what its line could not say (tracedat.h). */
+static const struct mbec_event_hdr *td_amend(struct trace_source *s, const struct mbec_event_hdr *h)
+{
+	if (!s->td || !h || h->type != MBEC_EV_GET_PAGE || h->size > sizeof(s->amended))
+		return h;
+	memcpy(s->amended, h, h->size);
+	tracedat_amend(s->td, (struct mbec_event_hdr *)s->amended);
+	return (const struct mbec_event_hdr *)s->amended;
 }
 
 /* Read one text line into the importer: false at the end of the input. */
@@ -149,7 +160,7 @@ static int text_open(struct trace_source *s, const struct trace_source_opts *o, 
 	for (;;) {
 		bool more = text_feed_line(s);
 
-		while ((h = ftrace_import_pop(s->fi))) {
+		while ((h = td_amend(s, ftrace_import_pop(s->fi)))) {
 			memcpy(s->la + s->la_len, h, h->size);
 			s->la_len += h->size;
 		}
@@ -206,12 +217,15 @@ static int source_start(struct trace_source *s, const struct trace_source_opts *
 	if (!opts)
 		opts = &def;
 	n = trace_in_peek(&s->in, 4096, &p);
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* Not in fuzzing builds: libtracecmd's parser is not ours to fuzz. */
 	if (tracedat_is_tracedat(p, n)) {
 		s->td = tracedat_open(&s->in, err, errlen);
 		if (!s->td)
 			return -1;
 		return text_open(s, opts, err, errlen);
 	}
+#endif
 	if (!n) {
 		if (s->in.err)
 			snprintf(err, errlen, "cannot read: %s", strerror(s->in.err));
@@ -315,7 +329,7 @@ int trace_source_next(struct trace_source *s, const struct mbec_event_hdr **rec)
 		return 1;
 	}
 	for (;;) {
-		h = ftrace_import_pop(s->fi);
+		h = td_amend(s, ftrace_import_pop(s->fi));
 		if (h) {
 			*rec = h;
 			return 1;
@@ -323,7 +337,7 @@ int trace_source_next(struct trace_source *s, const struct mbec_event_hdr **rec)
 		if (!text_feed_line(s))
 			break;
 	}
-	h = ftrace_import_pop(s->fi);
+	h = td_amend(s, ftrace_import_pop(s->fi));
 	if (h) {
 		*rec = h;
 		return 1;

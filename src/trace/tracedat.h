@@ -55,6 +55,15 @@ void tracedat_close(struct tracedat *td);
  */
 long tracedat_line(struct tracedat *td, char **line);
 
+/*
+ * A kvm_mmu_get_page record the importer made of one of our lines: add
+ * what its line cannot say and the binary role word does (CR0.WP, SMEP,
+ * SMAP, guest mode; the whole word on kernels whose role has the built-in
+ * layout's bits).  Other records are left alone.
+ */
+struct mbec_event_hdr;
+void tracedat_amend(struct tracedat *td, struct mbec_event_hdr *h);
+
 /* What the formats in the file say of KVM's layout (UNKNOWN: no kvmmmu events). */
 enum mbec_layout tracedat_layout(const struct tracedat *td);
 /* Why: "from the kernel's formats in trace.dat (...)". */

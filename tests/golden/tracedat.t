@@ -103,6 +103,21 @@ run replay $fx/escalation-mbec.dat --layout classic --json
 pyexpr "$tmp/out" 'd["layout"] == "classic" and "--layout" in d["layout_source"]' &&
 	ok "--layout overrides the formats of a trace.dat" || nok "--layout on trace.dat" "$(head -c 400 "$tmp/out")"
 
+# The role word says what text cannot: CR0.WP=0 here (text is taken as 1).
+run replay $fx/role-wp0.dat --events --json
+if [ $rc -eq 1 ] && python3 -c '
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1])]
+gp = [d for d in docs if d.get("event") == "get_page"]
+s = docs[-1]
+sys.exit(0 if len(gp) == 5 and all("cr0_wp" not in g["role_decoded"] for g in gp) and
+         s["anomalies"]["total"] == 1 and s["anomalies"]["role"] == 1 else 1)' "$tmp/out" &&
+   "$MBECSCOPE" replay $fx/role.trace --events | grep -q "get_page: gfn 0x100 role 0x3704 (.*cr0_wp)"; then
+	ok "role-wp0.dat: roles carry the file's CR0.WP=0 (text's are taken as 1), the planted role anomaly"
+else
+	nok "role-wp0.dat" "exit $rc" "$(grep get_page "$tmp/out" | head -2)" "$(tail -c 400 "$tmp/out")"
+fi
+
 # ---- stdin, mbectop --------------------------------------------------------------
 run replay $fx/drops.dat --json; cp "$tmp/out" "$tmp/file.json"
 "$MBECSCOPE" replay - --json <$fx/drops.dat >"$tmp/stdin.json" 2>"$tmp/err"; rc1=$?
