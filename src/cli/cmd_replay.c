@@ -157,10 +157,13 @@ static void json_source(struct json_writer *jw, const char *path, const struct t
 		    trace_source_is_text(src) ? "ftrace-text" : "recording");
 	if (trace_source_tracedat(src)) {
 		const struct tracedat_stats *ts = tracedat_stats(trace_source_tracedat(src));
+		char names[400];
 
 		json_kv_str(jw, "kernel", tracedat_release(trace_source_tracedat(src)));
 		json_kv_u64(jw, "tracedat_records", ts->records);
+		tracedat_skipped_names(trace_source_tracedat(src), names, sizeof(names));
 		json_kv_u64(jw, "tracedat_skipped", ts->skipped);
+		json_kv_str(jw, "tracedat_skipped_events", names);
 		json_kv_u64(jw, "tracedat_lacking_fields", ts->no_field);
 		json_kv_u64(jw, "tracedat_lost", ts->lost);
 		json_kv_u64(jw, "tracedat_lost_uncounted", ts->lost_uncounted);

@@ -74,6 +74,18 @@ else
 	skip "trace-cmd not installed (tools/deps.sh test)"
 fi
 
+# Two CPUs: the records come out in time order across them, as in the text.
+gzip -dc $fx/two-cpus.trace.gz >"$tmp/two.trace"
+events_of() { "$MBECSCOPE" replay "$1" --events | awk '$2 ~ /^\[[0-9]+\]$/ {print $1, $2, $4, $5, $6, $7}'; }
+events_of $fx/two-cpus.dat >"$tmp/two-dat.ev"
+events_of "$tmp/two.trace" >"$tmp/two-text.ev"
+if [ "$(wc -l <"$tmp/two-dat.ev")" -eq 1188 ] && grep -q '\[001\]' "$tmp/two-dat.ev" &&
+   diff "$tmp/two-dat.ev" "$tmp/two-text.ev" >"$tmp/diff"; then
+	ok "two CPUs: the trace.dat's records in the text's order (1188 events)"
+else
+	nok "two CPUs" "$(head -8 "$tmp/diff")"
+fi
+
 # ---- drops ----------------------------------------------------------------------
 run replay $fx/drops.dat --json
 if [ $rc -eq 0 ] && pyexpr "$tmp/out" 'd["lost_events"] == 33 and d["tracedat_lost"] == 32 and d["tracedat_lost_uncounted"] == 1 and d["events"]["lost"]["received"] == 3 and d["anomalies"]["total"] == 0'; then

@@ -72,7 +72,7 @@ trace-cmd report "$tmp/sched.dat" >"$tmp/sched.txt" 2>/dev/null
 want_lost=$(grep -o '\[[0-9]* EVENTS DROPPED\]' "$tmp/sched.txt" | tr -dc '0-9\n' | paste -sd+ | bc)
 want_unc=$(grep -c '\[EVENTS DROPPED\]' "$tmp/sched.txt")
 want_rec=$(grep -c ': sched_' "$tmp/sched.txt")
-if [ $rc -eq 0 ] && pyexpr "$tmp/sched.json" "d['format'] == 'trace.dat' and d['tracedat_records'] == $want_rec and d['tracedat_skipped'] == $want_rec and d['tracedat_lost'] == ${want_lost:-0} and d['tracedat_lost_uncounted'] == $want_unc and d['lost_events'] == ${want_lost:-0} + $want_unc"; then
+if [ $rc -eq 0 ] && pyexpr "$tmp/sched.json" "d['format'] == 'trace.dat' and d['tracedat_records'] == $want_rec and d['tracedat_skipped'] == $want_rec and 'sched_switch' in d['tracedat_skipped_events'] and d['tracedat_lost'] == ${want_lost:-0} and d['tracedat_lost_uncounted'] == $want_unc and d['lost_events'] == ${want_lost:-0} + $want_unc"; then
 	ok "real extract, sched events: $want_rec records skipped, ${want_lost:-0} lost as trace-cmd report says"
 else
 	nok "real extract of sched events" "exit $rc, report: $want_rec records, lost ${want_lost:-0} + $want_unc uncounted" \
