@@ -7,12 +7,16 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 Q        := $(if $(V),,@)
 
-CPPFLAGS := -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE
+# trace.dat is read with libtracecmd and libtraceevent (their headers are in
+# subdirectories of /usr/include that pkg-config names).
+TRACECMD_CFLAGS := $(shell pkg-config --cflags libtracecmd libtraceevent 2>/dev/null)
+TRACECMD_LIBS   := $(shell pkg-config --libs libtracecmd libtraceevent 2>/dev/null)
+CPPFLAGS := -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE $(TRACECMD_CFLAGS)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all
-LDLIBS   := -lbpf -lelf -lz -lzstd -lncursesw -lmicrohttpd -lm
+LDLIBS   := -lbpf -lelf -lz -lzstd -lncursesw -lmicrohttpd -lm $(TRACECMD_LIBS)
 
 # Everything under src/ (the built-in guest in src/workload too) is one
 # library; the CLI's main() is kept out of it so tests can link the rest.
@@ -105,6 +109,7 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libmbecscope.a tests/tap.h
 # `make fuzz` for FUZZ_SECONDS each (300 s by default, and says so), keeping
 # its corpus in $(BUILD)/fuzz/.
 FUZZ_SRCS := src/trace/input.c src/trace/recording.c $(wildcard src/trace/ftrace*.c) src/trace/source.c \
+	     src/trace/tracedat.c src/trace/tracedat_form.c \
 	     src/correlate/event.c src/live/btf_layout.c $(sort $(wildcard src/model/*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuzz/*.c)))
 FUZZ_SECONDS ?= 300
@@ -112,7 +117,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard include/*.h src/trace/*.
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 $(CPPFLAGS) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ $< $(FUZZ_SRCS) -lbpf -lelf -lz -lzstd
+		-o $@ $< $(FUZZ_SRCS) -lbpf -lelf -lz -lzstd $(TRACECMD_LIBS)
 fuzz-build: $(FUZZ_BINS)
 fuzz: deps-test $(FUZZ_BINS)
 	@echo "fuzz: $(words $(FUZZ_BINS)) targets, $(FUZZ_SECONDS) s each (set FUZZ_SECONDS to change)"

@@ -18,6 +18,12 @@ Run by `make bench`; bench/RESULTS.md says what each figure means.
             importing the same events as ftrace text.
   memory    peak RSS of check, record and top (from the overhead windows) and
             of replay on inputs of N and 4N events, as a ratio.
+  tracedat  `mbecscope replay` of trace-cmd's trace.dat against `trace-cmd
+            report FILE >/dev/null` (the peer) on the same file, in the same
+            repetition: CPU time ratio, and peak RSS at N and 4N events.  The
+            files are written by tools/text2tracedat.py from the overhead
+            section's tracefs capture, or (--only tracedat, which needs
+            neither /dev/kvm nor BPF) from the committed workload capture.
 
 Everything goes to --out (default build/bench): results.json (every window
 and run, raw), figures.md (the tables), and what the observers printed.
@@ -314,7 +320,7 @@ class Bench:
         self.out = os.path.abspath(args.out)
         self.results = {"machine": self.machine(), "args": vars(args), "overhead": None,
                         "tracefs_instance": INSTANCE,
-                        "replay": None, "memory": None, "pending": []}
+                        "replay": None, "memory": None, "tracedat": None, "pending": []}
         self.tps = tracepoints()
 
     # ---- environment -----------------------------------------------------------
@@ -359,6 +365,12 @@ class Bench:
             die("must run as root (BPF, tracefs and /dev/kvm); run: sudo make bench")
         if not os.access(self.mbec, os.X_OK):
             die("no %s; run: make" % self.mbec)
+        only_tracedat = self.a.only == ["tracedat"]
+        if not shutil.which("trace-cmd") and "tracedat" in self.a.only:
+            die("no trace-cmd for the tracedat section; run: tools/deps.sh bench")
+        if only_tracedat:
+            os.makedirs(self.out, exist_ok=True)
+            return
         if not os.access("/dev/kvm", os.R_OK | os.W_OK):
             die("cannot open /dev/kvm read-write; load kvm_intel or kvm_amd")
         if not os.path.isdir(os.path.join(TRACEFS, "events")):
@@ -1012,6 +1024,112 @@ class Bench:
                     if k in f:
                         os.unlink(f[k])
 
+    # ---- 5: trace.dat against trace-cmd report ---------------------------------
+    def time_report(self, path):
+        """trace-cmd report FILE >/dev/null: CPU time and peak RSS."""
+        out = path + ".report.txt"
+        r = Proc(["/bin/sh", "-c", 'exec trace-cmd report "$0" >/dev/null', path],
+                 out).finish(None, 3600)
+        if r["status"] != 0:
+            raise RuntimeError("trace-cmd report %s exited %d: %s" %
+                               (path, r["status"], read(out)[-300:]))
+        return {"cpu_s": r["cpu_s"], "maxrss_kib": r["maxrss_kib"]}
+
+    def tracedat(self):
+        caps = [w for w in (self.results["overhead"] or {}).get("windows", [])
+                if w["config"] == "tracefs"]
+        if caps:
+            src = max(caps, key=lambda w: w["observer"]["events"])["observer"]["path"]
+            what = "the overhead section's tracefs capture of the storm"
+        else:
+            src = os.path.join(self.out, "workload-capture.trace")
+            with open(src, "wb") as f:
+                f.write(subprocess.run(["gzip", "-dc", os.path.join(
+                    ROOT, "tests/golden/fixtures/workload-capture.trace.gz")],
+                    stdout=subprocess.PIPE, check=True).stdout)
+            what = "tests/golden/fixtures/workload-capture.trace.gz (check --workload)"
+        n1 = self.a.tracedat_events
+        files = {}
+        for k, n in (("1x", n1), ("4x", 4 * n1)):
+            dat = os.path.join(self.out, "td-%s.dat" % k)
+            note("tracedat: writing %d events as a trace.dat (%s)" % (n, k))
+            r = subprocess.run([sys.executable, os.path.join(ROOT, "tools/text2tracedat.py"),
+                                src, dat, "--events", str(n)], stderr=subprocess.PIPE, text=True)
+            if r.returncode:
+                raise RuntimeError("text2tracedat %s: %s" % (src, r.stderr.strip()[-300:]))
+            files[k] = {"dat": dat, "events": n, "bytes": os.path.getsize(dat)}
+        runs = []
+        for rep in range(self.a.replay_reps):
+            order = [("replay", "1x"), ("report", "1x"), ("replay", "4x"), ("report", "4x")]
+            k = rep % len(order)
+            for kind, size in order[k:] + order[:k]:
+                note("tracedat: repetition %d/%d, %s %s" % (rep + 1, self.a.replay_reps, kind,
+                                                            size))
+                if kind == "replay":
+                    r = self.time_replay(files[size]["dat"])
+                else:
+                    r = self.time_report(files[size]["dat"])
+                    r["per_cpu_s"] = files[size]["events"] / r["cpu_s"] if r["cpu_s"] else None
+                r.update({"kind": kind, "size": size, "rep": rep, "loadavg": loadavg()})
+                runs.append(r)
+
+        def one(kind, size, rep):
+            return [r for r in runs if r["kind"] == kind and r["size"] == size and
+                    r["rep"] == rep][0]
+        summary = {}
+        for kind in ("replay", "report"):
+            for size in ("1x", "4x"):
+                m = [r for r in runs if r["kind"] == kind and r["size"] == size]
+                summary["%s-%s" % (kind, size)] = {
+                    "cpu_s": stats([r["cpu_s"] for r in m]),
+                    "per_cpu_s": stats([r["per_cpu_s"] for r in m]),
+                    "maxrss_kib": stats([r["maxrss_kib"] for r in m]),
+                    "anomalies": m[0].get("anomalies")}
+        speedup = {size: stats([one("report", size, rep)["cpu_s"] / one("replay", size, rep)["cpu_s"]
+                                for rep in range(self.a.replay_reps)]) for size in ("1x", "4x")}
+        rss = {kind: stats([one(kind, "4x", rep)["maxrss_kib"] / one(kind, "1x", rep)["maxrss_kib"]
+                            for rep in range(self.a.replay_reps)]) for kind in ("replay", "report")}
+        self.results["tracedat"] = {"source": what, "files": files, "runs": runs,
+                                    "summary": summary, "speedup": speedup, "rss_4x_vs_1x": rss,
+                                    "loadavg": stats([r["loadavg"] for r in runs])}
+        if not self.a.keep:
+            for f in files.values():
+                os.unlink(f["dat"])
+
+    def figures_tracedat(self, o):
+        T = self.results["tracedat"]
+        if not T:
+            return
+        S, F = T["summary"], T["files"]
+        o.append("")
+        o.append("### 5. trace.dat: mbecscope replay against trace-cmd report")
+        o.append("")
+        o.append("Source: %s, repeated with shifted timestamps and written as trace.dat (format "
+                 "6) by tools/text2tracedat.py: %d events (%.1f MiB) and %d (%.1f MiB).  Each "
+                 "repetition runs `mbecscope replay FILE --json` (the full checks) and "
+                 "`trace-cmd report FILE >/dev/null` on the same files.  Load average: median "
+                 "%.1f." % (T["source"], F["1x"]["events"], F["1x"]["bytes"] / 2 ** 20,
+                            F["4x"]["events"], F["4x"]["bytes"] / 2 ** 20,
+                            T["loadavg"]["median"]))
+        table_head(o, None, ["input", "events", "replay CPU s", "replay events per CPU s",
+                             "trace-cmd report CPU s", "report events per CPU s",
+                             "report / replay CPU median", "min", "max", "replay peak RSS",
+                             "report peak RSS", "anomalies"])
+        for size in ("1x", "4x"):
+            a, b, r = S["replay-" + size], S["report-" + size], T["speedup"][size]
+            o.append("| trace.dat %s | %d | %.2f | %.0f | %.2f | %.0f | %.2f | %.2f | %.2f | "
+                     "%.1f MiB | %.1f MiB | %s |" %
+                     (size, F[size]["events"], a["cpu_s"]["median"], a["per_cpu_s"]["median"],
+                      b["cpu_s"]["median"], b["per_cpu_s"]["median"], r["median"], r["min"],
+                      r["max"], a["maxrss_kib"]["median"] / 1024,
+                      b["maxrss_kib"]["median"] / 1024, a["anomalies"]))
+        g = T["rss_4x_vs_1x"]
+        o.append("")
+        o.append("Peak RSS, 4x events against 1x (same repetition): replay median %.3f (min "
+                 "%.3f, max %.3f); trace-cmd report median %.3f." %
+                 (g["replay"]["median"], g["replay"]["min"], g["replay"]["max"],
+                  g["report"]["median"]))
+
     # ---- report ------------------------------------------------------------------
     def figures(self):
         R = self.results
@@ -1169,6 +1287,7 @@ class Bench:
                                  "max %.1f)." % (LABEL.get(c, c), s["maxrss_kib"]["median"] / 1024,
                                                  s["maxrss_kib"]["min"] / 1024,
                                                  s["maxrss_kib"]["max"] / 1024))
+        self.figures_tracedat(o)
         if R["pending"]:
             o.append("")
             o.append("Not measured in this run: " + "; ".join(R["pending"]) + ".")
@@ -1197,22 +1316,26 @@ def main():
                     help="overhead configurations, comma-separated")
     ap.add_argument("--keep", action="store_true",
                     help="keep the replay inputs (the 4x text is hundreds of MB)")
-    ap.add_argument("--only", default="overhead,replay",
-                    help="sections: overhead, replay (replay includes memory)")
+    ap.add_argument("--only", default="overhead,replay,tracedat",
+                    help="sections: overhead, replay (replay includes memory), tracedat "
+                    "(alone it needs no /dev/kvm)")
+    ap.add_argument("--tracedat-events", type=int, help="events in the shorter trace.dat "
+                    "(default 1000000; the longer one has 4 times as many)")
     a = ap.parse_args()
     q = a.quick
     a.reps = a.reps or (1 if q else 10)
     a.window = a.window or (2.5 if q else 3.0)
     a.replay_reps = a.replay_reps or (1 if q else 3)
     a.events = a.events or (50000 if q else 1000000)
+    a.tracedat_events = a.tracedat_events or (20000 if q else 1000000)
     a.configs = [c.strip() for c in a.configs.split(",") if c.strip()]
     a.only = [c.strip() for c in a.only.split(",") if c.strip()]
     for c in a.configs:
         if c not in LABEL:
             die("unknown configuration '%s' (%s)" % (c, ", ".join(LABEL)))
     for s in a.only:
-        if s not in ("overhead", "replay"):
-            die("unknown section '%s' (overhead, replay)" % s)
+        if s not in ("overhead", "replay", "tracedat"):
+            die("unknown section '%s' (overhead, replay, tracedat)" % s)
     if a.reps < 1 or a.replay_reps < 1 or a.events < 1 or a.vcpus < 1:
         die("--reps, --replay-reps, --events and --vcpus want positive numbers")
     if a.window < 2:
@@ -1225,6 +1348,8 @@ def main():
             b.overhead()
         if "replay" in a.only:
             b.replay()
+        if "tracedat" in a.only:
+            b.tracedat()
     except RuntimeError as e:
         die(str(e))
     finally:

@@ -4,9 +4,9 @@
 # As root it runs apt-get; otherwise it prints the exact line and fails.
 set -eu
 
-pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev"
-pkgs_test="libclang-rt-14-dev tmux util-linux zstd python3 curl systemd"
-pkgs_bench="bpftrace python3 time zstd"
+pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev libtracecmd-dev libtraceevent-dev"
+pkgs_test="libclang-rt-14-dev tmux util-linux zstd python3 curl systemd trace-cmd"
+pkgs_bench="bpftrace python3 time zstd trace-cmd"
 # lab/: QEMU and what makes the initramfs of a stock kernel; bochs: make lab's EPT run
 pkgs_lab="qemu-system-x86 busybox-static cpio kmod xz-utils python3 bc"
 pkgs_bochs="bochs bochs-term bochsbios vgabios genisoimage isolinux syslinux-common"

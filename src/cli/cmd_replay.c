@@ -23,6 +23,7 @@
 #include "trace/guestmem.h"
 #include "trace/print.h"
 #include "trace/source.h"
+#include "trace/tracedat.h"
 #include "workload/workload.h"
 
 static void usage(FILE *f)
@@ -33,8 +34,9 @@ static void usage(FILE *f)
 		"                      [--workload] [-o OUT] [-v]\n"
 		"\n"
 		"Run a recording (mbecscope record) or an ftrace text capture (tracefs\n"
-		"trace / trace_pipe, trace-cmd report; told apart automatically) through\n"
-		"the checks of 'mbecscope check' and print the same summary.\n"
+		"trace / trace_pipe, trace-cmd report), or trace-cmd's trace.dat (told\n"
+		"apart automatically) through the checks of 'mbecscope check' and print\n"
+		"the same summary.\n"
 		"\n"
 		"  --json            print the summary as one JSON document\n"
 		"  --events          print every event, decoded, before the summary (with\n"
@@ -198,6 +200,15 @@ static void json_text_counts(struct json_writer *jw, const struct trace_source *
 static void print_source(FILE *f, const char *path, const struct trace_source *src,
 			 const struct mbec_rec_info *info)
 {
+	if (trace_source_tracedat(src)) {
+		char what[600];
+
+		tracedat_describe(trace_source_tracedat(src), what, sizeof(what));
+		fprintf(f, "mbecscope replay: %s: %s, KVM layout %s (%s), %s SPTEs\n", path, what,
+			mbec_layout_name(info->abi), info->role.source,
+			(info->flags & MBEC_REC_F_SPTE_EPT) ? "EPT" : "legacy/NPT");
+		return;
+	}
 	if (trace_source_is_text(src)) {
 		const struct trace_text_stats *st = trace_source_text_stats(src);
 
@@ -232,7 +243,21 @@ static void json_source(struct json_writer *jw, const char *path, const struct t
 	unsigned int i;
 
 	json_kv_str(jw, "file", path);
-	json_kv_str(jw, "format", trace_source_is_text(src) ? "ftrace-text" : "recording");
+	json_kv_str(jw, "format", trace_source_tracedat(src) ? "trace.dat" :
+		    trace_source_is_text(src) ? "ftrace-text" : "recording");
+	if (trace_source_tracedat(src)) {
+		const struct tracedat_stats *ts = tracedat_stats(trace_source_tracedat(src));
+		char names[400];
+
+		json_kv_str(jw, "kernel", tracedat_release(trace_source_tracedat(src)));
+		json_kv_u64(jw, "tracedat_records", ts->records);
+		tracedat_skipped_names(trace_source_tracedat(src), names, sizeof(names));
+		json_kv_u64(jw, "tracedat_skipped", ts->skipped);
+		json_kv_str(jw, "tracedat_skipped_events", names);
+		json_kv_u64(jw, "tracedat_lacking_fields", ts->no_field);
+		json_kv_u64(jw, "tracedat_lost", ts->lost);
+		json_kv_u64(jw, "tracedat_lost_uncounted", ts->lost_uncounted);
+	}
 	json_kv_str(jw, "layout", mbec_layout_name(info->abi));
 	json_kv_str(jw, "layout_source", info->role.source);
 	json_kv_str(jw, "spte_format", (info->flags & MBEC_REC_F_SPTE_EPT) ? "ept" : "legacy");

@@ -11,6 +11,7 @@
 
 #include "trace/ftrace.h"
 #include "trace/source.h"
+#include "trace/tracedat.h"
 
 struct trace_source {
 	int fd;				/* ours to close, -1 */
@@ -19,6 +20,8 @@ struct trace_source {
 	struct mbec_rec_info info;
 	struct mbec_rec_reader *rr;
 	struct ftrace_import *fi;
+	struct tracedat *td;		/* trace.dat: its records become text lines */
+	uint64_t amended[16];		/* trace.dat: a record with what the line lacked */
 	unsigned char *la;		/* text: records read ahead */
 	size_t la_len, la_pos;
 	bool in_eof;
@@ -69,17 +72,33 @@ const struct ftrace_import *trace_source_importer(const struct trace_source *s)
 	return s->fi;
 }
 
+const struct tracedat *trace_source_tracedat(const struct trace_source *s)
+{
+	return s->td;
+}
+
 void trace_source_free(struct trace_source *s)
 {
 	if (!s)
 		return;
 	mbec_rec_reader_free(s->rr);
 	ftrace_import_free(s->fi);
+	tracedat_close(s->td);
 	free(s->la);
 	trace_in_close(&s->in);
 	if (s->fd >= 0)
 		close(s->fd);
 	free(s);
+}
+
+/* trace.dat: a get_page record with what its line could not say (tracedat.h). */
+static const struct mbec_event_hdr *td_amend(struct trace_source *s, const struct mbec_event_hdr *h)
+{
+	if (!s->td || !h || h->type != MBEC_EV_GET_PAGE || h->size > sizeof(s->amended))
+		return h;
+	memcpy(s->amended, h, h->size);
+	tracedat_amend(s->td, (struct mbec_event_hdr *)s->amended);
+	return (const struct mbec_event_hdr *)s->amended;
 }
 
 /* Read one text line into the importer: false at the end of the input. */
@@ -92,7 +111,7 @@ static bool text_feed_line(struct trace_source *s)
 
 	if (s->in_eof)
 		return false;
-	n = trace_in_line(&s->in, FTRACE_LINE_MAX, &line);
+	n = s->td ? tracedat_line(s->td, &line) : trace_in_line(&s->in, FTRACE_LINE_MAX, &line);
 	if (n == -1) {
 		s->in_eof = true;
 		ftrace_import_flush(s->fi);
@@ -146,7 +165,7 @@ static int text_open(struct trace_source *s, const struct trace_source_opts *o, 
 	for (;;) {
 		bool more = text_feed_line(s);
 
-		while ((h = ftrace_import_pop(s->fi))) {
+		while ((h = td_amend(s, ftrace_import_pop(s->fi)))) {
 			memcpy(s->la + s->la_len, h, h->size);
 			s->la_len += h->size;
 		}
@@ -166,7 +185,9 @@ static int text_open(struct trace_source *s, const struct trace_source_opts *o, 
 		snprintf(err, errlen, "neither a recording nor ftrace text (%s)", s->problem);
 		return -1;
 	}
-	layout = o->layout != MBEC_LAYOUT_UNKNOWN ? o->layout : ftrace_import_seen_layout(s->fi);
+	layout = o->layout != MBEC_LAYOUT_UNKNOWN ? o->layout :
+		 s->td && tracedat_layout(s->td) != MBEC_LAYOUT_UNKNOWN ? tracedat_layout(s->td) :
+		 ftrace_import_seen_layout(s->fi);
 	if (layout == MBEC_LAYOUT_UNKNOWN)
 		layout = MBEC_LAYOUT_CLASSIC;
 	ftrace_import_set_layout(s->fi, layout);
@@ -191,6 +212,14 @@ static int text_open(struct trace_source *s, const struct trace_source_opts *o, 
 			(ept < 0 ? MBEC_REC_F_SPTE_FMT_UNKNOWN : 0) |
 			(layout == MBEC_LAYOUT_MBEC ? MBEC_REC_F_MBEC : 0);
 	snprintf(s->info.tool, sizeof(s->info.tool), "ftrace text");
+	if (s->td) {
+		if (o->layout == MBEC_LAYOUT_UNKNOWN && tracedat_layout(s->td) != MBEC_LAYOUT_UNKNOWN)
+			snprintf(s->info.role.source, sizeof(s->info.role.source), "%s",
+				 tracedat_layout_source(s->td));
+		snprintf(s->info.role.release, sizeof(s->info.role.release), "%s",
+			 tracedat_release(s->td));
+		snprintf(s->info.tool, sizeof(s->info.tool), "trace.dat");
+	}
 	return 0;
 }
 
@@ -204,6 +233,15 @@ static int source_start(struct trace_source *s, const struct trace_source_opts *
 	if (!opts)
 		opts = &def;
 	n = trace_in_peek(&s->in, 4096, &p);
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* Not in fuzzing builds: libtracecmd's parser is not ours to fuzz. */
+	if (tracedat_is_tracedat(p, n)) {
+		s->td = tracedat_open(&s->in, err, errlen);
+		if (!s->td)
+			return -1;
+		return text_open(s, opts, err, errlen);
+	}
+#endif
 	if (!n) {
 		if (s->in.err)
 			snprintf(err, errlen, "cannot read: %s", strerror(s->in.err));
@@ -312,7 +350,7 @@ int trace_source_next(struct trace_source *s, const struct mbec_event_hdr **rec)
 		return 1;
 	}
 	for (;;) {
-		h = ftrace_import_pop(s->fi);
+		h = td_amend(s, ftrace_import_pop(s->fi));
 		if (h) {
 			*rec = h;
 			return 1;
@@ -320,10 +358,14 @@ int trace_source_next(struct trace_source *s, const struct mbec_event_hdr **rec)
 		if (!text_feed_line(s))
 			break;
 	}
-	h = ftrace_import_pop(s->fi);
+	h = td_amend(s, ftrace_import_pop(s->fi));
 	if (h) {
 		*rec = h;
 		return 1;
+	}
+	if (s->td && tracedat_damaged(s->td) && !s->st.bad) {
+		s->damaged = true;
+		snprintf(s->problem, sizeof(s->problem), "%s", tracedat_problem(s->td));
 	}
 	if (s->st.bad) {
 		s->damaged = true;

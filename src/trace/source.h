@@ -70,6 +70,9 @@ const struct trace_text_stats *trace_source_text_stats(const struct trace_source
 /* Text: the importer, for what it counted (ftrace.h: skipped lines by kind, losses). */
 struct ftrace_import;
 const struct ftrace_import *trace_source_importer(const struct trace_source *s);
+/* A trace.dat (read as text lines, trace_source_is_text() true): its reader; else NULL. */
+struct tracedat;
+const struct tracedat *trace_source_tracedat(const struct trace_source *s);
 
 void trace_source_free(struct trace_source *s);
 

@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * trace.dat -> lines for the ftrace importer (see tracedat.h): opening,
+ * reading the CPUs' records in time order, drops, damage, memory.  The
+ * lines themselves are made in tracedat_form.c.
+ *
+ * libtracecmd opens the file (every version it knows, compressed or not)
+ * and hands out one CPU's records at a time; libtraceevent knows each
+ * event's fields from the format descriptions stored in the file.  The
+ * fields we read are looked up once per event id, by name, and read with
+ * the size and signedness the format gives them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "live/btf_layout.h"
+#include "trace/tracedat_int.h"
+
+/*
+ * Exported by libtracecmd (the "uname" option of the file: "Linux host
+ * 6.1.0-18-amd64 x86_64") but missing from its public header.
+ */
+const char *tracecmd_get_uname(struct tracecmd_input *handle);
+/* The same: the file's version (6, 7). */
+unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
+
+#define MAX_STREAMS	1024		/* (buffer, CPU) pairs */
+#define MAX_EVENT_ID	65535		/* common_type is 16 bits */
+#define NR_SKIP_NAMES	32
+#define DROP_STEP	(256UL << 10)	/* read file data dropped from RSS in these steps */
+
+/*
+ * The fields each event needs, by name; "?name" is optional (older or
+ * newer kernels lack it), "a|b" takes the first the format has.
+ */
+static const struct {
+	const char *system, *name;
+	enum kind kind;
+	const char *fields[MAX_FIELDS];
+} wanted[] = {
+	{ "kvmmmu", "kvm_mmu_pagetable_walk", K_WALK, { "addr", "pferr" } },
+	{ "kvmmmu", "kvm_mmu_paging_element", K_ELEM, { "pte", "level" } },
+	{ "kvmmmu", "kvm_mmu_walker_error", K_WERR, { "pferr" } },
+	{ "kvmmmu", "kvm_mmu_spte_requested", K_REQ, { "gfn", "pfn", "level", "?access" } },
+	{ "kvmmmu", "kvm_mmu_set_spte", K_SET,
+	  { "gfn", "spte", "sptep", "level", "?r", "?x", "?u" } },
+	{ "kvm", "kvm_page_fault", K_PF, { "fault_address", "error_code", "?vcpu_id" } },
+	{ "kvm", "kvm_exit", K_EXIT, { "exit_reason", "?isa", "info1", "info2", "?vcpu_id" } },
+	{ "kvmmmu", "kvm_mmu_get_page", K_GET_PAGE,
+	  { "?mmu_valid_gen", "gfn", "role", "?root_count", "?unsync", "?created" } },
+	{ "kvmmmu", "kvm_tdp_mmu_spte_changed", K_TDP,
+	  { "?as_id", "gfn", "level", "old_spte", "new_spte" } },
+	{ "kvmmmu", "fast_page_fault", K_FAST,
+	  { "?vcpu_id", "cr2_or_gpa|gva", "error_code", "?sptep", "old_spte", "new_spte",
+	    "?ret" } },
+	{ "kvm", "kvm_nested_vmexit_inject", K_INJECT,
+	  { "exit_code", "exit_info1", "exit_info2", "?exit_int_info", "?exit_int_info_err",
+	    "?isa" } },
+};
+
+bool tracedat_is_tracedat(const void *p, size_t n)
+{
+	return n >= TRACEDAT_MAGIC_LEN && !memcmp(p, TRACEDAT_MAGIC, TRACEDAT_MAGIC_LEN);
+}
+
+enum mbec_layout tracedat_layout(const struct tracedat *td)
+{
+	return td->layout;
+}
+
+const char *tracedat_layout_source(const struct tracedat *td)
+{
+	return td->layout_source;
+}
+
+const char *tracedat_release(const struct tracedat *td)
+{
+	return td->release;
+}
+
+const struct tracedat_stats *tracedat_stats(const struct tracedat *td)
+{
+	return &td->stats;
+}
+
+const char *tracedat_problem(const struct tracedat *td)
+{
+	return td->problem;
+}
+
+bool tracedat_damaged(const struct tracedat *td)
+{
+	return td->damaged;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+/*
+ * libtracecmd seeks: use the file itself when `in` reads a regular file
+ * from its start, otherwise copy everything to an unlinked temporary file.
+ */
+static int seekable_fd(struct trace_in *in, char *err, size_t errlen)
+{
+	struct stat sb;
+	off_t cur;
+	FILE *f;
+	int fd;
+
+	if (in->fd >= 0 && !fstat(in->fd, &sb) && S_ISREG(sb.st_mode) &&
+	    (cur = lseek(in->fd, 0, SEEK_CUR)) >= 0 &&
+	    (uint64_t)cur == in->offset + (in->len - in->pos)) {
+		fd = dup(in->fd);
+		if (fd < 0 || lseek(fd, 0, SEEK_SET)) {
+			snprintf(err, errlen, "cannot reopen the trace.dat: %s", strerror(errno));
+			return -1;
+		}
+		return fd;
+	}
+	f = tmpfile();
+	if (!f) {
+		snprintf(err, errlen, "a trace.dat that is not a regular file must be copied to a "
+			 "temporary file first (libtracecmd seeks), and that failed: %s; set TMPDIR "
+			 "or pass the file's name", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		const unsigned char *p;
+		size_t n = trace_in_peek(in, TRACE_IN_BUF, &p);
+
+		if (!n)
+			break;
+		if (fwrite(p, 1, n, f) != n) {
+			snprintf(err, errlen, "cannot copy the trace.dat to a temporary file (libtracecmd "
+				 "seeks): %s; set TMPDIR or pass the file's name", strerror(errno));
+			fclose(f);
+			return -1;
+		}
+		trace_in_skip(in, n);
+	}
+	if (in->err || fflush(f)) {
+		snprintf(err, errlen, "cannot read the trace.dat: %s", strerror(in->err ? in->err : errno));
+		fclose(f);
+		return -1;
+	}
+	fd = dup(fileno(f));
+	fclose(f);
+	if (fd >= 0 && lseek(fd, 0, SEEK_SET)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		snprintf(err, errlen, "cannot reopen the trace.dat copy: %s", strerror(errno));
+	return fd;
+}
+
+static int add_streams(struct tracedat *td, struct tracecmd_input *h)
+{
+	struct tep_handle *tep = tracecmd_get_tep(h);
+	int cpu, cpus = tep ? tep_get_cpus(tep) : 0;
+
+	for (cpu = 0; cpu < cpus && td->nr_st < MAX_STREAMS; cpu++) {
+		struct stream *s = &td->st[td->nr_st];
+
+		s->h = h;
+		s->tep = tep;
+		s->cpu = cpu;
+		s->next = tracecmd_read_data(h, cpu);
+		if (s->next)
+			td->nr_st++;
+	}
+	if ((unsigned int)cpus > td->stats.cpus)
+		td->stats.cpus = (unsigned int)cpus;
+	td->stats.buffers++;
+	return 0;
+}
+
+/*
+ * The layout from the file: the kernel's formats say which series it runs
+ * (this project's MBEC/GMET series traces the requested ACC in
+ * kvm_mmu_spte_requested), its release how the role's bits read.
+ */
+static void pick_layout(struct tracedat *td, struct tep_handle *tep)
+{
+	struct tep_event *req = tep_find_event_by_name(tep, "kvmmmu", "kvm_mmu_spte_requested");
+	struct tep_event *gp = tep_find_event_by_name(tep, "kvmmmu", "kvm_mmu_get_page");
+	struct tep_event *any = tep_find_event_by_name(tep, "kvmmmu", "kvm_mmu_set_spte");
+	unsigned int maj = 0, min = 0;
+	const char *why;
+
+	if (!req && !gp && !any) {
+		td->layout = MBEC_LAYOUT_UNKNOWN;
+		snprintf(td->layout_source, sizeof(td->layout_source),
+			 "built-in classic (trace.dat has no kvmmmu events)");
+		return;
+	}
+	if (req && tep_find_field(req, "access")) {
+		td->layout = MBEC_LAYOUT_MBEC;
+		why = "spte_requested has access";
+	} else {
+		td->layout = MBEC_LAYOUT_CLASSIC;
+		why = "spte_requested has no access";
+	}
+	/* Before 5.16, role bit 4 was gpte_is_8_bytes (cr4_pae before 5.3): the opposite. */
+	if (td->release[0] && sscanf(td->release, "%u.%u", &maj, &min) == 2)
+		td->gpte_is_8_bytes = maj < 5 || (maj == 5 && min < 16);
+	snprintf(td->layout_source, sizeof(td->layout_source), "trace.dat's formats (%s), %s", why,
+		 !td->release[0] ? "release not recorded" : td->gpte_is_8_bytes ?
+		 "role of a kernel < 5.16" : "role of 6.12");
+}
+
+/* See tracedat_open(): a handle that cannot be closed. */
+static struct tracecmd_input *volatile abandoned;
+
+/* tracecmd_open_head() takes a name: the open file's, through /proc. */
+static const char *path_of_fd(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/*
+ * libtracecmd 1.3 prints why it refuses a file's data on stdout, whatever
+ * the log level: catch that line (for our message) instead of letting it
+ * into our output.
+ */
+static int init_data_quietly(struct tracecmd_input *h, char *said, size_t len)
+{
+	FILE *cap = tmpfile();
+	int saved = -1, r;
+	size_t n;
+	char *nl;
+
+	said[0] = 0;
+	fflush(stdout);
+	if (cap)
+		saved = dup(STDOUT_FILENO);
+	if (saved >= 0 && dup2(fileno(cap), STDOUT_FILENO) < 0) {
+		close(saved);
+		saved = -1;
+	}
+	r = tracecmd_init_data(h);
+	if (saved >= 0) {
+		fflush(stdout);
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+		rewind(cap);
+		n = fread(said, 1, len - 1, cap);
+		said[n] = 0;
+		while ((nl = strchr(said, '\n')))
+			*nl = nl[1] ? ' ' : 0;
+	}
+	if (cap)
+		fclose(cap);
+	return r;
+}
+
+struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
+{
+	struct tracedat *td = calloc(1, sizeof(*td));
+	char fdpath[40], said[160];
+	const char *uname;
+	struct stat sb;
+	int i, n;
+
+	if (!td) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	td->fd = seekable_fd(in, err, errlen);
+	if (td->fd < 0) {
+		free(td);
+		return NULL;
+	}
+	/* Our own message says what is wrong; the libraries' would repeat it. */
+	tracecmd_set_loglevel(TEP_LOG_NONE);
+	tep_set_loglevel(TEP_LOG_NONE);
+	if (!fstat(td->fd, &sb)) {
+		td->dev = sb.st_dev;
+		td->ino = sb.st_ino;
+	}
+	td->top = tracecmd_open_head(path_of_fd(td->fd, fdpath, sizeof(fdpath)),
+				     TRACECMD_FL_LOAD_NO_PLUGINS);
+	close(td->fd);
+	if (!td->top) {
+		snprintf(err, errlen, "trace.dat: libtracecmd cannot read its headers (damaged or cut "
+			 "short, or a file version it does not know)");
+		free(td);
+		return NULL;
+	}
+	if (init_data_quietly(td->top, said, sizeof(said))) {
+		/*
+		 * Its CPU data is not all in the file (libtracecmd then reads
+		 * none of it).  libtracecmd 1.3's tracecmd_close() crashes on a
+		 * handle in that state: keep it, reachable, instead.
+		 */
+		abandoned = td->top;
+		snprintf(err, errlen, "trace.dat cut short or damaged: libtracecmd reads none of its "
+			 "CPU data (%s); take the capture again", said[0] ? said : "no reason given");
+		free(td);
+		return NULL;
+	}
+	uname = tracecmd_get_uname(td->top);
+	if (uname)		/* "sysname nodename release machine" */
+		sscanf(uname, "%*s %*s %64s", td->release);
+	td->ev = calloc(MAX_EVENT_ID + 1, sizeof(*td->ev));
+	td->st = calloc(MAX_STREAMS, sizeof(*td->st));
+	if (!td->ev || !td->st) {
+		snprintf(err, errlen, "out of memory");
+		tracedat_close(td);
+		return NULL;
+	}
+	add_streams(td, td->top);
+	n = tracecmd_buffer_instances(td->top);
+	for (i = 0; i < n && td->nr_inst < sizeof(td->inst) / sizeof(td->inst[0]); i++) {
+		struct tracecmd_input *h = tracecmd_buffer_instance_handle(td->top, i);
+
+		if (!h)
+			continue;
+		td->inst[td->nr_inst++] = h;
+		add_streams(td, h);
+	}
+	td->stats.file_version = (unsigned int)tracecmd_get_in_file_version(td->top);
+	pick_layout(td, tracecmd_get_tep(td->top));
+	td->rl = role_layout_builtin(td->layout == MBEC_LAYOUT_MBEC ? MBEC_LAYOUT_MBEC :
+				     MBEC_LAYOUT_CLASSIC);
+	return td;
+}
+
+void tracedat_close(struct tracedat *td)
+{
+	unsigned int i;
+
+	if (!td)
+		return;
+	if (td->pending)
+		tracecmd_free_record(td->pending);
+	for (i = 0; td->st && i < td->nr_st; i++)
+		if (td->st[i].next)
+			tracecmd_free_record(td->st[i].next);
+	for (i = 0; i < td->nr_inst; i++)
+		tracecmd_close(td->inst[i]);
+	if (td->top)
+		tracecmd_close(td->top);
+	free(td->ev);
+	free(td->st);
+	free(td);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void resolve(struct evinfo *e, struct tep_event *ev)
+{
+	unsigned int w, i;
+
+	e->ev = ev;
+	e->swap = tep_is_file_bigendian(ev->tep) != tep_is_local_bigendian(ev->tep);
+	e->kind = K_OTHER;
+	for (w = 0; w < sizeof(wanted) / sizeof(wanted[0]); w++)
+		if (!strcmp(ev->name, wanted[w].name) && ev->system &&
+		    !strcmp(ev->system, wanted[w].system))
+			break;
+	if (w == sizeof(wanted) / sizeof(wanted[0]))
+		return;
+	e->kind = wanted[w].kind;
+	e->w = (int)w;
+	for (i = 0; i < MAX_FIELDS && wanted[w].fields[i]; i++) {
+		const char *spec = wanted[w].fields[i];
+		bool opt = *spec == '?';
+		char name[64], *alt;
+		struct tep_format_field *f = NULL;
+
+		snprintf(name, sizeof(name), "%s", spec + opt);
+		for (alt = name; alt && !f;) {
+			char *bar = strchr(alt, '|');
+
+			if (bar)
+				*bar = 0;
+			f = tep_find_field(ev, alt);
+			alt = bar ? bar + 1 : NULL;
+		}
+		if (f && ((f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8) ||
+			  ((f->flags & TEP_FIELD_IS_ARRAY) && !(f->flags & TEP_FIELD_IS_POINTER))))
+			f = NULL;
+		if (!f && !opt)
+			e->lacks = true;
+		e->f[i] = f;
+		if (f && (unsigned int)(f->offset + f->size) > e->need)
+			e->need = (unsigned int)(f->offset + f->size);
+	}
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+/* Is [addr, addr + len) in a mapping of the trace.dat itself (not of memory)? */
+static bool in_file_mapping(struct tracedat *td, uintptr_t addr, size_t len)
+{
+	char line[512];
+	FILE *f;
+
+	if (addr >= td->map_lo && addr + len <= td->map_hi)
+		return true;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, maj, min, ino;
+
+		if (sscanf(line, "%lx-%lx %*s %*s %lx:%lx %lu", &lo, &hi, &maj, &min, &ino) != 5 ||
+		    addr < lo || addr + len > hi)
+			continue;
+		if (ino == td->ino && makedev(maj, min) == td->dev && td->ino) {
+			td->map_lo = lo;
+			td->map_hi = hi;
+		}
+		break;
+	}
+	fclose(f);
+	return addr >= td->map_lo && addr + len <= td->map_hi;
+}
+
+/*
+ * libtracecmd maps the file's CPU data in large windows and keeps what it
+ * read resident until the window goes: peak RSS would grow with the
+ * file.  A page whose records have all been read is dropped from our page
+ * tables (a read-only mapping of the file: if it were read again, it
+ * would come back from the file).  Never done to memory (decompressed
+ * data of a compressed file): there it would lose data.
+ */
+static void drop_read_page(struct tracedat *td, struct stream *s, const struct tep_record *r)
+{
+	uintptr_t pg = (uintptr_t)r->data & ~(uintptr_t)4095;
+
+	if (pg == s->last)
+		return;
+	if (s->page && pg > s->page && in_file_mapping(td, s->page, pg - s->page)) {
+		/* Further on in the same window: in steps, madvise() per page costs. */
+		if (pg - s->page >= DROP_STEP) {
+			madvise((void *)s->page, pg - s->page, MADV_DONTNEED);
+			s->page = pg;
+		}
+	} else {
+		/* Another window: what is left of the last one. */
+		if (s->page && s->last >= s->page &&
+		    in_file_mapping(td, s->page, s->last + 4096 - s->page))
+			madvise((void *)s->page, s->last + 4096 - s->page, MADV_DONTNEED);
+		s->page = pg;
+	}
+	s->last = pg;
+}
+
+/* The stream whose next record is the oldest, or NULL at the end. */
+static struct stream *oldest(struct tracedat *td)
+{
+	struct stream *best = NULL;
+	unsigned int i;
+
+	for (i = 0; i < td->nr_st; i++)
+		if (td->st[i].next && (!best || td->st[i].next->ts < best->next->ts))
+			best = &td->st[i];
+	return best;
+}
+
+static long damage(struct tracedat *td, const struct stream *s, const struct tep_record *r,
+		   const char *what)
+{
+	snprintf(td->problem, sizeof(td->problem), "trace.dat damaged: CPU %d, record at file "
+		 "offset %llu: %s; the records before it were read", s->cpu,
+		 (unsigned long long)r->offset, what);
+	td->damaged = true;
+	return -1;
+}
+
+long tracedat_line(struct tracedat *td, char **line)
+{
+	for (;;) {
+		struct stream *s = td->pending_st;
+		struct tep_record *r = td->pending;
+		struct tep_event *ev;
+		struct evinfo *e;
+		size_t len;
+		int type, n;
+		char what[160];
+
+		if (td->damaged)
+			return -1;
+		if (!r) {
+			s = oldest(td);
+			if (!s)
+				return -1;
+			r = s->next;
+			s->next = tracecmd_read_data(s->h, s->cpu);
+			td->stats.records++;
+			drop_read_page(td, s, r);
+			/* A CPU's drop comes before the record it precedes. */
+			if (r->missed_events) {
+				td->pending = r;
+				td->pending_st = s;
+				if (r->missed_events > 0)
+					td->stats.lost += (uint64_t)r->missed_events;
+				else
+					td->stats.lost_uncounted++;
+				n = snprintf(td->line, sizeof(td->line), "CPU:%d [LOST %lld EVENTS]",
+					     s->cpu, r->missed_events > 0 ? r->missed_events : 1);
+				*line = td->line;
+				return n;
+			}
+		}
+		td->pending = NULL;
+		td->pending_st = NULL;
+
+		type = tep_data_type(s->tep, r);
+		e = type >= 0 && type <= MAX_EVENT_ID ? &td->ev[type] : NULL;
+		if (e && e->kind == K_UNRESOLVED) {
+			ev = tep_find_event(s->tep, type);
+			if (ev)
+				resolve(e, ev);
+		}
+		ev = e ? e->ev : NULL;
+		if (!ev) {
+			snprintf(what, sizeof(what), "event id %d has no format in the file", type);
+			n = (int)damage(td, s, r, what);
+			tracecmd_free_record(r);
+			return n;
+		}
+		if (e->kind == K_OTHER) {
+			e->skipped++;
+			td->stats.skipped++;
+			tracecmd_free_record(r);
+			continue;
+		}
+		if (e->lacks) {
+			td->stats.no_field++;
+			tracecmd_free_record(r);
+			continue;
+		}
+		if ((unsigned int)r->size < e->need) {
+			snprintf(what, sizeof(what), "%s record of %d bytes, its format needs %u",
+				 ev->name, r->size, e->need);
+			n = (int)damage(td, s, r, what);
+			tracecmd_free_record(r);
+			return n;
+		}
+		len = tracedat_form_line(td, s, e, r);
+		tracecmd_free_record(r);
+		td->stats.imported++;
+		*line = td->line;
+		return (long)len;
+	}
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct evinfo *x = *(const struct evinfo *const *)a, *y = *(const struct evinfo *const *)b;
+
+	return x->skipped < y->skipped ? 1 : x->skipped > y->skipped ? -1 : 0;
+}
+
+void tracedat_skipped_names(const struct tracedat *td, char *buf, size_t len)
+{
+	const struct evinfo *top[NR_SKIP_NAMES];
+	struct tep_handle *tep = tracecmd_get_tep(td->top);
+	unsigned int n = 0, i, more = 0;
+	size_t o = 0;
+	int id;
+
+	buf[0] = 0;
+	for (id = 0; id <= MAX_EVENT_ID; id++) {
+		if (!td->ev[id].skipped)
+			continue;
+		if (n < NR_SKIP_NAMES)
+			top[n++] = &td->ev[id];
+		else
+			more++;
+	}
+	qsort(top, n, sizeof(top[0]), by_count);
+	for (i = 0; i < n && o < len; i++) {
+		struct tep_event *ev = tep_find_event(tep, (int)(top[i] - td->ev));
+
+		o += (size_t)snprintf(buf + o, len - o, "%s%s %llu", i ? ", " : "",
+				      ev ? ev->name : "?", (unsigned long long)top[i]->skipped);
+	}
+	if (more && o < len)
+		o += (size_t)snprintf(buf + o, len - o, " and %u more events", more);
+	if (o >= len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+}
+
+void tracedat_describe(const struct tracedat *td, char *buf, size_t len)
+{
+	const struct tracedat_stats *st = &td->stats;
+	char names[200];
+	int o;
+
+	tracedat_skipped_names(td, names, sizeof(names));
+	o = snprintf(buf, len, "trace.dat version %u of kernel %s, %u buffer%s, %u CPUs, %llu records "
+		     "(%llu imported", st->file_version, td->release[0] ? td->release : "?",
+		     st->buffers, st->buffers == 1 ? "" : "s", st->cpus,
+		     (unsigned long long)st->records, (unsigned long long)st->imported);
+	if (o >= 0 && (size_t)o < len && st->skipped)
+		o += snprintf(buf + o, len - (size_t)o, "; %llu of other events skipped: %s",
+			      (unsigned long long)st->skipped, names);
+	if (o >= 0 && (size_t)o < len && st->no_field)
+		o += snprintf(buf + o, len - (size_t)o, "; %llu skipped: their format lacks a "
+			      "field the checker needs", (unsigned long long)st->no_field);
+	if (o >= 0 && (size_t)o < len && st->lost_uncounted)
+		o += snprintf(buf + o, len - (size_t)o, "; %llu drops of an unknown number of "
+			      "events, counted as 1 each", (unsigned long long)st->lost_uncounted);
+	if (o >= 0 && (size_t)o < len)
+		snprintf(buf + o, len - (size_t)o, ")");
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What tracedat.c (reading) and tracedat_form.c (lines) share: the reader's
+ * state and what it knows of each event id.
+ */
+#ifndef MBEC_TRACE_TRACEDAT_INT_H
+#define MBEC_TRACE_TRACEDAT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <event-parse.h>
+#include <trace-cmd.h>
+
+#include "live/btf_layout.h"
+#include "mbec_events.h"
+#include "trace/tracedat.h"
+
+#define MAX_FIELDS	8
+#define GP_QUEUE	64		/* get_page lines whose records are not amended yet */
+
+enum kind {
+	K_UNRESOLVED = 0,
+	K_OTHER,			/* not an event the checker uses */
+	K_WALK, K_ELEM, K_WERR, K_REQ, K_SET, K_PF, K_EXIT, K_GET_PAGE, K_TDP, K_FAST,
+	K_INJECT,
+};
+
+struct evinfo {
+	enum kind kind;
+	struct tep_event *ev;
+	bool swap;				/* the file's byte order is not ours */
+	int w;					/* index in wanted[] */
+	bool lacks;				/* a needed field is missing from the format */
+	unsigned int need;			/* record bytes the fields need */
+	struct tep_format_field *f[MAX_FIELDS];
+	uint64_t skipped;			/* K_OTHER: records */
+};
+
+struct stream {
+	struct tracecmd_input *h;
+	struct tep_handle *tep;
+	int cpu;
+	struct tep_record *next;		/* NULL: this CPU is done */
+	uintptr_t page;				/* read data below here was dropped */
+	uintptr_t last;				/* page of the last record read */
+};
+
+struct tracedat {
+	int fd;
+	struct tracecmd_input *top;
+	struct tracecmd_input *inst[64];
+	unsigned int nr_inst;
+	struct stream *st;
+	unsigned int nr_st;
+	struct evinfo *ev;			/* by event id */
+	struct tep_record *pending;		/* read, its lost-events line sent first */
+	struct stream *pending_st;
+	enum mbec_layout layout;
+	const struct role_layout *rl;
+	bool gpte_is_8_bytes;			/* role bit 4 means 8-byte entries (< 5.16) */
+	char release[ROLE_RELEASE_LEN];
+	char layout_source[ROLE_SOURCE_LEN];
+	struct tracedat_stats stats;
+	dev_t dev;				/* the file, to know its mappings */
+	ino_t ino;
+	uintptr_t map_lo, map_hi;		/* a mapping of it seen in /proc/self/maps */
+	char line[512];
+	struct {				/* get_page lines not yet amended */
+		uint64_t gfn;
+		uint32_t role;
+	} gp[GP_QUEUE];
+	unsigned int gp_head, gp_len;
+	char prefix[80];			/* the start of the last line, */
+	size_t prefix_len;			/* made for these: */
+	int prefix_pid, prefix_cpu;
+	uint64_t prefix_secs;
+	char problem[320];
+	bool damaged;
+};
+
+/* The line for record r of an event we import, in td->line: its length. */
+size_t tracedat_form_line(struct tracedat *td, const struct stream *s, const struct evinfo *e,
+			  const struct tep_record *r);
+
+#endif /* MBEC_TRACE_TRACEDAT_INT_H */

@@ -1,0 +1,199 @@
+#!/bin/bash
+# mbecscope replay of trace-cmd's trace.dat (tests/golden/fixtures/TRACEDAT.md
+# says how each fixture was made):
+#  - the real tracefs capture of check --workload, as a trace.dat: the same
+#    checks as its text, and as `trace-cmd report` text of the same file;
+#  - drops: the ring buffer's missed events become lost events (counted and
+#    of unknown number);
+#  - the planted escalation, classic and mbec: the layout from the file's
+#    formats, the anomaly found, --layout still overrides;
+#  - stdin (a file and a pipe), mbectop --replay;
+#  - damage: a record of an event the file has no format for, a cut file.
+set -u
+# libtraceevent's own leaks while parsing formats (see the file).
+export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/tests/lsan-libtraceevent.supp:print_suppressions=0
+: "${MBECSCOPE:=build/asan/mbecscope}"
+fx=tests/golden/fixtures
+n=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+
+run() { "$MBECSCOPE" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
+
+pyexpr() {
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" \
+		"$1" 2>"$tmp/pyerr"
+}
+
+# same_checks A B: two replay --json summaries with the same counts and verdicts
+same_checks() {
+	python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+bad = []
+for d in (a, b):
+    d["sptes_checked"]["why"] = sorted((w["coverage"], w["count"]) for w in d["sptes_checked"]["why"])
+for k in ("records", "transactions", "sptes_checked", "exits_checked", "injects_checked",
+          "roles_checked", "anomalies", "lost_events", "events", "layout", "spte_format"):
+    if a.get(k) != b.get(k):
+        bad.append("%s: %s against %s" % (k, a.get(k), b.get(k)))
+print("\n".join(bad))
+sys.exit(1 if bad else 0)' "$1" "$2"
+}
+
+# ---- the workload capture: trace.dat against the text it holds ------------------
+gzip -dc $fx/workload-capture.dat.gz >"$tmp/w.dat"
+gzip -dc $fx/workload-capture.trace.gz >"$tmp/w.trace"
+run replay "$tmp/w.dat" --json; cp "$tmp/out" "$tmp/dat.json"; rc_dat=$rc
+run replay "$tmp/w.trace" --json; cp "$tmp/out" "$tmp/text.json"
+if [ $rc_dat -eq 0 ] && same_checks "$tmp/dat.json" "$tmp/text.json" >"$tmp/diff" &&
+   pyexpr "$tmp/dat.json" 'd["format"] == "trace.dat" and d["tracedat_records"] == 7473 and d["anomalies"]["total"] == 0 and d["kernel"] and "trace.dat" in d["layout_source"]'; then
+	ok "workload capture: trace.dat gives the same checks as its text (7473 records, 0 anomalies)"
+else
+	nok "workload capture trace.dat vs text" "exit $rc_dat" "$(cat "$tmp/diff")" "$(head -c 600 "$tmp/dat.json")"
+fi
+
+# With --workload, against the live check that ran while it was captured.
+# (A trace.dat has no TGID: --pid would have to name the vCPU thread.)
+run replay "$tmp/w.dat" --workload --json
+if [ $rc -eq 0 ] && python3 -c '
+import json, sys
+live, rep = (json.load(open(f)) for f in sys.argv[1:3])
+bad = [k for k in ("transactions", "exits_checked", "injects_checked", "roles_checked", "anomalies")
+       if live[k] != rep[k]]
+for k in ("total", "full", "partial", "none"):
+    if live["sptes_checked"][k] != rep["sptes_checked"][k]:
+        bad.append("sptes_checked." + k)
+print(bad)
+sys.exit(1 if bad else 0)' $fx/workload-capture.live.json "$tmp/out" >"$tmp/diff"; then
+	ok "workload capture with --workload: the same checks as the live run (54 SPTEs fully)"
+else
+	nok "trace.dat --workload vs live" "exit $rc" "$(cat "$tmp/diff")" "$(head -c 300 "$tmp/out")"
+fi
+
+# The same file printed by trace-cmd report, replayed as text.
+if command -v trace-cmd >/dev/null; then
+	trace-cmd report "$tmp/w.dat" >"$tmp/report.txt" 2>/dev/null
+	run replay "$tmp/report.txt" --json
+	if [ $rc -eq 2 ] && grep -q "kvm_mmu_get_page" "$tmp/err"; then
+		# trace-cmd's kvm plugin prints get_page in its own form
+		# ("new sp gfn 100 4 q0 wux !pae nxe wp root 0 sync").
+		skip "trace-cmd report text: its kvm plugin's kvm_mmu_get_page form is not read by the text importer ($(head -c 160 "$tmp/err"))"
+	elif same_checks "$tmp/dat.json" "$tmp/out" >"$tmp/diff"; then
+		ok "workload capture: trace.dat and trace-cmd report of it give the same checks"
+	else
+		nok "trace.dat vs trace-cmd report" "exit $rc" "$(cat "$tmp/diff")" "$(head -c 300 "$tmp/err")"
+	fi
+else
+	skip "trace-cmd not installed (tools/deps.sh test)"
+fi
+
+# Two CPUs: the records come out in time order across them, as in the text.
+gzip -dc $fx/two-cpus.trace.gz >"$tmp/two.trace"
+events_of() { "$MBECSCOPE" replay "$1" --events | awk '$2 ~ /^\[[0-9]+\]$/ {print $1, $2, $4, $5, $6, $7}'; }
+events_of $fx/two-cpus.dat >"$tmp/two-dat.ev"
+events_of "$tmp/two.trace" >"$tmp/two-text.ev"
+if [ "$(wc -l <"$tmp/two-dat.ev")" -eq 1188 ] && grep -q '\[001\]' "$tmp/two-dat.ev" &&
+   diff "$tmp/two-dat.ev" "$tmp/two-text.ev" >"$tmp/diff"; then
+	ok "two CPUs: the trace.dat's records in the text's order (1188 events)"
+else
+	nok "two CPUs" "$(head -8 "$tmp/diff")"
+fi
+
+# ---- drops ----------------------------------------------------------------------
+run replay $fx/drops.dat --json
+if [ $rc -eq 0 ] && pyexpr "$tmp/out" 'd["lost_events"] == 33 and d["tracedat_lost"] == 32 and d["tracedat_lost_uncounted"] == 1 and d["events"]["lost"]["received"] == 3 and d["anomalies"]["total"] == 0'; then
+	ok "drops: 25 + 7 + one drop of unknown size are 33 lost events, 0 anomalies"
+else
+	nok "drops" "exit $rc" "$(head -c 600 "$tmp/out")" "$(cat "$tmp/err")"
+fi
+run replay $fx/drops.dat
+grep -q "1 drops of an unknown number of events" "$tmp/out" && grep -q "^lost events: 33" "$tmp/out" &&
+	ok "drops: the summary says how many, and which drop had no count" ||
+	nok "drops summary" "$(head -c 600 "$tmp/out")"
+
+# ---- layouts from the formats, and the planted anomaly ------------------------------
+run replay $fx/escalation.dat --json
+if [ $rc -eq 1 ] && pyexpr "$tmp/out" 'd["layout"] == "classic" and d["anomalies"]["total"] == 1 and d["anomalies"]["escalation"] == 1 and d["anomalies"]["first"][0]["rule"] == "spte-exceeds-walk"'; then
+	ok "escalation.dat: the planted escalation and nothing else (classic)"
+else
+	nok "escalation.dat" "exit $rc" "$(head -c 600 "$tmp/out")"
+fi
+run replay $fx/escalation-mbec.dat --json
+if [ $rc -eq 1 ] && pyexpr "$tmp/out" 'd["layout"] == "mbec" and "spte_requested has access" in d["layout_source"] and d["anomalies"]["total"] == 1 and d["anomalies"]["escalation"] == 1'; then
+	ok "escalation-mbec.dat: mbec layout from the file's formats, the planted escalation"
+else
+	nok "escalation-mbec.dat" "exit $rc" "$(head -c 600 "$tmp/out")"
+fi
+run replay $fx/escalation-mbec.dat --layout classic --json
+pyexpr "$tmp/out" 'd["layout"] == "classic" and "--layout" in d["layout_source"]' &&
+	ok "--layout overrides the formats of a trace.dat" || nok "--layout on trace.dat" "$(head -c 400 "$tmp/out")"
+
+# The role word says what text cannot: CR0.WP=0 here (text is taken as 1).
+run replay $fx/role-wp0.dat --events --json
+if [ $rc -eq 1 ] && python3 -c '
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1])]
+gp = [d for d in docs if d.get("event") == "get_page"]
+s = docs[-1]
+sys.exit(0 if len(gp) == 5 and all("cr0_wp" not in g["role_decoded"] for g in gp) and
+         s["anomalies"]["total"] == 1 and s["anomalies"]["role"] == 1 else 1)' "$tmp/out" &&
+   "$MBECSCOPE" replay $fx/role.trace --events | grep -q "get_page: gfn 0x100 role 0x3704 (.*cr0_wp)"; then
+	ok "role-wp0.dat: roles carry the file's CR0.WP=0 (text's are taken as 1), the planted role anomaly"
+else
+	nok "role-wp0.dat" "exit $rc" "$(grep get_page "$tmp/out" | head -2)" "$(tail -c 400 "$tmp/out")"
+fi
+
+# ---- stdin, mbectop --------------------------------------------------------------
+run replay $fx/drops.dat --json; cp "$tmp/out" "$tmp/file.json"
+"$MBECSCOPE" replay - --json <$fx/drops.dat >"$tmp/stdin.json" 2>"$tmp/err"; rc1=$?
+cat $fx/drops.dat | "$MBECSCOPE" replay - --json >"$tmp/pipe.json" 2>>"$tmp/err"; rc2=$?
+if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && same_checks "$tmp/file.json" "$tmp/stdin.json" >"$tmp/diff" &&
+   same_checks "$tmp/file.json" "$tmp/pipe.json" >>"$tmp/diff"; then
+	ok "stdin: a redirected trace.dat and a piped one (spooled) read as the file"
+else
+	nok "stdin" "exit $rc1 $rc2" "$(cat "$tmp/diff")" "$(cat "$tmp/err")"
+fi
+"$(dirname "$MBECSCOPE")/mbectop" -b --replay $fx/escalation.dat >"$tmp/top" 2>"$tmp/err"; rc=$?  # 1: anomalies
+[ $rc -eq 1 ] && grep -q "anomalies 1" "$tmp/top" &&
+	ok "mbectop --replay reads a trace.dat" || nok "mbectop --replay" "exit $rc" "$(head -c 400 "$tmp/top")" "$(cat "$tmp/err")"
+
+# ---- damage -------------------------------------------------------------------------
+# The first record of the data's third page gets an event id no format has.
+python3 - $fx/drops.dat "$tmp/bad.dat" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+i = d.index(b"flyrecord\0") + 10
+off = struct.unpack_from("<Q", d, i)[0]
+p = off + 2 * 4096 + 16		# page header: timestamp, commit
+assert struct.unpack_from("<I", d, p)[0] & 31 <= 28	# a data record
+struct.pack_into("<H", d, p + 4, 9999)
+open(sys.argv[2], "wb").write(d)
+
+PY
+run replay "$tmp/bad.dat" --json
+if [ $rc -eq 2 ] && grep -q "trace.dat damaged: CPU 0, record at file offset [0-9]*: event id 9999 has no format" "$tmp/err" &&
+   [ "$(wc -l <"$tmp/err")" -eq 1 ] && pyexpr "$tmp/out" 'd["records"] > 0 and d["input_problem"]'; then
+	ok "a damaged record: exit 2, where it is, the records before it checked"
+else
+	nok "damaged record" "exit $rc" "$(cat "$tmp/err")" "$(head -c 300 "$tmp/out")"
+fi
+head -c 30000 $fx/drops.dat >"$tmp/cut.dat"
+run replay "$tmp/cut.dat" --json
+if [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+   grep -q "trace.dat cut short or damaged.*Need at least" "$tmp/err"; then
+	ok "a cut trace.dat: exit 2, one line saying so, nothing on stdout"
+else
+	nok "cut trace.dat" "exit $rc" "$(cat "$tmp/err")" "$(head -c 300 "$tmp/out")"
+fi
+head -c 200 $fx/drops.dat >"$tmp/head.dat"
+run replay "$tmp/head.dat"
+[ $rc -eq 2 ] && grep -q "libtracecmd cannot read its headers" "$tmp/err" &&
+	ok "a trace.dat cut in its headers: exit 2" || nok "headers cut" "exit $rc" "$(cat "$tmp/err")"
+
+echo "1..$n"
+[ $failed -eq 0 ]
