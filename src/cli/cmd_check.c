@@ -17,6 +17,7 @@
 #include "check/check.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "live/kvm_env.h"
 #include "cli/json.h"
 #include "live/btf_layout.h"
 #include "live/guest.h"
@@ -219,6 +220,7 @@ static unsigned int report_pages(const struct check_run *run, FILE *f, struct js
 
 int cmd_check(int argc, char **argv)
 {
+	struct live_kvm_env kvm;
 	static const struct option long_opts[] = {
 		{ "workload", no_argument, NULL, 'w' },
 		{ "pattern", required_argument, NULL, 'a' },
@@ -346,11 +348,10 @@ int cmd_check(int argc, char **argv)
 	} else {
 		copts.layout = layout;
 	}
-	copts.spte_ept = cli_sysfs_yes("/sys/module/kvm_intel/parameters/ept");
-	run.tdp = copts.spte_ept || cli_sysfs_yes("/sys/module/kvm_amd/parameters/npt");
-	copts.mbec = copts.layout == MBEC_LAYOUT_MBEC &&
-		     (cli_sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
-		      cli_sysfs_yes("/sys/module/kvm_amd/parameters/gmet"));
+	live_kvm_env_at("", &kvm);
+	copts.spte_ept = kvm.vendor == LIVE_KVM_INTEL && kvm.tdp;
+	run.tdp = kvm.tdp;
+	copts.mbec = copts.layout == MBEC_LAYOUT_MBEC && kvm.mbec;
 
 	if (workload) {
 		struct workload_opts wo;

@@ -26,6 +26,7 @@
 #include "check/check.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "live/kvm_env.h"
 #include "cli/json.h"
 #include "live/btf_layout.h"
 #include "live/guest.h"
@@ -116,6 +117,7 @@ static int on_record(void *ctx, const void *rec, size_t len)
 
 int cmd_record(int argc, char **argv)
 {
+	struct live_kvm_env kvm;
 	static const struct option long_opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "workload", no_argument, NULL, 'w' },
@@ -211,10 +213,10 @@ int cmd_record(int argc, char **argv)
 			snprintf(info.role.release, sizeof(info.role.release), "%s", uts.release);
 		snprintf(info.role.source, sizeof(info.role.source), "built-in, from --layout");
 	}
-	if (cli_sysfs_yes("/sys/module/kvm_intel/parameters/ept"))
+	live_kvm_env_at("", &kvm);
+	if (kvm.vendor == LIVE_KVM_INTEL && kvm.tdp)
 		info.flags |= MBEC_REC_F_SPTE_EPT;
-	if (info.abi == MBEC_LAYOUT_MBEC && (cli_sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
-					     cli_sysfs_yes("/sys/module/kvm_amd/parameters/gmet")))
+	if (info.abi == MBEC_LAYOUT_MBEC && kvm.mbec)
 		info.flags |= MBEC_REC_F_MBEC;
 	snprintf(info.tool, sizeof(info.tool), "mbecscope record");
 

@@ -26,6 +26,7 @@
 #include "check/check.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "live/kvm_env.h"
 #include "live/btf_layout.h"
 #include "live/guest.h"
 #include "live/live.h"
@@ -108,6 +109,7 @@ static bool sysfs_exists(const char *path)
 /* Which MMU flavour the running KVM uses, from its module parameters. */
 static void detect_env(struct top_env *env)
 {
+	struct live_kvm_env kvm;
 	static const char *const modules[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
 	char path[96];
 	unsigned int i;
@@ -128,12 +130,10 @@ static void detect_env(struct top_env *env)
 	 */
 	env->faults = !strcmp(env->module, "kvm_intel") || !strcmp(env->module, "kvm_amd") ?
 		      TOP_FAULTS_EXITS : TOP_FAULTS_MAPPED;
-	if (cli_sysfs_yes("/sys/module/kvm_intel/parameters/ept")) {
-		env->mmu = TOP_MMU_EPT;
-		env->mbec = cli_sysfs_yes("/sys/module/kvm_intel/parameters/mbec");
-	} else if (cli_sysfs_yes("/sys/module/kvm_amd/parameters/npt")) {
-		env->mmu = TOP_MMU_NPT;
-		env->mbec = cli_sysfs_yes("/sys/module/kvm_amd/parameters/gmet");
+	live_kvm_env_at("", &kvm);
+	if (kvm.tdp) {
+		env->mmu = kvm.vendor == LIVE_KVM_INTEL ? TOP_MMU_EPT : TOP_MMU_NPT;
+		env->mbec = kvm.mbec;
 	}
 }
 

@@ -27,6 +27,7 @@
 #include "check/check.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "live/kvm_env.h"
 #include "cli/json.h"
 #include "live/btf_layout.h"
 #include "live/guest.h"
@@ -349,6 +350,7 @@ static int watch_replay(struct watch_run *run, const char *path, const char *con
 
 int cmd_watch(int argc, char **argv)
 {
+	struct live_kvm_env kvm;
 	enum {
 		O_REPLAY = 1000, O_CONFIG, O_CHECK_CONFIG, O_PID, O_WORKLOAD, O_DURATION, O_LAYOUT,
 		O_KEY, O_RINGBUF_KB,
@@ -512,10 +514,9 @@ int cmd_watch(int argc, char **argv)
 		copts.layout = layout;
 	}
 	(void)have_rl;
-	copts.spte_ept = cli_sysfs_yes("/sys/module/kvm_intel/parameters/ept");
-	copts.mbec = copts.layout == MBEC_LAYOUT_MBEC &&
-		     (cli_sysfs_yes("/sys/module/kvm_intel/parameters/mbec") ||
-		      cli_sysfs_yes("/sys/module/kvm_amd/parameters/gmet"));
+	live_kvm_env_at("", &kvm);
+	copts.spte_ept = kvm.vendor == LIVE_KVM_INTEL && kvm.tdp;
+	copts.mbec = copts.layout == MBEC_LAYOUT_MBEC && kvm.mbec;
 	run.cfg.rules.spte_ept = copts.spte_ept;
 
 	if (geteuid() != 0)

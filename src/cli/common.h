@@ -77,6 +77,7 @@ void cli_catch_stop(bool hup);
 
 /* A module parameter (or any sysfs flag) reads Y, y or 1. */
 bool cli_sysfs_yes(const char *path);
+
 /* CLOCK_MONOTONIC in seconds. */
 /* clock_gettime(id) in nanoseconds. */
 uint64_t cli_clock_ns(clockid_t id);
