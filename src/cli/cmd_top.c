@@ -284,7 +284,7 @@ static void live_sample(struct top_run *r)
 
 static bool stats_sysctl_on(void)
 {
-	return cli_sysfs_yes("/proc/sys/kernel/bpf_stats_enabled");
+	return live_sysfs_yes("/proc/sys/kernel/bpf_stats_enabled");
 }
 
 static void live_view_notes(struct top_run *r)

@@ -172,19 +172,6 @@ void cli_workload_cpl0(const struct workload_child *c, FILE *f, struct json_writ
 	}
 }
 
-bool cli_sysfs_yes(const char *path)
-{
-	char buf[8] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
-}
-
 uint64_t cli_clock_ns(clockid_t id)
 {
 	struct timespec ts;

@@ -76,7 +76,6 @@ extern volatile sig_atomic_t cli_stop_requested;
 void cli_catch_stop(bool hup);
 
 /* A module parameter (or any sysfs flag) reads Y, y or 1. */
-bool cli_sysfs_yes(const char *path);
 
 /* CLOCK_MONOTONIC in seconds. */
 /* clock_gettime(id) in nanoseconds. */

@@ -10,8 +10,7 @@
 
 #include "live/kvm_env.h"
 
-/* A parameter file reads Y, y or 1. */
-static bool sysfs_yes(const char *path)
+bool live_sysfs_yes(const char *path)
 {
 	char buf[8] = "";
 	FILE *f = fopen(path, "r");
@@ -37,7 +36,7 @@ static bool kvm_path_yes(const char *root, const char *path)
 	char p[512];
 
 	snprintf(p, sizeof(p), "%s%s", root, path);
-	return sysfs_yes(p);
+	return live_sysfs_yes(p);
 }
 
 /* Does the "flags" line of ROOT/proc/cpuinfo name FLAG? */

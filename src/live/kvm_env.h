@@ -18,4 +18,7 @@ struct live_kvm_env {
 /* ROOT prefixes /sys and /proc ("" for the running system; tests pass a tree). */
 void live_kvm_env_at(const char *root, struct live_kvm_env *k);
 
+/* Does the parameter or sysctl file at PATH read Y, y or 1? */
+bool live_sysfs_yes(const char *path);
+
 #endif
