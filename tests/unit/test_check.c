@@ -4,34 +4,14 @@
  * must fire on bad input (with the right class) and stay quiet on the
  * good input next to it.
  */
-#include <string.h>
-
-#include "check/check.h"
-#include "mbec_events.h"
+#include "check_feed.h"
 #include "tap.h"
-
-#define SPT	0xffff888100000000ULL	/* a shadow page's table */
-#define PID	4242
-#define TID	4243
 
 /* Legacy SPTE bits KVM sets on a present shadow SPTE. */
 #define L_PRESENT	(PTE_P | PTE_A | SPTE_MMU_PRESENT | SPTE_LEGACY_HOST_WRITABLE)
 #define L_W		(PTE_RW | SPTE_LEGACY_MMU_WRITABLE)
 /* Guest entries: a table entry granting everything, leaves below. */
 #define G_TABLE(pfn)	(PTE_P | PTE_RW | PTE_US | PTE_A | ((uint64_t)(pfn) << 12))
-
-static uint64_t now = 1000;
-
-static void hdr(struct mbec_event_hdr *h, unsigned int type, size_t size)
-{
-	memset(h, 0, size);
-	h->type = type;
-	h->size = size;
-	h->pid = PID;
-	h->tid = TID;
-	h->ts_ns = now++;
-	h->vcpu_id = 0;
-}
 
 static void get_page(struct mbec_check *e, uint64_t spt, uint64_t gfn, int level,
 		     unsigned int access, bool direct, bool efer_nx)
@@ -69,31 +49,6 @@ static void walk(struct mbec_check *e, uint64_t addr, uint32_t pferr, uint64_t l
 		p.pte = lvl == 1 ? leaf : G_TABLE(0x100 + lvl);
 		mbec_check_feed(e, &p, sizeof(p));
 	}
-}
-
-static void req(struct mbec_check *e, uint64_t gfn, uint64_t ec, uint16_t flags)
-{
-	struct mbec_ev_spte_requested r;
-
-	hdr(&r.hdr, MBEC_EV_SPTE_REQUESTED, sizeof(r));
-	r.addr = gfn << 12;
-	r.gfn = gfn;
-	r.error_code = ec;
-	r.flags = flags | MBEC_FAULT_MAP_WRITABLE;
-	r.max_level = r.req_level = r.goal_level = 1;
-	mbec_check_feed(e, &r, sizeof(r));
-}
-
-static void set_spte(struct mbec_check *e, uint64_t spt, uint64_t gfn, uint64_t spte)
-{
-	struct mbec_ev_set_spte s;
-
-	hdr(&s.hdr, MBEC_EV_SET_SPTE, sizeof(s));
-	s.level = 1;
-	s.gfn = gfn;
-	s.spte = spte | (0x5000ULL + gfn) << 12;
-	s.sptep = spt + (gfn & 0x1ff) * 8;
-	mbec_check_feed(e, &s, sizeof(s));
 }
 
 static struct mbec_check *engine(enum mbec_layout layout, bool ept, bool mbec,
@@ -138,7 +93,7 @@ static void fault(struct mbec_check *e, uint64_t leaf, uint64_t ec, uint64_t spt
 	req(e, 0x40, ec, (ec & PFERR_WRITE ? MBEC_FAULT_WRITE : 0) |
 		      (ec & PFERR_USER ? MBEC_FAULT_USER : 0) |
 		      (ec & PFERR_FETCH ? MBEC_FAULT_EXEC : 0));
-	set_spte(e, SPT, 0x40, spte);
+	set_spte_at(e, SPT, 0x40, spte);
 }
 
 static void test_escalation(void)
@@ -175,14 +130,14 @@ static void test_escalation(void)
 	/* Prefetch: only the role is known, a partial check. */
 	e = engine(MBEC_LAYOUT_CLASSIC, false, false, 0);
 	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_USER | CLASSIC_ACC_EXEC, false, true);
-	set_spte(e, SPT, 0x41, L_PRESENT | PTE_US);
+	set_spte_at(e, SPT, 0x41, L_PRESENT | PTE_US);
 	ok(total(e) == 0 && mbec_check_summary(e)->sptes[MBEC_COV_PARTIAL] == 1,
 	   "escalation quiet: prefetched SPTE within the role (partial check)");
 	mbec_check_free(e);
 
 	e = engine(MBEC_LAYOUT_CLASSIC, false, false, 0);
 	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_USER | CLASSIC_ACC_EXEC, false, true);
-	set_spte(e, SPT, 0x41, L_PRESENT | PTE_US | L_W);
+	set_spte_at(e, SPT, 0x41, L_PRESENT | PTE_US | L_W);
 	ok(count(e, MBEC_AN_ESCALATION) == 1, "escalation fires: prefetched SPTE beyond role.access");
 	mbec_check_free(e);
 
@@ -200,7 +155,7 @@ static void test_escalation(void)
 	}
 	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, true);
 	fault(e, ro_leaf, PFERR_USER, L_PRESENT | PTE_US);
-	set_spte(e, SPT, 0x41, L_PRESENT | PTE_US);
+	set_spte_at(e, SPT, 0x41, L_PRESENT | PTE_US);
 	ok(count(e, MBEC_AN_ESCALATION) == 1 &&
 	   mbec_check_summary(e)->cov_reason[MBEC_COV_FULL][MBEC_COVR_GUEST_PTE] == 1,
 	   "escalation fires: prefetched executable SPTE, the known guest entry says NX");
@@ -264,7 +219,7 @@ static void test_no_progress(void)
 
 				walk(e, 0x40000, PFERR_USER | PFERR_FETCH, rw_leaf);
 				req(e, 0x40, PFERR_USER | PFERR_FETCH, MBEC_FAULT_USER | MBEC_FAULT_EXEC);
-				set_spte(e, spt, 0x40, L_PRESENT | PTE_US | L_W | PTE_NX);
+				set_spte_at(e, spt, 0x40, L_PRESENT | PTE_US | L_W | PTE_NX);
 			}
 			ok(count(e, MBEC_AN_NO_PROGRESS) == k + 1,
 			   "no-progress follows each SPTE's mode: NXE %s: %u of 3 faults fire",
@@ -308,7 +263,7 @@ static void tdp_spte(struct mbec_check *e, uint64_t spte)
 	g.flags = MBEC_SP_TDP_MMU | MBEC_SP_HAS_CR4_SMEP;
 	mbec_check_feed(e, &g, sizeof(g));
 	req(e, 0x40, PFERR_WRITE | PFERR_GUEST_FINAL, MBEC_FAULT_IS_TDP | MBEC_FAULT_WRITE);
-	set_spte(e, SPT, 0x40, spte);
+	set_spte_at(e, SPT, 0x40, spte);
 }
 
 static void tdp_changed(struct mbec_check *e, uint64_t old, uint64_t new)
@@ -582,10 +537,10 @@ static void test_guest_memory(void)
 		r.slot_npages = 0x1000;
 		r.slot_hva = 0x7f0000000000ULL;
 		mbec_check_feed(e, &r, sizeof(r));
-		set_spte(e, SPT, 0x40, L_PRESENT | PTE_US);
+		set_spte_at(e, SPT, 0x40, L_PRESENT | PTE_US);
 		/* The prefetched neighbour: executable SPTE. */
 		fake_val = (0x41ULL << 12) | PTE_P | PTE_US | PTE_A | (pass ? PTE_NX : 0);
-		set_spte(e, SPT, 0x41, L_PRESENT | PTE_US);
+		set_spte_at(e, SPT, 0x41, L_PRESENT | PTE_US);
 		mbec_check_finish(e);
 		s = mbec_check_summary(e);
 		if (!pass)
@@ -615,12 +570,12 @@ static void test_lost(void)
 	hdr(&l.hdr, MBEC_EV_LOST, sizeof(l));
 	l.count = 3;
 	mbec_check_feed(e, &l, sizeof(l));
-	set_spte(e, SPT, 0x41, L_PRESENT | PTE_US | L_W);
+	set_spte_at(e, SPT, 0x41, L_PRESENT | PTE_US | L_W);
 	ok(total(e) == 0, "a shadow page seen before a loss is not trusted after it");
 	ok(mbec_check_summary(e)->cov_reason[MBEC_COV_NONE][MBEC_COVR_LOST] == 1 &&
 	   mbec_check_summary(e)->lost_events == 3, "the SPTE counts as unchecked: records lost");
 	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_USER | CLASSIC_ACC_EXEC, false, true);
-	set_spte(e, SPT, 0x42, L_PRESENT | PTE_US | L_W);
+	set_spte_at(e, SPT, 0x42, L_PRESENT | PTE_US | L_W);
 	ok(count(e, MBEC_AN_ESCALATION) == 1, "seen again after the loss, it is trusted again");
 	mbec_check_free(e);
 }

@@ -7,15 +7,8 @@
  * a format the capture does not tell.  Each rule must stay quiet on what
  * KVM really does and still fire on bad input.
  */
-#include <string.h>
-
-#include "check/check.h"
-#include "mbec_events.h"
+#include "check_feed.h"
 #include "tap.h"
-
-#define SPT	0xffff888100000000ULL
-#define PID	4242
-#define TID	4243
 
 /* A valid classic EPT leaf: RWX, write-back, MMU- and host-writable. */
 #define EPT_LEAF	(EPTE_R | EPTE_W | EPTE_X | SPTE_MMU_PRESENT | (6ULL << 3) | \
@@ -26,18 +19,6 @@
 #define NPT_LEAF	(PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | SPTE_MMU_PRESENT | \
 			 SPTE_LEGACY_MMU_WRITABLE | SPTE_LEGACY_HOST_WRITABLE)
 #define NPT_NONLEAF	(PTE_P | PTE_RW | PTE_US | PTE_A | SPTE_MMU_PRESENT)
-
-static uint64_t now = 1000;
-
-static void hdr(struct mbec_event_hdr *h, unsigned int type, size_t size)
-{
-	memset(h, 0, size);
-	h->type = type;
-	h->size = size;
-	h->pid = PID;
-	h->tid = TID;
-	h->ts_ns = now++;
-}
 
 static struct mbec_check *engine(bool ept, bool fmt_unknown)
 {
@@ -75,35 +56,9 @@ static void tdp_changed(struct mbec_check *e, int level, uint64_t old, uint64_t 
 	mbec_check_feed(e, &c, sizeof(c));
 }
 
-static void req(struct mbec_check *e, uint64_t gfn, uint64_t ec, uint16_t flags)
-{
-	struct mbec_ev_spte_requested r;
-
-	hdr(&r.hdr, MBEC_EV_SPTE_REQUESTED, sizeof(r));
-	r.addr = gfn << 12;
-	r.gfn = gfn;
-	r.error_code = ec;
-	r.flags = flags | MBEC_FAULT_MAP_WRITABLE;
-	r.max_level = r.req_level = r.goal_level = 1;
-	mbec_check_feed(e, &r, sizeof(r));
-}
-
-/* An SPTE in the table at spt (a shadow page seen or not). */
-static void set_spte_in(struct mbec_check *e, uint64_t spt, uint64_t gfn, uint64_t spte)
-{
-	struct mbec_ev_set_spte s;
-
-	hdr(&s.hdr, MBEC_EV_SET_SPTE, sizeof(s));
-	s.level = 1;
-	s.gfn = gfn;
-	s.spte = spte | (0x5000ULL + gfn) << 12;
-	s.sptep = spt + (gfn & 0x1ff) * 8;
-	mbec_check_feed(e, &s, sizeof(s));
-}
-
 static void set_spte(struct mbec_check *e, uint64_t gfn, uint64_t spte)
 {
-	set_spte_in(e, SPT, gfn, spte);
+	set_spte_at(e, SPT, gfn, spte);
 }
 
 static void fast_pf(struct mbec_check *e, uint64_t spte)
@@ -317,8 +272,8 @@ static void test_format_evidence(void)
 	/* A shadow page of the guest's own tables tells TDP is off: legacy. */
 	e = engine(true, true);
 	shadow_page(e, false);
-	set_spte_in(e, SPT + 0x20000, 0x241, NPT_LEAF);
-	set_spte_in(e, SPT + 0x20000, 0x242, EPT_LEAF);
+	set_spte_at(e, SPT + 0x20000, 0x241, NPT_LEAF);
+	set_spte_at(e, SPT + 0x20000, 0x242, EPT_LEAF);
 	ok(total(e) == 1 && mbec_check_summary(e)->sptes_flavour[MBEC_FL_NR] == 0,
 	   "a shadow page of guest tables makes the format legacy, for SPTEs of other pages too");
 	mbec_check_free(e);
