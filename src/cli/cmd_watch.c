@@ -11,14 +11,12 @@
  * settings kept); SIGTERM and SIGINT flush everything and exit 0.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,24 +25,9 @@
 #include "check/check.h"
 #include "cli/cli.h"
 #include "cli/common.h"
-#include "live/kvm_env.h"
 #include "cli/json.h"
-#include "live/btf_layout.h"
-#include "live/guest.h"
-#include "live/live.h"
-#include "mbec_arch.h"
-#include "trace/source.h"
+#include "source/source.h"
 #include "workload/workload.h"
-
-static volatile sig_atomic_t stop_requested, hup_requested;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		hup_requested = 1;
-	else
-		stop_requested = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -87,7 +70,22 @@ static void usage(FILE *f)
 		prog_name);
 }
 
+/* Flags that are configuration keys, applied after the configuration file. */
+struct flag_set {
+	const char *key;
+	const char *value;
+};
+
+#define MAX_FLAGS 64
+
 struct watch_run {
+	struct mbec_source *src;
+	const char *config;
+	const struct flag_set *flags;
+	unsigned int nflags;
+	bool json;
+	double last_text, last_http;
+	bool noted_workload;
 	struct watch_config cfg;
 	struct alert_engine *alerts;
 	struct mbec_check *check;
@@ -155,14 +153,6 @@ static int publish(struct watch_run *run, bool textfile, char *err, size_t errle
 	free(buf);
 	return ret;
 }
-
-/* Flags that are configuration keys, applied after the configuration file. */
-struct flag_set {
-	const char *key;
-	const char *value;
-};
-
-#define MAX_FLAGS 64
 
 static int load_config(struct watch_config *c, const char *path, const struct flag_set *fl,
 		       unsigned int nfl, char *err, size_t errlen)
@@ -243,29 +233,38 @@ static void on_hup(struct watch_run *run, const char *config, const struct flag_
 	alert_sinks_note(&run->sinks, "SIGHUP: reopened the output, reloaded %s", config);
 }
 
-/* The sinks and engines both modes share; 0, or -1 with one line in err. */
-static int run_open(struct watch_run *run, const struct mbec_check_opts *copts, bool json,
-		    bool quiet, char *err, size_t errlen)
+/* The sinks and the HTTP endpoint; 0, or -1 with one line in err. */
+static int sinks_open(struct watch_run *run, bool quiet, char *err, size_t errlen)
 {
 	run->sinks.out = quiet ? NULL : stdout;
-	run->sinks.out_json = json;
+	run->sinks.out_json = run->json;
 	snprintf(run->sinks.json_path, sizeof(run->sinks.json_path), "%s", run->cfg.json_path);
 	run->sinks.syslog = run->cfg.syslog;
 	/* Live, a failed write is said when it happens; replay says it at the end. */
 	run->sinks.say_at_once = !strcmp(run->pi.mode, "live");
 	run->pi.start_time = cli_clock_ns(CLOCK_REALTIME) / 1e9;
-	run->alerts = alert_engine_new(&run->cfg.rules, on_alert, run);
-	run->check = mbec_check_new(copts);
-	if (!run->alerts || !run->check) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	mbec_check_on_anomaly(run->check, on_anomaly, run);
 	if (alert_sinks_open(&run->sinks, err, errlen))
 		return -1;
 	if (run->cfg.listen[0] &&
 	    alert_http_start(&run->http, run->cfg.listen, run->cfg.allow_remote, err, errlen))
 		return -1;
+	return 0;
+}
+
+/* The rule engine and the check engine, set up from the source. */
+static int engines_open(struct watch_run *run, char *err, size_t errlen)
+{
+	struct mbec_check_opts copts = { 0 };
+
+	mbec_source_check_opts(run->src, &copts);
+	run->cfg.rules.spte_ept = copts.spte_ept;
+	run->alerts = alert_engine_new(&run->cfg.rules, on_alert, run);
+	run->check = mbec_check_new(&copts);
+	if (!run->alerts || !run->check) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	mbec_check_on_anomaly(run->check, on_anomaly, run);
 	return 0;
 }
 
@@ -292,65 +291,125 @@ static uint64_t fired_total(const struct watch_run *run)
 	return n;
 }
 
-/*
- * --replay: the same engines over a recording or ftrace text.  Time is
- * the file's; a recording's header gives the wall clock of its start, so
- * alerts carry the UTC time they would have had live.
- */
-static int watch_replay(struct watch_run *run, const char *path, const char *config, bool json,
-			bool quiet)
+/* Live, after each poll: SIGHUP, lag, the clock of the rules, the metrics, the workload. */
+static int on_tick(void *ctx)
 {
-	struct trace_source_opts so = { .layout = MBEC_LAYOUT_UNKNOWN, .spte_ept = -1 };
-	struct mbec_check_opts copts = { 0 };
-	const struct mbec_rec_info *info;
-	const struct mbec_event_hdr *h;
-	struct trace_source *src = NULL;
+	struct watch_run *run = ctx;
+	uint64_t now = cli_clock_ns(CLOCK_MONOTONIC);
+	double now_s = now / 1e9;
+	bool signalled;
+	int st;
 	char err[600];
-	int r, rc;
 
-	if (trace_source_open(&src, path, &so, err, sizeof(err)))
-		return cli_usage_error("watch", "%s: %s", path, err);
-	info = trace_source_info(src);
-	cli_check_opts_from_info(&copts, info);
-	run->cfg.rules.spte_ept = copts.spte_ept;
-	if (!trace_source_is_text(src) && info->created_ns && info->start_mono_ns) {
+	if (run->batch_any)
+		alert_lag(run->alerts, now, now > run->batch_min_ts ? now - run->batch_min_ts : 0);
+	run->batch_any = false;
+	/* Drops arrive as LOST records in the stream (the BPF side writes them). */
+	run->kernel = mbec_source_counters(run->src);
+	alert_tick(run->alerts, now);
+	if (run->cfg.textfile[0] && now_s - run->last_text >= run->cfg.textfile_every_s) {
+		run->last_text = now_s;
+		if (publish(run, true, err, sizeof(err)))
+			alert_sinks_note(&run->sinks, "%s", err);
+		run->last_http = now_s;
+	} else if (run->http && now_s - run->last_http >= 1) {
+		run->last_http = now_s;
+		publish(run, false, err, sizeof(err));
+	}
+	st = mbec_source_workload_status(run->src, &signalled);
+	if (st >= 0 && !run->noted_workload) {
+		run->noted_workload = true;
+		if (signalled || st == 2)
+			alert_sinks_note(&run->sinks, "the workload failed (status %d)",
+					 signalled ? -1 : st);
+	}
+	if (mbec_hup_requested) {
+		mbec_hup_requested = 0;
+		on_hup(run, run->config, run->flags, run->nflags);
+	}
+	return 0;
+}
+
+/*
+ * Live or --replay: the same engines over the source.  A file's time is its
+ * own; a recording's header gives the wall clock of its start, so alerts
+ * carry the UTC time they would have had live.  Returns the exit status.
+ */
+static int watch_run(struct watch_run *run, const struct mbec_source_opts *so, bool quiet)
+{
+	const struct mbec_rec_info *info;
+	const char *path = so->path;
+	bool live = !path, signalled;
+	char err[600];
+	int rc;
+
+	run->pi.mode = live ? "live" : "replay";
+	run->pi.source = path ? path : so->workload ? "kernel (built-in workload)" : "kernel";
+	run->pi.config = run->config ? run->config : "";
+	if (live) {
+		/* Sinks and endpoints first: a bad path or port fails before anything runs. */
 		run->sinks.has_real = true;
-		run->sinks.real_offset_ns = (int64_t)(info->created_ns - info->start_mono_ns);
+		run->sinks.real_offset_ns = (int64_t)(cli_clock_ns(CLOCK_REALTIME) -
+						      cli_clock_ns(CLOCK_MONOTONIC));
+		mbec_catch_signals(MBEC_HUP_RELOADS);
+		if (sinks_open(run, quiet, err, sizeof(err)) ||
+		    mbec_source_open(&run->src, so, err, sizeof(err)))
+			goto fail;
+	} else {
+		if (mbec_source_open(&run->src, so, err, sizeof(err)))
+			return cli_usage_error("watch", "%s: %s", path, err);
+		info = mbec_source_info(run->src);
+		if (mbec_source_kind(run->src) == MBEC_SOURCE_RECORDING && info->created_ns &&
+		    info->start_mono_ns) {
+			run->sinks.has_real = true;
+			run->sinks.real_offset_ns = (int64_t)(info->created_ns - info->start_mono_ns);
+		}
+		if (sinks_open(run, quiet, err, sizeof(err)))
+			goto fail;
 	}
-	run->pi.mode = "replay";
-	run->pi.source = path;
-	run->pi.config = config ? config : "";
-	if (run_open(run, &copts, json, quiet, err, sizeof(err))) {
-		run_close(run, NULL, 0);
-		trace_source_free(src);
-		return cli_usage_error("watch", "%s", err);
-	}
-	while ((r = trace_source_next(src, &h)) > 0)
-		on_record(run, h, h->size);
+	if (engines_open(run, err, sizeof(err)))
+		goto fail;
+	if (live && publish(run, true, err, sizeof(err)))
+		goto fail;
+	signal(SIGPIPE, SIG_IGN);
+	if (mbec_source_start(run->src, on_record, run, err, sizeof(err)))
+		goto fail;
+	if (mbec_source_run(run->src, live ? 100 : 0, live ? on_tick : NULL, run))
+		alert_sinks_note(&run->sinks, "reading the ring buffer failed: %s", strerror(errno));
+	signalled = mbec_stop_requested;
+	/* What is still in the ring buffer, then the open windows and interval. */
+	mbec_source_finish(run->src);
+	run->kernel = mbec_source_counters(run->src);
 	mbec_check_finish(run->check);
 	alert_finish(run->alerts);
 	if (publish(run, true, err, sizeof(err))) {
-		run_close(run, NULL, 0);
-		trace_source_free(src);
-		return cli_usage_error("watch", "%s", err);
+		if (!live)
+			goto fail;
+		alert_sinks_note(&run->sinks, "%s", err);
 	}
-	end_line(run, json);
-	rc = fired_total(run) ? EXIT_ANOMALY : EXIT_FINE;
-	if (trace_source_problem(src)[0]) {
-		fprintf(stderr, "%s watch: %s: %s%s\n", prog_name, path, trace_source_problem(src),
-			trace_source_damaged(src) ? "" : " (warning)");
-		if (trace_source_damaged(src))
+	end_line(run, run->json);
+	if (live)
+		rc = signalled || !fired_total(run) ? EXIT_FINE : EXIT_ANOMALY;
+	else
+		rc = fired_total(run) ? EXIT_ANOMALY : EXIT_FINE;
+	if (mbec_source_problem(run->src)[0]) {
+		fprintf(stderr, "%s watch: %s: %s%s\n", prog_name, path, mbec_source_problem(run->src),
+			mbec_source_damaged(run->src) ? "" : " (warning)");
+		if (mbec_source_damaged(run->src))
 			rc = EXIT_USAGE;
 	}
 	if (run_close(run, err, sizeof(err)))
 		rc = cli_usage_error("watch", "%s", err);
-	trace_source_free(src);
+	mbec_source_free(run->src);
 	return rc;
+fail:
+	run_close(run, NULL, 0);
+	mbec_source_free(run->src);
+	return cli_usage_error("watch", "%s", err);
 }
 
 int cmd_watch(int argc, char **argv)
 {
-	struct live_kvm_env kvm;
 	enum {
 		O_REPLAY = 1000, O_CONFIG, O_CHECK_CONFIG, O_PID, O_WORKLOAD, O_DURATION, O_LAYOUT,
 		O_KEY, O_RINGBUF_KB,
@@ -397,27 +456,16 @@ int cmd_watch(int argc, char **argv)
 	struct flag_set flags[MAX_FLAGS];
 	unsigned int nflags = 0;
 	const char *replay = NULL, *config = NULL, *pattern = NULL;
-	enum mbec_layout layout = MBEC_LAYOUT_UNKNOWN;
-	bool check_config = false, json = false, quiet = false, have_rl = false;
+	bool check_config = false, json = false, quiet = false;
+	struct mbec_source_opts so;
+	struct workload_opts wo;
 	struct watch_run run;
-	struct mbec_check_opts copts = { 0 };
-	struct mbec_live_opts lopts = { 0 };
-	struct mbec_counter kernel[MBEC_EV_MAX];
-	struct workload_child child = { .pid = -1, .go_fd = -1 };
-	struct mbec_live *live = NULL;
-	struct role_layout rl;
-	struct workload_layout *wl;
-	struct mbec_vmm_mem mem = MBEC_VMM_MEM_INIT;
-	struct sigaction sa = { .sa_handler = on_signal };
-	double duration = 0, t0, last_text = 0, last_http = 0;
-	uint64_t fired;
 	long pid = 0;
-	int c, idx, rc = EXIT_FINE, ret;
+	int tail, c, idx;
 	char err[600], *end;
-	bool signalled;
 
 	memset(&run, 0, sizeof(run));
-	memset(kernel, 0, sizeof(kernel));
+	mbec_source_opts_init(&so);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":hvjq", long_opts, &idx)) != -1) {
@@ -449,25 +497,20 @@ int cmd_watch(int argc, char **argv)
 			break;
 		case O_DURATION:
 			errno = 0;
-			duration = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !isfinite(duration) || duration <= 0 ||
-			    duration > 31536000)
+			so.duration = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(so.duration) ||
+			    so.duration <= 0 || so.duration > 31536000)
 				return cli_usage_error("watch", "--duration wants seconds, more than 0, not '%s'",
 						       optarg);
 			break;
 		case O_LAYOUT:
-			if (cli_parse_layout("watch", optarg, &layout))
+			if (cli_parse_layout("watch", optarg, &so.layout))
 				return EXIT_USAGE;
 			break;
-		case O_RINGBUF_KB: {
-			unsigned long kb = strtoul(optarg, &end, 10);
-
-			if (*end || kb < 4 || kb > (1UL << 20) || (kb & (kb - 1)))
-				return cli_usage_error("watch", "--ringbuf-kb wants a power of two from 4 to 1048576, not '%s'",
-						       optarg);
-			lopts.ringbuf_bytes = kb << 10;
+		case O_RINGBUF_KB:
+			if (cli_parse_ringbuf_kb("watch", optarg, &so.ringbuf_bytes))
+				return EXIT_USAGE;
 			break;
-		}
 		case O_KEY:
 			if (nflags == MAX_FLAGS)
 				return cli_usage_error("watch", "too many options");
@@ -475,21 +518,17 @@ int cmd_watch(int argc, char **argv)
 			flags[nflags].value = long_opts[idx].has_arg ? optarg : "yes";
 			nflags++;
 			break;
-		case 'v':
-			cli_verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_FINE;
 		default:
-			return cli_getopt_error("watch", c, argv);
+			tail = cli_opt_tail("watch", c, argv, usage);
+			if (tail >= 0)
+				return tail;
 		}
 	}
 	if (optind < argc)
 		return cli_extra_arg("watch", argv[optind]);
 	if (pattern && pid)
 		return cli_usage_error("watch", "--workload and --pid exclude each other: the workload's pid is the filter");
-	if (replay && (pattern || pid || duration > 0))
+	if (replay && (pattern || pid || so.duration > 0))
 		return cli_usage_error("watch", "--replay reads a file: --workload, --pid and --duration are for live watching");
 	if (load_config(&run.cfg, config, flags, nflags, err, sizeof(err)))
 		return cli_usage_error("watch", "%s", err);
@@ -500,154 +539,22 @@ int cmd_watch(int argc, char **argv)
 		watch_config_print(&run.cfg, stdout);
 		return EXIT_FINE;
 	}
-	if (replay)
-		return watch_replay(&run, replay, config, json, quiet);
-
-	/* The ABI layout: from BTF unless the user says. */
-	if (layout == MBEC_LAYOUT_UNKNOWN) {
-		if (role_layout_from_btf(NULL, &rl, err, sizeof(err)))
-			return cli_usage_error("watch", "%s", err);
-		have_rl = true;
-		copts.layout = rl.abi;
-		copts.role = &rl;
-	} else {
-		copts.layout = layout;
-	}
-	(void)have_rl;
-	live_kvm_env_at("", &kvm);
-	copts.spte_ept = kvm.vendor == LIVE_KVM_INTEL && kvm.tdp;
-	copts.mbec = copts.layout == MBEC_LAYOUT_MBEC && kvm.mbec;
-	run.cfg.rules.spte_ept = copts.spte_ept;
-
-	if (geteuid() != 0)
+	if (!replay && geteuid() != 0)
 		return cli_usage_error("watch", "watching KVM live needs root (BPF and tracepoints); run it as root, or use --replay FILE");
 	if (pattern) {
-		struct workload_opts wo;
-
 		workload_opts_init(&wo);
 		wo.quiet = true;
-		wo.duration = duration;
+		wo.duration = so.duration;
 		wo.pattern = !strcmp(pattern, "storm") ? WORKLOAD_STORM : WORKLOAD_MATRIX;
-		/* Root here (checked above): the workload is spawned. */
-		if (cli_workload_spawn("watch", &wo, &wl, &child))
-			return EXIT_USAGE;
-		pid = child.pid;
-		/* The guest's registers: the mode its shadow pages' roles must match. */
-		copts.expect_mode_valid = true;
-		mbec_workload_mode(wl, &copts.expect_mode);
-		workload_layout_free(wl);
+		so.workload = &wo;
 	}
-	/* Guest entries behind prefetched SPTEs, so those SPTEs are checked fully. */
-	copts.guest.read_mem = mbec_vmm_mem_read;
-	copts.guest.ctx = &mem;
-
-	/* Sinks and endpoints first: a bad path or port fails before anything runs. */
-	run.sinks.has_real = true;
-	run.sinks.real_offset_ns = (int64_t)(cli_clock_ns(CLOCK_REALTIME) - cli_clock_ns(CLOCK_MONOTONIC));
-	run.pi.mode = "live";
-	run.pi.source = pattern ? "kernel (built-in workload)" : "kernel";
-	run.pi.config = config ? config : "";
-	ret = -1;
-	if (run_open(&run, &copts, json, quiet, err, sizeof(err)))
-		goto fail;
-	if (publish(&run, true, err, sizeof(err)))
-		goto fail;
-
-	lopts.pid = (pid_t)pid;
-	lopts.verbose = cli_verbose;
-	lopts.need_kvm_dev = pattern != NULL;
-	lopts.on_event = on_record;
-	lopts.ctx = &run;
-	if (mbec_live_open(&live, &lopts, err, sizeof(err)))
-		goto fail;
-	ret = 0;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (child.pid > 0 && workload_start(&child)) {
-		snprintf(err, sizeof(err), "cannot start the workload");
-		ret = -1;
-		goto fail;
-	}
-	run.kernel = kernel;
-	t0 = cli_clock_ns(CLOCK_MONOTONIC) / 1e9;
-	while (!stop_requested) {
-		uint64_t now;
-		double now_s;
-
-		if (hup_requested) {
-			hup_requested = 0;
-			on_hup(&run, config, flags, nflags);
-		}
-		run.batch_any = false;
-		ret = mbec_live_poll(live, 100);
-		if (ret < 0 && ret != -EINTR) {
-			alert_sinks_note(&run.sinks, "reading the ring buffer failed: %s",
-					 strerror(-ret));
-			break;
-		}
-		now = cli_clock_ns(CLOCK_MONOTONIC);
-		if (run.batch_any)
-			alert_lag(run.alerts, now, now > run.batch_min_ts ? now - run.batch_min_ts : 0);
-		/* Drops arrive as LOST records in the stream (the BPF side writes them). */
-		mbec_live_counters(live, kernel);
-		alert_tick(run.alerts, now);
-		now_s = now / 1e9;
-		if (run.cfg.textfile[0] && now_s - last_text >= run.cfg.textfile_every_s) {
-			last_text = now_s;
-			if (publish(&run, true, err, sizeof(err)))
-				alert_sinks_note(&run.sinks, "%s", err);
-			last_http = now_s;
-		} else if (run.http && now_s - last_http >= 1) {
-			last_http = now_s;
-			publish(&run, false, err, sizeof(err));
-		}
-		if (child.pid > 0) {
-			int st;
-
-			if (waitpid(child.pid, &st, WNOHANG) == child.pid) {
-				child.pid = -1;
-				if (!WIFEXITED(st) || WEXITSTATUS(st) == 2)
-					alert_sinks_note(&run.sinks, "the workload failed (status %d)",
-							 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-				break;
-			}
-		} else if (duration > 0 && now_s - t0 >= duration) {
-			break;
-		}
-	}
-	signalled = stop_requested;
-	/* What is still in the ring buffer, then the open windows and interval. */
-	while (mbec_live_poll(live, 0) > 0)
-		;
-	mbec_live_counters(live, kernel);
-	if (child.pid > 0)
-		workload_kill(&child);
-	mbec_live_close(live);
-	live = NULL;
-	mbec_check_finish(run.check);
-	alert_finish(run.alerts);
-	if (publish(&run, true, err, sizeof(err)))
-		alert_sinks_note(&run.sinks, "%s", err);
-	end_line(&run, json);
-	fired = fired_total(&run);
-	rc = signalled || !fired ? EXIT_FINE : EXIT_ANOMALY;
-	ret = 0;
-fail:
-	if (ret) {
-		if (child.pid > 0)
-			workload_kill(&child);
-		mbec_live_close(live);
-		run_close(&run, NULL, 0);
-		mbec_vmm_mem_close(&mem);
-		return cli_usage_error("watch", "%s", err);
-	}
-	if (run_close(&run, err, sizeof(err)))
-		rc = cli_usage_error("watch", "%s", err);
-	mbec_vmm_mem_close(&mem);
-	return rc;
+	so.path = replay;
+	so.pid = (uint32_t)pid;
+	so.verbose = cli_verbose;
+	so.tool = "mbecscope watch";
+	run.config = config;
+	run.flags = flags;
+	run.nflags = nflags;
+	run.json = json;
+	return watch_run(&run, &so, quiet);
 }
