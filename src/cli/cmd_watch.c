@@ -1,31 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mbecscope watch: the alerting daemon.  Records from the live ring
- * buffer (or a recording / ftrace text with --replay) go to the check
- * engine and to the rule engine (src/alert); alerts go to the sinks
- * (stdout, a JSON lines file, syslog) and metrics to a node_exporter
- * textfile and an optional HTTP endpoint.
- *
- * Signals: SIGHUP reopens the JSON lines file and re-reads the
- * configuration file (thresholds; a bad file is reported and the old
- * settings kept); SIGTERM and SIGINT flush everything and exit 0.
+ * mbecscope watch: the alerting daemon's options; src/alert/watch.c runs
+ * it over the source (the live kernel, or a file with --replay).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alert/alert.h"
 #include "alert/sinks.h"
-#include "check/check.h"
+#include "alert/watch.h"
 #include "cli/cli.h"
 #include "cli/common.h"
-#include "cli/json.h"
 #include "source/source.h"
 #include "workload/workload.h"
 
@@ -68,344 +58,6 @@ static void usage(FILE *f)
 		"Exit status: 0 on SIGTERM/SIGINT or when nothing fired, 1 when a replay or a\n"
 		"run with --duration/--workload raised an alert, 2 usage or environment error.\n",
 		prog_name);
-}
-
-/* Flags that are configuration keys, applied after the configuration file. */
-struct flag_set {
-	const char *key;
-	const char *value;
-};
-
-#define MAX_FLAGS 64
-
-struct watch_run {
-	struct mbec_source *src;
-	const char *config;
-	const struct flag_set *flags;
-	unsigned int nflags;
-	bool json;
-	double last_text, last_http;
-	bool noted_workload;
-	struct watch_config cfg;
-	struct alert_engine *alerts;
-	struct mbec_check *check;
-	struct alert_sinks sinks;
-	struct alert_http *http;
-	struct prom_info pi;
-	const struct mbec_counter *kernel;
-	uint64_t batch_min_ts;
-	bool batch_any;
-};
-
-static void on_alert(void *ctx, const struct alert *a)
-{
-	struct watch_run *run = ctx;
-
-	alert_sinks_emit(&run->sinks, a);
-}
-
-static void on_anomaly(void *ctx, const struct mbec_anomaly *a)
-{
-	struct watch_run *run = ctx;
-
-	alert_anomaly(run->alerts, a);
-}
-
-static int on_record(void *ctx, const void *rec, size_t len)
-{
-	struct watch_run *run = ctx;
-	const struct mbec_event_hdr *h = rec;
-
-	if (len >= sizeof(*h) && h->ts_ns && (!run->batch_any || h->ts_ns < run->batch_min_ts)) {
-		run->batch_min_ts = h->ts_ns;
-		run->batch_any = true;
-	}
-	/* Time moves in the rule engine first: anomalies found by this record land after it. */
-	alert_feed(run->alerts, rec, len);
-	mbec_check_feed(run->check, rec, len);
-	return 0;
-}
-
-/* Render the metrics; write the textfile and/or hand the page to the HTTP server. */
-static int publish(struct watch_run *run, bool textfile, char *err, size_t errlen)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	int ret = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	run->pi.check = mbec_check_summary(run->check);
-	run->pi.kernel = run->kernel;
-	alert_prom_render(f, run->alerts, &run->pi);
-	if (fclose(f)) {
-		free(buf);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (textfile && run->cfg.textfile[0])
-		ret = alert_textfile_write(run->cfg.textfile, buf, len, err, errlen);
-	if (run->http)
-		alert_http_set(run->http, buf, len);
-	free(buf);
-	return ret;
-}
-
-static int load_config(struct watch_config *c, const char *path, const struct flag_set *fl,
-		       unsigned int nfl, char *err, size_t errlen)
-{
-	char msg[400];
-	unsigned int i;
-
-	watch_config_init(c);
-	if (path && watch_config_load(c, path, err, errlen))
-		return -1;
-	for (i = 0; i < nfl; i++) {
-		if (watch_config_set(c, fl[i].key, fl[i].value, msg, sizeof(msg))) {
-			snprintf(err, errlen, "--%s", msg);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void end_line(struct watch_run *run, bool json)
-{
-	const struct alert_stats *st = alert_engine_stats(run->alerts);
-	uint64_t fired = 0;
-	int r;
-
-	for (r = 0; r < ALERT_R_NR; r++)
-		fired += st->fired[r];
-	if (!run->sinks.out)
-		return;
-	if (json) {
-		struct json_writer jw;
-
-		json_init(&jw, run->sinks.out, false);
-		json_obj_begin(&jw);
-		json_kv_str(&jw, "type", "end");
-		json_kv_u64(&jw, "records", st->records);
-		json_kv_u64(&jw, "alerts", fired);
-		json_kv_u64(&jw, "suppressed", st->suppressed);
-		json_kv_u64(&jw, "summaries", st->summaries);
-		json_kv_u64(&jw, "anomalies", mbec_check_summary(run->check)->anomalies_total);
-		json_kv_u64(&jw, "lost_records", st->lost_records);
-		json_key(&jw, "fired");
-		json_obj_begin(&jw);
-		for (r = 0; r < ALERT_R_NR; r++)
-			if (st->fired[r])
-				json_kv_u64(&jw, alert_rule_name(r), st->fired[r]);
-		json_obj_end(&jw);
-		json_obj_end(&jw);
-		json_finish(&jw);
-	} else {
-		fprintf(run->sinks.out, "watch: %llu records, %llu alerts fired, %llu suppressed, %llu summaries, %llu anomalies\n",
-			(unsigned long long)st->records,
-			(unsigned long long)fired, (unsigned long long)st->suppressed,
-			(unsigned long long)st->summaries,
-			(unsigned long long)mbec_check_summary(run->check)->anomalies_total);
-	}
-	fflush(run->sinks.out);
-}
-
-/* SIGHUP: reopen the JSON lines file, re-read the configuration. */
-static void on_hup(struct watch_run *run, const char *config, const struct flag_set *fl,
-		   unsigned int nfl)
-{
-	struct watch_config c;
-	char err[600];
-
-	if (alert_sinks_reopen(&run->sinks, err, sizeof(err)))
-		alert_sinks_note(&run->sinks, "%s", err);
-	if (!config)
-		return;
-	if (load_config(&c, config, fl, nfl, err, sizeof(err))) {
-		alert_sinks_note(&run->sinks, "SIGHUP: %s; keeping the settings in effect", err);
-		return;
-	}
-	c.rules.spte_ept = run->cfg.rules.spte_ept;
-	alert_engine_set_config(run->alerts, &c.rules);
-	run->cfg.rules = c.rules;
-	alert_sinks_note(&run->sinks, "SIGHUP: reopened the output, reloaded %s", config);
-}
-
-/* The sinks and the HTTP endpoint; 0, or -1 with one line in err. */
-static int sinks_open(struct watch_run *run, bool quiet, char *err, size_t errlen)
-{
-	run->sinks.out = quiet ? NULL : stdout;
-	run->sinks.out_json = run->json;
-	snprintf(run->sinks.json_path, sizeof(run->sinks.json_path), "%s", run->cfg.json_path);
-	run->sinks.syslog = run->cfg.syslog;
-	/* Live, a failed write is said when it happens; replay says it at the end. */
-	run->sinks.say_at_once = !strcmp(run->pi.mode, "live");
-	run->pi.start_time = cli_clock_ns(CLOCK_REALTIME) / 1e9;
-	if (alert_sinks_open(&run->sinks, err, errlen))
-		return -1;
-	if (run->cfg.listen[0] &&
-	    alert_http_start(&run->http, run->cfg.listen, run->cfg.allow_remote, err, errlen))
-		return -1;
-	return 0;
-}
-
-/* The rule engine and the check engine, set up from the source. */
-static int engines_open(struct watch_run *run, char *err, size_t errlen)
-{
-	struct mbec_check_opts copts = { 0 };
-
-	mbec_source_check_opts(run->src, &copts);
-	run->cfg.rules.spte_ept = copts.spte_ept;
-	run->alerts = alert_engine_new(&run->cfg.rules, on_alert, run);
-	run->check = mbec_check_new(&copts);
-	if (!run->alerts || !run->check) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	mbec_check_on_anomaly(run->check, on_anomaly, run);
-	return 0;
-}
-
-/* 0, or -1 with one line in err when alert lines could not be written. */
-static int run_close(struct watch_run *run, char *err, size_t errlen)
-{
-	int ret;
-
-	alert_http_stop(run->http);
-	ret = alert_sinks_close(&run->sinks, err, errlen);
-	mbec_check_free(run->check);
-	alert_engine_free(run->alerts);
-	return ret;
-}
-
-static uint64_t fired_total(const struct watch_run *run)
-{
-	const struct alert_stats *st = alert_engine_stats(run->alerts);
-	uint64_t n = st->suppressed;
-	int r;
-
-	for (r = 0; r < ALERT_R_NR; r++)
-		n += st->fired[r];
-	return n;
-}
-
-/* Live, after each poll: SIGHUP, lag, the clock of the rules, the metrics, the workload. */
-static int on_tick(void *ctx)
-{
-	struct watch_run *run = ctx;
-	uint64_t now = cli_clock_ns(CLOCK_MONOTONIC);
-	double now_s = now / 1e9;
-	bool signalled;
-	int st;
-	char err[600];
-
-	if (run->batch_any)
-		alert_lag(run->alerts, now, now > run->batch_min_ts ? now - run->batch_min_ts : 0);
-	run->batch_any = false;
-	/* Drops arrive as LOST records in the stream (the BPF side writes them). */
-	run->kernel = mbec_source_counters(run->src);
-	alert_tick(run->alerts, now);
-	if (run->cfg.textfile[0] && now_s - run->last_text >= run->cfg.textfile_every_s) {
-		run->last_text = now_s;
-		if (publish(run, true, err, sizeof(err)))
-			alert_sinks_note(&run->sinks, "%s", err);
-		run->last_http = now_s;
-	} else if (run->http && now_s - run->last_http >= 1) {
-		run->last_http = now_s;
-		publish(run, false, err, sizeof(err));
-	}
-	st = mbec_source_workload_status(run->src, &signalled);
-	if (st >= 0 && !run->noted_workload) {
-		run->noted_workload = true;
-		if (signalled || st == 2)
-			alert_sinks_note(&run->sinks, "the workload failed (status %d)",
-					 signalled ? -1 : st);
-	}
-	if (mbec_hup_requested) {
-		mbec_hup_requested = 0;
-		on_hup(run, run->config, run->flags, run->nflags);
-	}
-	return 0;
-}
-
-/*
- * Live or --replay: the same engines over the source.  A file's time is its
- * own; a recording's header gives the wall clock of its start, so alerts
- * carry the UTC time they would have had live.  Returns the exit status.
- */
-static int watch_run(struct watch_run *run, const struct mbec_source_opts *so, bool quiet)
-{
-	const struct mbec_rec_info *info;
-	const char *path = so->path;
-	bool live = !path, signalled;
-	char err[600];
-	int rc;
-
-	run->pi.mode = live ? "live" : "replay";
-	run->pi.source = path ? path : so->workload ? "kernel (built-in workload)" : "kernel";
-	run->pi.config = run->config ? run->config : "";
-	if (live) {
-		/* Sinks and endpoints first: a bad path or port fails before anything runs. */
-		run->sinks.has_real = true;
-		run->sinks.real_offset_ns = (int64_t)(cli_clock_ns(CLOCK_REALTIME) -
-						      cli_clock_ns(CLOCK_MONOTONIC));
-		mbec_catch_signals(MBEC_HUP_RELOADS);
-		if (sinks_open(run, quiet, err, sizeof(err)) ||
-		    mbec_source_open(&run->src, so, err, sizeof(err)))
-			goto fail;
-	} else {
-		if (mbec_source_open(&run->src, so, err, sizeof(err)))
-			return cli_usage_error("watch", "%s: %s", path, err);
-		info = mbec_source_info(run->src);
-		if (mbec_source_kind(run->src) == MBEC_SOURCE_RECORDING && info->created_ns &&
-		    info->start_mono_ns) {
-			run->sinks.has_real = true;
-			run->sinks.real_offset_ns = (int64_t)(info->created_ns - info->start_mono_ns);
-		}
-		if (sinks_open(run, quiet, err, sizeof(err)))
-			goto fail;
-	}
-	if (engines_open(run, err, sizeof(err)))
-		goto fail;
-	if (live && publish(run, true, err, sizeof(err)))
-		goto fail;
-	signal(SIGPIPE, SIG_IGN);
-	if (mbec_source_start(run->src, on_record, run, err, sizeof(err)))
-		goto fail;
-	if (mbec_source_run(run->src, live ? 100 : 0, live ? on_tick : NULL, run))
-		alert_sinks_note(&run->sinks, "reading the ring buffer failed: %s", strerror(errno));
-	signalled = mbec_stop_requested;
-	/* What is still in the ring buffer, then the open windows and interval. */
-	mbec_source_finish(run->src);
-	run->kernel = mbec_source_counters(run->src);
-	mbec_check_finish(run->check);
-	alert_finish(run->alerts);
-	if (publish(run, true, err, sizeof(err))) {
-		if (!live)
-			goto fail;
-		alert_sinks_note(&run->sinks, "%s", err);
-	}
-	end_line(run, run->json);
-	if (live)
-		rc = signalled || !fired_total(run) ? EXIT_FINE : EXIT_ANOMALY;
-	else
-		rc = fired_total(run) ? EXIT_ANOMALY : EXIT_FINE;
-	if (mbec_source_problem(run->src)[0]) {
-		fprintf(stderr, "%s watch: %s: %s%s\n", prog_name, path, mbec_source_problem(run->src),
-			mbec_source_damaged(run->src) ? "" : " (warning)");
-		if (mbec_source_damaged(run->src))
-			rc = EXIT_USAGE;
-	}
-	if (run_close(run, err, sizeof(err)))
-		rc = cli_usage_error("watch", "%s", err);
-	mbec_source_free(run->src);
-	return rc;
-fail:
-	run_close(run, NULL, 0);
-	mbec_source_free(run->src);
-	return cli_usage_error("watch", "%s", err);
 }
 
 int cmd_watch(int argc, char **argv)
@@ -453,18 +105,18 @@ int cmd_watch(int argc, char **argv)
 		{ "disable", required_argument, NULL, O_KEY },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct flag_set flags[MAX_FLAGS];
+	struct watch_flag flags[WATCH_MAX_FLAGS];
 	unsigned int nflags = 0;
 	const char *replay = NULL, *config = NULL, *pattern = NULL;
 	bool check_config = false, json = false, quiet = false;
 	struct mbec_source_opts so;
 	struct workload_opts wo;
-	struct watch_run run;
+	struct watch_config cfg;
+	struct watch_opts wopts = { 0 };
 	long pid = 0;
-	int tail, c, idx;
-	char err[600], *end;
+	int tail, c, idx, rc;
+	char err[600], who[64], *end;
 
-	memset(&run, 0, sizeof(run));
 	mbec_source_opts_init(&so);
 	opterr = 0;
 	optind = 1;
@@ -512,7 +164,7 @@ int cmd_watch(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case O_KEY:
-			if (nflags == MAX_FLAGS)
+			if (nflags == WATCH_MAX_FLAGS)
 				return cli_usage_error("watch", "too many options");
 			flags[nflags].key = long_opts[idx].name;
 			flags[nflags].value = long_opts[idx].has_arg ? optarg : "yes";
@@ -530,13 +182,12 @@ int cmd_watch(int argc, char **argv)
 		return cli_usage_error("watch", "--workload and --pid exclude each other: the workload's pid is the filter");
 	if (replay && (pattern || pid || so.duration > 0))
 		return cli_usage_error("watch", "--replay reads a file: --workload, --pid and --duration are for live watching");
-	if (load_config(&run.cfg, config, flags, nflags, err, sizeof(err)))
+	if (watch_config_build(&cfg, config, flags, nflags, err, sizeof(err)))
 		return cli_usage_error("watch", "%s", err);
-	if (run.cfg.listen[0] &&
-	    alert_listen_check(run.cfg.listen, run.cfg.allow_remote, err, sizeof(err)))
+	if (cfg.listen[0] && alert_listen_check(cfg.listen, cfg.allow_remote, err, sizeof(err)))
 		return cli_usage_error("watch", "%s", err);
 	if (check_config) {
-		watch_config_print(&run.cfg, stdout);
+		watch_config_print(&cfg, stdout);
 		return EXIT_FINE;
 	}
 	if (!replay && geteuid() != 0)
@@ -552,9 +203,13 @@ int cmd_watch(int argc, char **argv)
 	so.pid = (uint32_t)pid;
 	so.verbose = cli_verbose;
 	so.tool = "mbecscope watch";
-	run.config = config;
-	run.flags = flags;
-	run.nflags = nflags;
-	run.json = json;
-	return watch_run(&run, &so, quiet);
+	wopts.config = config;
+	wopts.flags = flags;
+	wopts.nflags = nflags;
+	wopts.json = json;
+	wopts.quiet = quiet;
+	snprintf(who, sizeof(who), "%s watch", prog_name);
+	wopts.who = who;
+	rc = watch_run(&cfg, &wopts, &so, err, sizeof(err));
+	return rc < 0 ? cli_usage_error("watch", "%s", err) : rc ? EXIT_ANOMALY : EXIT_FINE;
 }
