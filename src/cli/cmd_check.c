@@ -16,6 +16,7 @@
 #include "cli/json.h"
 #include "live/live.h"
 #include "source/source.h"
+#include "workload/coverage.h"
 #include "workload/workload.h"
 
 static void usage(FILE *f)
@@ -44,164 +45,19 @@ static void usage(FILE *f)
 		"(not root, no BTF, no KVM, a tracepoint missing).\n", prog_name);
 }
 
-/* Per matrix page of the workload: did KVM install an SPTE for it? */
-struct page_seen {
-	unsigned long sptes, checked, walks, walk_errors;
-};
-
 struct check_run {
 	struct mbec_check *engine;
-	const struct workload_layout *layout;
-	struct page_seen *pages;
-	bool tdp;	/* KVM maps guest-physical memory (EPT or NPT): no guest walks traced */
+	struct workload_coverage *cov;	/* the workload's matrix pages; NULL */
 };
-
-static int page_of_gva(const struct workload_layout *l, uint64_t gva)
-{
-	unsigned int i;
-
-	for (i = 0; i < l->nr_pages; i++)
-		if (l->pages[i].kind == WL_PAGE_MATRIX && gva >= l->pages[i].gva &&
-		    gva < l->pages[i].gva + l->pages[i].size)
-			return (int)i;
-	return -1;
-}
-
-/*
- * An SPTE maps 4K << 9 * (level - 1) bytes from its gfn: under TDP the
- * guest is mapped with 2M SPTEs, each covering many matrix pages.
- */
-static void on_spte(void *ctx, const struct mbec_ev_set_spte *s, enum mbec_coverage cov)
-{
-	struct check_run *run = ctx;
-	const struct workload_layout *l = run->layout;
-	unsigned int i;
-
-	if (!l)
-		return;
-	for (i = 0; i < l->nr_pages; i++) {
-		const struct workload_page *p = &l->pages[i];
-
-		if (p->kind != WL_PAGE_MATRIX || !mbec_spte_covers(s->gfn, s->level, p->gpa, p->size))
-			continue;
-		run->pages[i].sptes++;
-		if (cov != MBEC_COV_NONE)
-			run->pages[i].checked++;
-	}
-}
 
 static int on_record(void *ctx, const void *rec, size_t len)
 {
 	struct check_run *run = ctx;
-	const struct mbec_event_hdr *h = rec;
-	static uint64_t last_walk_gva;
-	int p;
 
-	if (run->layout && len >= sizeof(*h)) {
-		if (h->type == MBEC_EV_PAGETABLE_WALK && len >= sizeof(struct mbec_ev_walk)) {
-			last_walk_gva = ((const struct mbec_ev_walk *)rec)->addr;
-			p = page_of_gva(run->layout, last_walk_gva);
-			if (p >= 0)
-				run->pages[p].walks++;
-		} else if (h->type == MBEC_EV_WALKER_ERROR) {
-			p = page_of_gva(run->layout, last_walk_gva);
-			if (p >= 0)
-				run->pages[p].walk_errors++;
-		}
-	}
+	if (run->cov)
+		workload_coverage_record(run->cov, rec, len);
 	mbec_check_feed(run->engine, rec, len);
 	return 0;
-}
-
-static const char *page_why(const struct check_run *run, const struct workload_page *p,
-			    const struct page_seen *s)
-{
-	if (s->sptes)
-		return "SPTEs seen but none could be checked";
-	if (run->tdp)
-		return !workload_page_faulted_in(p) ?
-		       "U=0 page under TDP: CPL-3 accesses fault in the guest's own walk (no exit) "
-		       "and no SPTE covers its guest-physical page" :
-		       "no TDP SPTE covering its guest-physical page was installed while attached "
-		       "(mapped before attach?)";
-	if (!workload_page_faulted_in(p) && !workload_page_prefetchable(p))
-		return p->level > 1 ? "U=0 2M page: CPL-3 accesses fault in the guest walk and "
-				      "KVM never prefetches large pages" :
-				      "U=0 page with A=0: CPL-3 accesses fault in the guest walk "
-				      "and KVM does not prefetch unaccessed entries";
-	if (!workload_page_faulted_in(p))
-		return "U=0 page: only a prefetch can map it, and none did";
-	if (s->walk_errors)
-		return "every guest walk faulted (guest #PF)";
-	if (!s->walks)
-		return "no traced walk or SPTE: the page was never touched while attached";
-	return "walked but KVM installed no SPTE";
-}
-
-/*
- * Workload pages without a checked SPTE, grouped by why (text; each page
- * with -v) or listed (JSON).  Returns how many there are.
- */
-static unsigned int report_pages(const struct check_run *run, FILE *f, struct json_writer *jw,
-				 bool verbose)
-{
-	const char *whys[8];
-	unsigned int nwhy[8], i, j, nw = 0, with = 0, total = 0, missing = 0;
-
-	for (i = 0; i < run->layout->nr_pages; i++) {
-		if (run->layout->pages[i].kind != WL_PAGE_MATRIX)
-			continue;
-		total++;
-		if (run->pages[i].checked)
-			with++;
-	}
-	if (jw) {
-		json_key(jw, "workload_pages");
-		json_obj_begin(jw);
-		json_kv_u64(jw, "matrix", total);
-		json_kv_u64(jw, "with_checked_spte", with);
-		json_key(jw, "without");
-		json_arr_begin(jw);
-	} else {
-		fprintf(f, "workload matrix pages with a checked SPTE: %u of %u\n", with, total);
-	}
-	for (i = 0; i < run->layout->nr_pages; i++) {
-		const struct workload_page *p = &run->layout->pages[i];
-		const char *why;
-
-		if (p->kind != WL_PAGE_MATRIX || run->pages[i].checked)
-			continue;
-		missing++;
-		why = page_why(run, p, &run->pages[i]);
-		for (j = 0; j < nw && whys[j] != why; j++)
-			;
-		if (j == nw && nw < 8) {
-			whys[nw] = why;
-			nwhy[nw++] = 0;
-		}
-		if (j < nw)
-			nwhy[j]++;
-		if (jw) {
-			json_obj_begin(jw);
-			json_kv_hex(jw, "gva", p->gva);
-			json_kv_hex(jw, "gpa", p->gpa);
-			json_kv_hex(jw, "pte", p->pte);
-			json_kv_str(jw, "why", why);
-			json_obj_end(jw);
-		} else if (verbose) {
-			fprintf(f, "  gva 0x%llx pte 0x%llx (%s): %s\n",
-				(unsigned long long)p->gva, (unsigned long long)p->pte,
-				p->size > 4096 ? "2M" : "4K", why);
-		}
-	}
-	if (jw) {
-		json_arr_end(jw);
-		json_obj_end(jw);
-	} else if (!verbose) {
-		for (j = 0; j < nw; j++)
-			fprintf(f, "  %3u without: %s\n", nwhy[j], whys[j]);
-	}
-	return missing;
 }
 
 static void print_json(struct mbec_source *src, const struct check_run *run,
@@ -231,8 +87,8 @@ static void print_json(struct mbec_source *src, const struct check_run *run,
 		json_obj_end(&jw);
 	}
 	json_arr_end(&jw);
-	if (run->layout && !storm) {
-		report_pages(run, stdout, &jw, false);
+	if (run->cov && !storm) {
+		workload_coverage_report(run->cov, stdout, &jw, false);
 		cli_workload_cpl0(mbec_source_workload_child(src), stdout, &jw);
 	}
 	if (wl_status >= 0)
@@ -249,7 +105,7 @@ static void print_text(struct mbec_source *src, const struct check_run *run,
 	unsigned int btf = 0;
 	int i;
 
-	if (run->layout)
+	if (run->cov)
 		printf("mbecscope check: built-in workload (pid %u), ", pid);
 	else if (pid)
 		printf("mbecscope check: VMM pid %u, ", pid);
@@ -266,8 +122,8 @@ static void print_text(struct mbec_source *src, const struct check_run *run,
 			       !strcmp(at[i].how, "raw_tp") ? "raw_tp" : "note",
 			       at[i].tracepoint, at[i].note[0] ? at[i].note : "no reason given");
 	mbec_check_print(run->engine, mbec_source_counters(src), stdout, cli_verbose > 0);
-	if (run->layout && !storm) {
-		report_pages(run, stdout, NULL, cli_verbose > 0);
+	if (run->cov && !storm) {
+		workload_coverage_report(run->cov, stdout, NULL, cli_verbose > 0);
 		cli_workload_cpl0(mbec_source_workload_child(src), stdout, NULL);
 	}
 	if (wl_status > 0)
@@ -391,16 +247,16 @@ int cmd_check(int argc, char **argv)
 	if (mbec_source_open(&src, &so, err, sizeof(err)))
 		return cli_usage_error("check", "%s", err);
 	mbec_source_check_opts(src, &copts);
-	run.layout = mbec_source_workload_layout(src);
-	run.tdp = mbec_source_tdp(src);
 	run.engine = mbec_check_new(&copts);
-	if (run.layout)
-		run.pages = calloc(run.layout->nr_pages, sizeof(*run.pages));
-	if (!run.engine || (run.layout && !run.pages)) {
+	if (mbec_source_workload_layout(src))
+		run.cov = workload_coverage_new(mbec_source_workload_layout(src),
+						mbec_source_tdp(src));
+	if (!run.engine || (mbec_source_workload_layout(src) && !run.cov)) {
 		rc = cli_usage_error("check", "out of memory");
 		goto out;
 	}
-	mbec_check_on_spte(run.engine, on_spte, &run);
+	if (run.cov)
+		mbec_check_on_spte(run.engine, workload_coverage_spte, run.cov);
 	if (mbec_source_start(src, on_record, &run, err, sizeof(err))) {
 		rc = cli_usage_error("check", "%s", err);
 		goto out;
@@ -421,7 +277,7 @@ int cmd_check(int argc, char **argv)
 		rc = EXIT_ANOMALY;
 out:
 	mbec_check_free(run.engine);
-	free(run.pages);
+	workload_coverage_free(run.cov);
 	mbec_source_free(src);
 	return rc;
 }
