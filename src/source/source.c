@@ -54,17 +54,14 @@ void mbec_source_opts_init(struct mbec_source_opts *o)
 
 const char *mbec_source_kind_name(enum mbec_source_kind k)
 {
-	switch (k) {
-	case MBEC_SOURCE_LIVE:
-		return "live";
-	case MBEC_SOURCE_RECORDING:
-		return "recording";
-	case MBEC_SOURCE_FTRACE:
-		return "ftrace-text";
-	case MBEC_SOURCE_TRACEDAT:
-		return "trace.dat";
-	}
-	return "?";
+	static const char *const names[] = {
+		[MBEC_SOURCE_LIVE] = "live",
+		[MBEC_SOURCE_RECORDING] = "recording",
+		[MBEC_SOURCE_FTRACE] = "ftrace-text",
+		[MBEC_SOURCE_TRACEDAT] = "trace.dat",
+	};
+
+	return (unsigned int)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 
 int src_deliver(void *ctx, const void *rec, size_t len)
