@@ -17,7 +17,10 @@
 #include "cli/json.h"
 #include "cli/outfile.h"
 #include "source/source.h"
+#include "trace/ftrace.h"
 #include "trace/print.h"
+#include "trace/source.h"
+#include "trace/tracedat.h"
 #include "workload/workload.h"
 
 static void usage(FILE *f)
@@ -66,6 +69,181 @@ static int parse_secs(const char *s, uint64_t *ns)
 		return -1;
 	*ns = (uint64_t)(v * 1e9 + 0.5);
 	return 0;
+}
+
+/* ftrace text: the lines skipped by kind, the drop markers, what the text did not show. */
+static void print_text_counts(FILE *f, const struct trace_source *src)
+{
+	const struct ftrace_import *fi = trace_source_importer(src);
+	const struct ftrace_import_stats *fs = ftrace_import_stats(fi);
+	const char *sep = "";
+	unsigned int k, cpu;
+	uint32_t unc;
+	uint64_t n;
+
+	fprintf(f, "lines skipped:");
+	for (k = 0; k < FTRACE_SKIP_NR; k++) {
+		if (!fs->skipped[k])
+			continue;
+		fprintf(f, "%s %llu %s", sep, (unsigned long long)fs->skipped[k],
+			ftrace_skip_name(k));
+		sep = ",";
+	}
+	fprintf(f, "%s\n", *sep ? "" : " none");
+	if (fs->drop_markers) {
+		fprintf(f, "drop markers: %llu, %llu events lost", (unsigned long long)fs->drop_markers,
+			(unsigned long long)fs->lost_events);
+		if (fs->drops_uncounted)
+			fprintf(f, " plus an unknown number (%llu markers without a count)",
+				(unsigned long long)fs->drops_uncounted);
+		sep = " (";
+		for (cpu = 0; cpu < 256; cpu++) {
+			n = ftrace_import_lost_on(fi, cpu, &unc);
+			if (!n && !unc)
+				continue;
+			fprintf(f, "%sCPU %u: %llu%s", sep, cpu, (unsigned long long)n,
+				unc ? " + unknown" : "");
+			sep = ", ";
+		}
+		fprintf(f, "%s\n", *sep == ',' ? ")" : "");
+	}
+	if (fs->plugin_lines)
+		fprintf(f, "trace-cmd kvm plugin lines: %llu\n", (unsigned long long)fs->plugin_lines);
+	if (fs->roles_no_wp)
+		fprintf(f, "shadow-page roles without CR0.WP in the text: %llu (not checked against "
+			"it)\n", (unsigned long long)fs->roles_no_wp);
+	if (fs->uexec_unchecked)
+		fprintf(f, "kohler roles with USER_EXEC: %llu (the bit is not modelled)\n",
+			(unsigned long long)fs->uexec_unchecked);
+}
+
+static void json_text_counts(struct json_writer *jw, const struct trace_source *src)
+{
+	const struct ftrace_import *fi = trace_source_importer(src);
+	const struct ftrace_import_stats *fs = ftrace_import_stats(fi);
+	unsigned int k, cpu;
+	uint32_t unc;
+	uint64_t n;
+
+	json_key(jw, "lines_skipped");
+	json_obj_begin(jw);
+	for (k = 0; k < FTRACE_SKIP_NR; k++) {
+		char key[32], *c;
+
+		snprintf(key, sizeof(key), "%s", ftrace_skip_name(k));
+		for (c = key; *c; c++)
+			if (*c == ' ')
+				*c = '_';	/* "stack trace" -> "stack_trace" */
+		json_kv_u64(jw, key, fs->skipped[k]);
+	}
+	json_obj_end(jw);
+	json_kv_u64(jw, "drop_markers", fs->drop_markers);
+	json_kv_u64(jw, "drop_markers_uncounted", fs->drops_uncounted);
+	json_kv_u64(jw, "lost_events_marked", fs->lost_events);
+	json_key(jw, "lost_by_cpu");
+	json_arr_begin(jw);
+	for (cpu = 0; cpu < 256; cpu++) {
+		n = ftrace_import_lost_on(fi, cpu, &unc);
+		if (!n && !unc)
+			continue;
+		json_obj_begin(jw);
+		json_kv_u64(jw, "cpu", cpu);
+		json_kv_u64(jw, "lost", n);
+		json_kv_u64(jw, "markers_uncounted", unc);
+		json_obj_end(jw);
+	}
+	json_arr_end(jw);
+	json_kv_u64(jw, "plugin_lines", fs->plugin_lines);
+	json_kv_u64(jw, "roles_without_cr0_wp", fs->roles_no_wp);
+	json_kv_u64(jw, "user_exec_unchecked", fs->uexec_unchecked);
+}
+
+static void print_source(FILE *f, const char *path, const struct trace_source *src,
+			 const struct mbec_rec_info *info)
+{
+	if (trace_source_tracedat(src)) {
+		char what[600];
+
+		tracedat_describe(trace_source_tracedat(src), what, sizeof(what));
+		fprintf(f, "mbecscope replay: %s: %s, KVM layout %s (%s), %s SPTEs\n", path, what,
+			mbec_layout_name(info->abi), info->role.source,
+			(info->flags & MBEC_REC_F_SPTE_EPT) ? "EPT" : "legacy/NPT");
+		return;
+	}
+	if (trace_source_is_text(src)) {
+		const struct trace_text_stats *st = trace_source_text_stats(src);
+
+		fprintf(f, "mbecscope replay: %s: ftrace text, %llu lines (%llu events imported, "
+			"%llu other lines), KVM layout %s (%s), %s SPTEs\n",
+			path, (unsigned long long)st->lines, (unsigned long long)st->events,
+			(unsigned long long)st->ignored, mbec_layout_name(info->abi),
+			info->role.source, (info->flags & MBEC_REC_F_SPTE_EPT) ? "EPT" :
+			"legacy/NPT");
+		print_text_counts(f, src);
+		return;
+	}
+	fprintf(f, "mbecscope replay: %s: recording (format %u) by %s of kernel %s, KVM layout "
+		"%s (role layout %s), %s SPTEs%s\n", path, info->version,
+		info->tool[0] ? info->tool : "?",
+		info->role.release[0] ? info->role.release : "?", mbec_layout_name(info->abi),
+		info->has_role ? info->role.source : "built-in",
+		(info->flags & MBEC_REC_F_SPTE_EPT) ? "EPT" : "legacy/NPT",
+		(info->flags & MBEC_REC_F_WORKLOAD) ? ", built-in workload" : "");
+	if (info->nr_tp) {
+		unsigned int i;
+
+		for (i = 0; i < info->nr_tp; i++)
+			if (strcmp(info->tp[i].how, "tp_btf") && strcmp(info->tp[i].how, "raw_tp"))
+				fprintf(f, "not captured: %s\n", info->tp[i].name);
+	}
+}
+
+static void json_source(struct json_writer *jw, const char *path, const struct trace_source *src,
+			const struct mbec_rec_info *info)
+{
+	unsigned int i;
+
+	json_kv_str(jw, "file", path);
+	json_kv_str(jw, "format", trace_source_tracedat(src) ? "trace.dat" :
+		    trace_source_is_text(src) ? "ftrace-text" : "recording");
+	if (trace_source_tracedat(src)) {
+		const struct tracedat_stats *ts = tracedat_stats(trace_source_tracedat(src));
+		char names[400];
+
+		json_kv_str(jw, "kernel", tracedat_release(trace_source_tracedat(src)));
+		json_kv_u64(jw, "tracedat_records", ts->records);
+		tracedat_skipped_names(trace_source_tracedat(src), names, sizeof(names));
+		json_kv_u64(jw, "tracedat_skipped", ts->skipped);
+		json_kv_str(jw, "tracedat_skipped_events", names);
+		json_kv_u64(jw, "tracedat_lacking_fields", ts->no_field);
+		json_kv_u64(jw, "tracedat_lost", ts->lost);
+		json_kv_u64(jw, "tracedat_lost_uncounted", ts->lost_uncounted);
+	}
+	json_kv_str(jw, "layout", mbec_layout_name(info->abi));
+	json_kv_str(jw, "layout_source", info->role.source);
+	json_kv_str(jw, "spte_format", (info->flags & MBEC_REC_F_SPTE_EPT) ? "ept" : "legacy");
+	if (trace_source_is_text(src)) {
+		const struct trace_text_stats *st = trace_source_text_stats(src);
+
+		json_kv_u64(jw, "lines", st->lines);
+		json_kv_u64(jw, "lines_imported", st->events);
+		json_kv_u64(jw, "lines_bad", st->bad);
+		json_text_counts(jw, src);
+	} else {
+		json_kv_u64(jw, "format_version", info->version);
+		json_kv_str(jw, "kernel", info->role.release);
+		json_kv_bool(jw, "workload", info->flags & MBEC_REC_F_WORKLOAD);
+		json_kv_bool(jw, "complete", trace_source_trailer(src)->present);
+		json_key(jw, "tracepoints");
+		json_arr_begin(jw);
+		for (i = 0; i < info->nr_tp; i++) {
+			json_obj_begin(jw);
+			json_kv_str(jw, "tracepoint", info->tp[i].name);
+			json_kv_str(jw, "how", info->tp[i].how);
+			json_obj_end(jw);
+		}
+		json_arr_end(jw);
+	}
 }
 
 struct replay_run {
@@ -147,6 +325,9 @@ static int open_outputs(struct replay_run *run, struct cli_outfile *xo, struct c
 
 static void print_summary(struct replay_run *run, const char *path)
 {
+	const struct trace_source *ts = mbec_source_trace(run->src);
+	/* The input as it describes itself (not what --workload adds). */
+	const struct mbec_rec_info *info = trace_source_info(ts);
 	const char *problem = mbec_source_problem(run->src);
 
 	if (run->json) {
@@ -154,13 +335,13 @@ static void print_summary(struct replay_run *run, const char *path)
 
 		json_init(&jw, stdout, false);
 		json_obj_begin(&jw);
-		mbec_source_describe_json(&jw, path, run->src);
+		json_source(&jw, path, ts, info);
 		mbec_check_json_body(run->engine, mbec_source_counters(run->src), &jw);
 		json_kv_str(&jw, "input_problem", problem[0] ? problem : NULL);
 		json_obj_end(&jw);
 		json_finish(&jw);
 	} else {
-		mbec_source_describe(stdout, "mbecscope replay", path, run->src);
+		print_source(stdout, path, ts, info);
 		mbec_check_print(run->engine, mbec_source_counters(run->src), stdout,
 				 cli_verbose > 0);
 	}

@@ -34,7 +34,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "check/check.h"
 #include "trace/recording.h"
@@ -161,16 +160,6 @@ int mbec_source_workload_status(const struct mbec_source *s, bool *signalled);
  */
 const char *mbec_source_problem(const struct mbec_source *s);
 bool mbec_source_damaged(const struct mbec_source *s);
-
-/*
- * A file: what it is and says of itself (kind, kernel, layout, SPTE format,
- * lines skipped, losses marked), as the first lines of a summary ("WHO:
- * PATH: ...") or as members of a JSON object; nothing for live.
- */
-struct json_writer;
-void mbec_source_describe(FILE *f, const char *who, const char *path, const struct mbec_source *s);
-void mbec_source_describe_json(struct json_writer *jw, const char *path,
-			       const struct mbec_source *s);
 
 void mbec_source_free(struct mbec_source *s);
 
