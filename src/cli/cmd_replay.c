@@ -5,22 +5,19 @@
  * record, with the same summary and exit codes.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check/check.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "cli/json.h"
 #include "cli/outfile.h"
-#include "live/guest.h"
+#include "source/source.h"
 #include "trace/ftrace.h"
-#include "trace/guestmem.h"
 #include "trace/print.h"
 #include "trace/source.h"
 #include "trace/tracedat.h"
@@ -71,42 +68,6 @@ static int parse_secs(const char *s, uint64_t *ns)
 	if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e9)
 		return -1;
 	*ns = (uint64_t)(v * 1e9 + 0.5);
-	return 0;
-}
-
-/*
- * What `check --workload` knows of the built-in guest, for a text capture
- * of it: its CPU mode (as check sets it) and every entry of its page
- * tables as GUEST_PTE records of VMM process pid.
- */
-struct workload_feed {
-	struct mbec_check *e;
-	struct mbec_rec_writer *wr;
-};
-
-/* Into the engine, and into the recording being written (stop when it fails). */
-static int feed_workload_pte(void *ctx, const void *rec, size_t len)
-{
-	struct workload_feed *f = ctx;
-
-	mbec_check_feed(f->e, rec, len);
-	return f->wr && mbec_rec_write(f->wr, rec, len);
-}
-
-static int feed_workload(struct mbec_check *e, struct mbec_rec_writer *wr, uint32_t pid)
-{
-	struct workload_feed f = { .e = e, .wr = wr };
-	struct workload_opts wo;
-	struct workload_layout *l;
-
-	workload_opts_init(&wo);
-	wo.quiet = true;
-	l = workload_layout_new(&wo);
-	if (!l)
-		return -1;
-	/* Stops at the first failed write, as the copy of this loop here did. */
-	mbec_feed_guest_ptes(l, pid, feed_workload_pte, &f);
-	workload_layout_free(l);
 	return 0;
 }
 
@@ -285,6 +246,107 @@ static void json_source(struct json_writer *jw, const char *path, const struct t
 	}
 }
 
+struct replay_run {
+	struct mbec_source *src;
+	struct mbec_check *engine;
+	struct event_printer pr;
+	bool printer, events, json, base_set;
+	FILE *xf;
+	const char *export, *wpath;
+	struct mbec_rec_writer *wr;
+	int rc;				/* set when an output failed: the run stops */
+};
+
+/* Every record: printed, exported, written, then checked. */
+static int on_record(void *ctx, const void *rec, size_t len)
+{
+	struct replay_run *run = ctx;
+	const struct mbec_event_hdr *h = rec;
+	struct json_writer xw;
+
+	if (run->printer && !run->base_set && mbec_source_base_ns(run->src)) {
+		run->pr.ts_base = mbec_source_base_ns(run->src);
+		run->base_set = true;
+	}
+	if (run->events && run->json) {
+		/* JSON lines: one object per event, then the summary document. */
+		json_init(&xw, stdout, false);
+		event_print_json(&run->pr, &xw, h);
+		json_finish(&xw);
+	} else if (run->events) {
+		event_print_text(&run->pr, stdout, h);
+	}
+	if (run->xf) {
+		json_init(&xw, run->xf, false);
+		event_print_json(&run->pr, &xw, h);
+		json_finish(&xw);
+		if (ferror(run->xf)) {
+			run->rc = cli_usage_error("replay", "cannot write %s: %s", run->export,
+						  strerror(errno ? errno : EIO));
+			return 1;
+		}
+	}
+	if (run->wr && mbec_rec_write(run->wr, h, len)) {
+		run->rc = cli_usage_error("replay", "%s: %s", run->wpath,
+					  mbec_rec_writer_error(run->wr));
+		return 1;
+	}
+	/* Not an event: live check never feeds it (the source answers reads from it). */
+	if (h->type != MBEC_EV_GUEST_MEM)
+		mbec_check_feed(run->engine, rec, len);
+	return 0;
+}
+
+/* Outputs go to temporary files, put in place only when all went well (outfile.h). */
+static int open_outputs(struct replay_run *run, struct cli_outfile *xo, struct cli_outfile *wo,
+			const char *path)
+{
+	struct mbec_rec_info wi = *mbec_source_info(run->src);
+	char err[512];
+
+	if (run->export) {
+		if (cli_outfile_open(xo, run->export, path, "--export-json", err, sizeof(err)))
+			return cli_usage_error("replay", "%s", err);
+		run->xf = cli_outfile_stream(xo);
+		if (!run->xf)
+			return cli_usage_error("replay", "cannot write %s: %s", run->export,
+					       strerror(errno));
+	}
+	if (run->wpath) {
+		if (cli_outfile_open(wo, run->wpath, path, "-o", err, sizeof(err)))
+			return cli_usage_error("replay", "%s", err);
+		snprintf(wi.tool, sizeof(wi.tool), "mbecscope replay -o");
+		run->wr = mbec_rec_writer_open(wo->fd, &wi, 0, err, sizeof(err));
+		if (!run->wr)
+			return cli_usage_error("replay", "%s: %s", run->wpath, err);
+	}
+	return 0;
+}
+
+static void print_summary(struct replay_run *run, const char *path)
+{
+	const struct trace_source *ts = mbec_source_trace(run->src);
+	/* The input as it describes itself (not what --workload adds). */
+	const struct mbec_rec_info *info = trace_source_info(ts);
+	const char *problem = mbec_source_problem(run->src);
+
+	if (run->json) {
+		struct json_writer jw;
+
+		json_init(&jw, stdout, false);
+		json_obj_begin(&jw);
+		json_source(&jw, path, ts, info);
+		mbec_check_json_body(run->engine, mbec_source_counters(run->src), &jw);
+		json_kv_str(&jw, "input_problem", problem[0] ? problem : NULL);
+		json_obj_end(&jw);
+		json_finish(&jw);
+	} else {
+		print_source(stdout, path, ts, info);
+		mbec_check_print(run->engine, mbec_source_counters(run->src), stdout,
+				 cli_verbose > 0);
+	}
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -303,53 +365,47 @@ int cmd_replay(int argc, char **argv)
 		{ "repeat-limit", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct trace_source_opts so = { .layout = MBEC_LAYOUT_UNKNOWN, .spte_ept = -1 };
+	struct mbec_source_opts so;
+	struct workload_opts wo;
 	struct mbec_check_opts copts = { 0 };
-	const struct mbec_rec_info *info;
-	const struct mbec_rec_trailer *tr;
-	const struct mbec_event_hdr *h;
-	struct trace_source *src = NULL;
-	struct mbec_check *engine = NULL;
-	struct event_printer pr;
-	struct json_writer xw;
-	FILE *xf = NULL;
-	struct cli_outfile xo = { .fd = -1 }, wo = { .fd = -1 };
-	struct mbec_rec_writer *wr = NULL;
-	struct guest_mem gmem = { 0 };
-	const char *path, *export = NULL, *wpath = NULL;
-	bool json = false, events = false, workload = false, fed_workload = false, have_from = false, have_to = false, printer = false;
-	uint64_t from = 0, to = 0, base = 0, rel;
+	struct replay_run run = { 0 };
+	struct cli_outfile xo = { .fd = -1 }, wout = { .fd = -1 };
+	const char *path, *problem;
+	bool damaged;
 	long pid = 0;
 	char err[512], *end;
-	int c, r, rc;
+	int tail, c, rc;
 
+	mbec_source_opts_init(&so);
+	workload_opts_init(&wo);
+	wo.quiet = true;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":hvjo:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
+			run.json = true;
 			break;
 		case 'o':
-			wpath = optarg;
+			run.wpath = optarg;
 			break;
 		case 'e':
-			events = true;
+			run.events = true;
 			break;
 		case 'x':
-			export = optarg;
+			run.export = optarg;
 			break;
 		case 'f':
-			if (parse_secs(optarg, &from))
+			if (parse_secs(optarg, &so.from_ns))
 				return cli_usage_error("replay", "--from wants seconds (e.g. 1.5), not "
 						       "'%s'", optarg);
-			have_from = true;
+			so.has_from = true;
 			break;
 		case 't':
-			if (parse_secs(optarg, &to))
+			if (parse_secs(optarg, &so.to_ns))
 				return cli_usage_error("replay", "--to wants seconds (e.g. 1.5), not '%s'",
 						       optarg);
-			have_to = true;
+			so.has_to = true;
 			break;
 		case 'p':
 			if (cli_parse_pid("replay", optarg, &pid))
@@ -369,7 +425,7 @@ int cmd_replay(int argc, char **argv)
 						       optarg);
 			break;
 		case 'w':
-			workload = true;
+			so.workload = &wo;
 			break;
 		case 'R':
 			copts.repeat_limit = (unsigned int)strtoul(optarg, &end, 10);
@@ -377,14 +433,10 @@ int cmd_replay(int argc, char **argv)
 				return cli_usage_error("replay", "--repeat-limit wants a count, not "
 						       "'%s'", optarg);
 			break;
-		case 'v':
-			cli_verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_FINE;
 		default:
-			return cli_getopt_error("replay", c, argv);
+			tail = cli_opt_tail("replay", c, argv, usage);
+			if (tail >= 0)
+				return tail;
 		}
 	}
 	if (optind >= argc)
@@ -393,195 +445,80 @@ int cmd_replay(int argc, char **argv)
 	if (optind + 1 < argc)
 		return cli_extra_arg("replay", argv[optind + 1]);
 	path = argv[optind];
-	if (have_from && have_to && to < from)
+	if (so.has_from && so.has_to && so.to_ns < so.from_ns)
 		return cli_usage_error("replay", "--to is before --from");
+	so.path = path;
+	so.pid = (uint32_t)pid;
+	/* -o keeps them: the recording written answers the same reads. */
+	so.guest_mem_records = true;
 
-	err[0] = 0;
-	if (trace_source_open(&src, path, &so, err, sizeof(err)))
+	if (mbec_source_open(&run.src, &so, err, sizeof(err)))
 		return cli_usage_error("replay", "%s: %s", path, err);
-	info = trace_source_info(src);
-
-	cli_check_opts_from_info(&copts, info);
-	if (!info->has_mode && workload) {
-		/* The built-in guest's CPU mode, from its registers, as check takes it. */
-		struct workload_opts wo;
-		struct workload_layout *l;
-
-		workload_opts_init(&wo);
-		wo.quiet = true;
-		l = workload_layout_new(&wo);
-		if (!l) {
-			trace_source_free(src);
-			return cli_usage_error("replay", "out of memory");
-		}
-		copts.expect_mode_valid = true;
-		mbec_workload_mode(l, &copts.expect_mode);
-		workload_layout_free(l);
+	mbec_source_check_opts(run.src, &copts);
+	run.engine = mbec_check_new(&copts);
+	if (!run.engine) {
+		rc = cli_usage_error("replay", "out of memory");
+		goto out;
 	}
-	/* A recording of the workload carries its guest entries already. */
-	if (info->flags & MBEC_REC_F_WORKLOAD)
-		workload = false;
-	/* What check read from VMM memory while recording, answered from the recording. */
-	copts.guest.read_mem = guest_mem_read;
-	copts.guest.ctx = &gmem;
-	engine = mbec_check_new(&copts);
-	if (!engine) {
-		trace_source_free(src);
-		return cli_usage_error("replay", "out of memory");
-	}
-	if (events || export) {
-		if (event_printer_init(&pr, info->abi, copts.spte_ept, copts.mbec, &info->role)) {
+	if (run.events || run.export) {
+		const struct mbec_rec_info *info = mbec_source_info(run.src);
+
+		if (event_printer_init(&run.pr, info->abi, copts.spte_ept, copts.mbec,
+				       &info->role)) {
 			rc = cli_usage_error("replay", "out of memory");
 			goto out;
 		}
-		printer = true;
+		run.printer = true;
 	}
-	/*
-	 * Outputs are written to temporary files and put in place only when
-	 * the input was read whole and every write succeeded (outfile.h).
-	 */
-	if (export) {
-		if (cli_outfile_open(&xo, export, path, "--export-json", err, sizeof(err))) {
-			rc = cli_usage_error("replay", "%s", err);
-			goto out;
-		}
-		xf = cli_outfile_stream(&xo);
-		if (!xf) {
-			rc = cli_usage_error("replay", "cannot write %s: %s", export, strerror(errno));
-			goto out;
-		}
+	rc = open_outputs(&run, &xo, &wout, path);
+	if (rc)
+		goto out;
+	mbec_source_start(run.src, on_record, &run, err, sizeof(err));
+	mbec_source_run(run.src, 0, NULL, NULL);
+	if (run.rc) {
+		rc = run.rc;
+		goto out;
 	}
+	if (run.wr) {
+		struct mbec_rec_writer *w = run.wr;
 
-	if (wpath) {
-		struct mbec_rec_info wi = *info;
-
-		if (cli_outfile_open(&wo, wpath, path, "-o", err, sizeof(err))) {
-			rc = cli_usage_error("replay", "%s", err);
-			goto out;
-		}
-		if (workload && !(wi.flags & MBEC_REC_F_WORKLOAD)) {
-			wi.flags |= MBEC_REC_F_WORKLOAD;
-			wi.has_mode = true;
-			wi.mode = copts.expect_mode;
-		}
-		snprintf(wi.tool, sizeof(wi.tool), "mbecscope replay -o");
-		wr = mbec_rec_writer_open(wo.fd, &wi, 0, err, sizeof(err));
-		if (!wr) {
-			rc = cli_usage_error("replay", "%s: %s", wpath, err);
-			goto out;
-		}
-	}
-
-	while ((r = trace_source_next(src, &h)) > 0) {
-		if (h->ts_ns) {
-			if (!base) {
-				base = h->ts_ns;
-				if (printer)
-					pr.ts_base = base;
-				if (have_from && !trace_source_is_text(src))
-					trace_source_window(src, base + from, have_to ? base + to : 0);
-			}
-			rel = h->ts_ns >= base ? h->ts_ns - base : 0;
-			if ((have_from && rel < from) || (have_to && rel > to))
-				continue;
-		}
-		if (pid && h->type != MBEC_EV_LOST && h->pid != (uint32_t)pid &&
-		    !(h->pid == 0 && h->tid == (uint32_t)pid))
-			continue;
-		if (workload && !fed_workload && h->type != MBEC_EV_LOST) {
-			fed_workload = true;
-			if (feed_workload(engine, wr, pid ? (uint32_t)pid : h->pid)) {
-				rc = cli_usage_error("replay", "out of memory");
-				goto out;
-			}
-		}
-		if (events && json) {
-			/* JSON lines: one object per event, then the summary document. */
-			json_init(&xw, stdout, false);
-			event_print_json(&pr, &xw, h);
-			json_finish(&xw);
-		} else if (events) {
-			event_print_text(&pr, stdout, h);
-		}
-		if (xf) {
-			json_init(&xw, xf, false);
-			event_print_json(&pr, &xw, h);
-			json_finish(&xw);
-			if (ferror(xf)) {
-				rc = cli_usage_error("replay", "cannot write %s: %s", export,
-						     strerror(errno ? errno : EIO));
-				goto out;
-			}
-		}
-		if (wr && mbec_rec_write(wr, h, h->size)) {
-			rc = cli_usage_error("replay", "%s: %s", wpath, mbec_rec_writer_error(wr));
-			goto out;
-		}
-		if (h->type == MBEC_EV_GUEST_MEM) {
-			const struct mbec_ev_guest_mem *g = (const void *)h;
-
-			guest_mem_put(&gmem, g->hdr.pid, g->hva, g->val);
-			continue;	/* not an event: live check never feeds it */
-		}
-		mbec_check_feed(engine, h, h->size);
-	}
-	if (wr) {
-		struct mbec_rec_writer *w = wr;
-
-		wr = NULL;
+		run.wr = NULL;
 		if (mbec_rec_writer_close(w, NULL, err, sizeof(err))) {
-			rc = cli_usage_error("replay", "%s: %s", wpath, err);
+			rc = cli_usage_error("replay", "%s: %s", run.wpath, err);
 			goto out;
 		}
 	}
-	mbec_check_finish(engine);
-	tr = trace_source_trailer(src);
-
-	if (json) {
-		struct json_writer jw;
-
-		json_init(&jw, stdout, false);
-		json_obj_begin(&jw);
-		json_source(&jw, path, src, info);
-		mbec_check_json_body(engine, tr->present && tr->has_kernel ? tr->counters : NULL,
-				     &jw);
-		json_kv_str(&jw, "input_problem", trace_source_problem(src)[0] ?
-			    trace_source_problem(src) : NULL);
-		json_obj_end(&jw);
-		json_finish(&jw);
-	} else {
-		print_source(stdout, path, src, info);
-		mbec_check_print(engine, tr->present && tr->has_kernel ? tr->counters : NULL,
-				 stdout, cli_verbose > 0);
-	}
-	rc = mbec_check_summary(engine)->anomalies_total ? EXIT_ANOMALY : EXIT_FINE;
-	if (trace_source_problem(src)[0]) {
+	mbec_check_finish(run.engine);
+	print_summary(&run, path);
+	rc = mbec_check_summary(run.engine)->anomalies_total ? EXIT_ANOMALY : EXIT_FINE;
+	problem = mbec_source_problem(run.src);
+	damaged = mbec_source_damaged(run.src);
+	if (problem[0]) {
 		/* Outputs of a damaged input are not left, so never taken for good. */
-		fprintf(stderr, "%s replay: %s: %s%s%s%s%s%s\n", prog_name, path,
-			trace_source_problem(src), trace_source_damaged(src) ? "" : " (warning)",
-			trace_source_damaged(src) && (wpath || export) ? "; not written: " : "",
-			trace_source_damaged(src) && wpath ? wpath : "",
-			trace_source_damaged(src) && wpath && export ? ", " : "",
-			trace_source_damaged(src) && export ? export : "");
-		if (trace_source_damaged(src)) {
+		fprintf(stderr, "%s replay: %s: %s%s%s%s%s%s\n", prog_name, path, problem,
+			damaged ? "" : " (warning)",
+			damaged && (run.wpath || run.export) ? "; not written: " : "",
+			damaged && run.wpath ? run.wpath : "",
+			damaged && run.wpath && run.export ? ", " : "",
+			damaged && run.export ? run.export : "");
+		if (damaged) {
 			rc = EXIT_USAGE;
 			goto out;
 		}
 	}
-	xf = NULL;
-	if (export && cli_outfile_commit(&xo, err, sizeof(err)))
+	run.xf = NULL;
+	if (run.export && cli_outfile_commit(&xo, err, sizeof(err)))
 		rc = cli_usage_error("replay", "%s", err);
-	if (wpath && cli_outfile_commit(&wo, err, sizeof(err)))
+	if (run.wpath && cli_outfile_commit(&wout, err, sizeof(err)))
 		rc = cli_usage_error("replay", "%s", err);
 out:
-	if (wr)
-		mbec_rec_writer_abort(wr);
-	cli_outfile_discard(&wo);
+	if (run.wr)
+		mbec_rec_writer_abort(run.wr);
+	cli_outfile_discard(&wout);
 	cli_outfile_discard(&xo);
-	if (printer)
-		event_printer_free(&pr);
-	mbec_check_free(engine);
-	guest_mem_free(&gmem);
-	trace_source_free(src);
+	if (run.printer)
+		event_printer_free(&run.pr);
+	mbec_check_free(run.engine);
+	mbec_source_free(run.src);
 	return rc;
 }

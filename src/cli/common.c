@@ -45,14 +45,6 @@ int cli_parse_pid(const char *cmd, const char *arg, long *out)
 	return 0;
 }
 
-int cli_pid_exists(const char *cmd, long pid)
-{
-	if (kill((pid_t)pid, 0) && errno == ESRCH)
-		return cli_usage_error(cmd, "--pid %ld: no such process; give the pid of a running VMM (e.g. pgrep -f qemu)",
-				       pid);
-	return 0;
-}
-
 /* strtol, not strtoul: "-1" is a negative number, not a huge one. */
 int cli_parse_vcpus(const char *cmd, const char *arg, unsigned int *out)
 {
@@ -95,6 +87,21 @@ int cli_parse_layout(const char *cmd, const char *arg, enum mbec_layout *out)
 	return 0;
 }
 
+int cli_parse_ringbuf_kb(const char *cmd, const char *arg, size_t *out)
+{
+	char *end;
+	unsigned long kb;
+
+	errno = 0;
+	kb = strtoul(arg, &end, 10);
+	/* A power of two, at least a page (what the kernel accepts). */
+	if (errno || end == arg || *end || kb < 4 || kb > (1UL << 20) || (kb & (kb - 1)))
+		return cli_usage_error(cmd, "--ringbuf-kb wants a power of two from 4 to 1048576, not '%s'",
+				       arg);
+	*out = kb << 10;
+	return 0;
+}
+
 int cli_getopt_error(const char *cmd, int c, char **argv)
 {
 	if (c == ':')
@@ -104,48 +111,23 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
 			       argv[optind - 1], prog_name, cmd);
 }
 
+int cli_opt_tail(const char *cmd, int c, char **argv, void (*usage)(FILE *f))
+{
+	if (c == 'v') {
+		cli_verbose++;
+		return -1;
+	}
+	if (c == 'h') {
+		usage(stdout);
+		return EXIT_FINE;
+	}
+	return cli_getopt_error(cmd, c, argv);
+}
+
 int cli_extra_arg(const char *cmd, const char *arg)
 {
 	return cli_usage_error(cmd, "unexpected argument '%s'; try '%s %s --help'",
 			       arg, prog_name, cmd);
-}
-
-volatile sig_atomic_t cli_stop_requested;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	cli_stop_requested = 1;
-}
-
-void cli_catch_stop(bool hup)
-{
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	if (hup)
-		sigaction(SIGHUP, &sa, NULL);
-}
-
-int cli_workload_spawn(const char *cmd, const struct workload_opts *wo,
-		       struct workload_layout **layout, struct workload_child *child)
-{
-	char err[600];
-
-	*layout = NULL;
-	if (geteuid() == 0 && workload_probe(err, sizeof(err)))
-		return cli_usage_error(cmd, "%s", err);
-	*layout = workload_layout_new(wo);
-	if (!*layout)
-		return cli_usage_error(cmd, "cannot lay out the workload (out of memory)");
-	if (geteuid() == 0 && workload_spawn(wo, child, err, sizeof(err))) {
-		workload_layout_free(*layout);
-		*layout = NULL;
-		return cli_usage_error(cmd, "%s", err);
-	}
-	return 0;
 }
 
 void cli_workload_cpl0(const struct workload_child *c, FILE *f, struct json_writer *jw)
@@ -186,17 +168,4 @@ double cli_now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-void cli_check_opts_from_info(struct mbec_check_opts *copts, const struct mbec_rec_info *info)
-{
-	copts->layout = info->abi;
-	copts->role = &info->role;
-	copts->spte_ept = info->flags & MBEC_REC_F_SPTE_EPT;
-	copts->spte_fmt_unknown = info->flags & MBEC_REC_F_SPTE_FMT_UNKNOWN;
-	copts->mbec = info->flags & MBEC_REC_F_MBEC;
-	if (info->has_mode) {
-		copts->expect_mode_valid = true;
-		copts->expect_mode = info->mode;
-	}
 }
