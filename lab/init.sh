@@ -13,7 +13,8 @@
 # for people.  Kernel command line: lab.halt=reboot|poweroff (QEMU runs with
 # -no-reboot, so reboot ends it; Bochs ends on a power-off), lab.steps=LIST
 # (comma-separated subset of the steps below; default all of them:
-# workload,check,record,negative,rawtp; "debug" adds verbose runs).
+# workload,check,record,negative,rawtp, and nested on AMD; "debug" adds
+# verbose runs).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
@@ -27,10 +28,11 @@ mount -t bpf bpf /sys/fs/bpf
 
 halt=reboot
 steps=workload,check,record,negative,rawtp
+given=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lab.halt=*) halt=${arg#lab.halt=} ;;
-	lab.steps=*) steps=${arg#lab.steps=} ;;
+	lab.steps=*) steps=${arg#lab.steps=} given=1 ;;
 	esac
 done
 
@@ -74,6 +76,11 @@ else
 	say "the CPU has neither svm nor vmx: no KVM"
 	dmesg > "$out/dmesg.txt"
 	finish
+fi
+# The nested workload is SVM-only so far: a default step on AMD.
+if [ -z "$given" ] && [ "$vendor" = amd ]; then
+	steps=$steps,nested
+	echo "$steps" > "$out/steps-wanted.txt"
 fi
 if [ -d "/sys/module/$mod" ]; then
 	say "$mod is built in"
@@ -124,6 +131,12 @@ esac
 case ",$steps," in *,negative,*) run negative mbecscope check --workload --perturb-model nx --json ;; esac
 # The raw_tp programs (the fallback where tp_btf is refused) on the same guest.
 case ",$steps," in *,rawtp,*) run rawtp mbecscope check --workload --raw-tp --json ;; esac
+# Not by default: the nested workload (the guest as a hypervisor with NPT, GMET
+# when offered), and the same with one nested leaf flipped, which must fail.
+case ",$steps," in *,nested,*)
+	run nested mbecscope workload --nested --json
+	run nested-negative mbecscope workload --nested --inject-mismatch --json ;;
+esac
 # Not by default: what to look at when a step fails (every guest #PF, the
 # verifier's log), each kept to its first and last 128 KiB.
 case ",$steps," in *,debug,*)
