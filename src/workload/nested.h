@@ -40,6 +40,7 @@
 #define MBEC_WORKLOAD_NESTED_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mbec_arch.h"
@@ -79,6 +80,19 @@
 #define WLN_PORT_EXIT		0xd0
 /* ... and a failed VMLAUNCH/VMRESUME (VMX) with this port. */
 #define WLN_PORT_VMFAIL		0xd1
+/*
+ * VMX: where L2's code finds the VMXON and VMCS addresses and its VMREAD
+ * and VMWRITE tables: (field, value) pairs of u64, ended by field ~0, in
+ * L2's CPL-0 data page of vCPU 0 (mapped in L2's own paging, unused by
+ * --nested otherwise).
+ */
+#define WLN_VMX_FIELDS		0x70400		/* WL_KDATA_GPA(0) + 0x400: setup */
+#define WLN_VMX_FIELDS_MAX	150
+#define WLN_VMX_READS		0x70e00		/* read after each exit */
+#define WLN_VMX_READS_MAX	7
+#define WLN_VMX_WRITES		0x70e80		/* written before each VMRESUME */
+#define WLN_VMX_WRITES_MAX	6
+#define WLN_VMX_PTRS		0x70f00		/* VMXON region, VMCS */
 /* L3's "done" hypercall: %eax = WLN_HC_DONE, then ud2 (#UD is intercepted). */
 #define WLN_HC_DONE		0x4e
 
@@ -154,6 +168,7 @@ int wln_expect(const struct wln_layout *l, const struct wln_page *p, enum mbec_o
 /* The guest code (nested_guest.c), copied by the VMM into L2 and L3. */
 extern const unsigned char wln_guest_start[], wln_guest_end[];
 extern const unsigned char wln_svm_loop[], wln_svm_exit[];
+extern const unsigned char wln_vmx_setup[], wln_vmx_load[], wln_vmx_exit[];
 extern const unsigned char wln_l3_matrix[], wln_l3_done_ud2[];
 extern const unsigned char wln_l3_read_insn[], wln_l3_write_insn[];
 
@@ -198,9 +213,11 @@ struct wln_ops {
 	int (*decode)(struct wln_run *w, struct wln_exit *e);
 	/* Resume L3 at @rip with @rsp on the next entry. */
 	int (*resume)(struct wln_run *w, uint64_t rip, uint64_t rsp);
+	/* After an OUT to WLN_PORT_VMFAIL (VMX): one line on what failed. */
+	int (*failed)(struct wln_run *w, char *buf, size_t len);
 };
 
-extern const struct wln_ops wln_svm_ops;
+extern const struct wln_ops wln_svm_ops, wln_vmx_ops;
 
 struct wln_pass {
 	bool ran;
@@ -227,7 +244,11 @@ struct wln_run {
 	struct wln_pass passes[WLN_MAX_PASSES];
 	bool done;
 	unsigned long exits;
+	uint64_t vendor[32];		/* the vendor code's own state */
 };
+
+/* KVM's CPUID entry @fn (index 0) as the VMM gave it to L2, or NULL. */
+const struct kvm_cpuid_entry2 *wln_cpuid(struct wl_vm *vm, uint32_t fn);
 
 /* L2's copy of the blob: in its CPL-0 code pages, after guest.c's blob. */
 #define WLN_L2_CODE_OFFSET	0x2000

@@ -39,6 +39,86 @@ __asm__(
 	"	out %al, $" STR(WLN_PORT_EXIT) "\n"
 	"	jmp wln_svm_loop\n"
 
+	/*
+	 * L2, VMX: %rdi -> the VMXON region's address, %rsi -> the VMCS's,
+	 * %rdx -> the (field, value) table to VMWRITE, ended by field ~0;
+	 * %r8-%r10 are L3's %rdi, %rsi, %rdx.  wln_vmx_setup enters VMX
+	 * operation first (the first pass), wln_vmx_load does not.  A failed
+	 * instruction goes to the VMFAIL port with %rbx = the step (1 VMXON,
+	 * 2 VMCLEAR, 3 VMPTRLD, 4 VMWRITE, 5 VMLAUNCH, 6 VMRESUME) and %rax =
+	 * the VM-instruction error (or 0).
+	 */
+	"	.balign 16\n"
+	"	.globl wln_vmx_setup\n"
+	"wln_vmx_setup:\n"
+	"	mov $1, %ebx\n"
+	"	vmxon (%rdi)\n"
+	"	jbe 8f\n"
+	"	.globl wln_vmx_load\n"
+	"wln_vmx_load:\n"
+	"	mov $2, %ebx\n"
+	"	vmclear (%rsi)\n"
+	"	jbe 8f\n"
+	"	mov $3, %ebx\n"
+	"	vmptrld (%rsi)\n"
+	"	jbe 8f\n"
+	"	mov $4, %ebx\n"
+	"1:	mov (%rdx), %rax\n"
+	"	cmp $-1, %rax\n"
+	"	je 2f\n"
+	"	mov 8(%rdx), %rcx\n"
+	"	vmwrite %rcx, %rax\n"
+	"	jbe 8f\n"
+	"	add $16, %rdx\n"
+	"	jmp 1b\n"
+	"2:	mov %r8, %rdi\n"
+	"	mov %r9, %rsi\n"
+	"	mov %r10, %rdx\n"
+	"	mov $5, %ebx\n"
+	"	vmlaunch\n"
+	"	jmp 8f\n"
+	/*
+	 * The host RIP: L3's registers are live except RSP and RIP.  Keep
+	 * %rax, %rcx and %rdx on L2's stack, VMREAD the fields of the read
+	 * table (WLN_VMX_READS: field, then the value is stored after it),
+	 * hand the exit over, VMWRITE the resume table (WLN_VMX_WRITES), and
+	 * go back to L3.
+	 */
+	"	.balign 16\n"
+	"	.globl wln_vmx_exit\n"
+	"wln_vmx_exit:\n"
+	"	push %rax\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	mov $" STR(WLN_VMX_READS) ", %rdx\n"
+	"3:	mov (%rdx), %rax\n"
+	"	cmp $-1, %rax\n"
+	"	je 4f\n"
+	"	vmread %rax, %rcx\n"
+	"	mov %rcx, 8(%rdx)\n"
+	"	add $16, %rdx\n"
+	"	jmp 3b\n"
+	"4:	out %al, $" STR(WLN_PORT_EXIT) "\n"
+	"	mov $" STR(WLN_VMX_WRITES) ", %rdx\n"
+	"5:	mov (%rdx), %rax\n"
+	"	cmp $-1, %rax\n"
+	"	je 6f\n"
+	"	mov 8(%rdx), %rcx\n"
+	"	vmwrite %rcx, %rax\n"
+	"	add $16, %rdx\n"
+	"	jmp 5b\n"
+	"6:	pop %rdx\n"
+	"	pop %rcx\n"
+	"	pop %rax\n"
+	"	vmresume\n"
+	"	mov $6, %ebx\n"
+	"8:	mov $0, %eax\n"
+	"	jc 9f\n"
+	"	mov $0x4400, %eax\n"
+	"	vmread %rax, %rax\n"
+	"9:	out %al, $" STR(WLN_PORT_VMFAIL) "\n"
+	"	jmp 9b\n"
+
 	"	.balign 16\n"
 	"	.globl wln_l3_matrix\n"
 	"wln_l3_matrix:\n"

@@ -17,6 +17,29 @@
 
 static const char *const acc_names[3] = { "read", "write", "fetch" };
 
+const struct kvm_cpuid_entry2 *wln_cpuid(struct wl_vm *vm, uint32_t fn)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->cpuid->nent; i++)
+		if (vm->cpuid->entries[i].function == fn && vm->cpuid->entries[i].index == 0)
+			return &vm->cpuid->entries[i];
+	return NULL;
+}
+
+/* SVM when KVM offers it to its guest, else VMX, else nothing. */
+static const struct wln_ops *pick_ops(struct wl_vm *vm, char *err, size_t len)
+{
+	const struct kvm_cpuid_entry2 *ext = wln_cpuid(vm, 0x80000001), *std = wln_cpuid(vm, 1);
+
+	if (ext && (ext->ecx & (1u << 2)))
+		return &wln_svm_ops;
+	if (std && (std->ecx & (1u << 5)))
+		return &wln_vmx_ops;
+	wl_set_err(err, len, "KVM offers its guests neither SVM nor VMX: load kvm_amd or kvm_intel with nested=1");
+	return NULL;
+}
+
 static const char *pass_label(const struct wln_run *w, const struct wln_pass *p, char *buf,
 			      size_t len)
 {
@@ -166,6 +189,15 @@ static void *nested_thread(void *arg)
 			if (wl_stop)
 				break;
 			continue;
+		}
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == WLN_PORT_VMFAIL &&
+		    w->ops->failed) {
+			char line[160];
+
+			if (w->ops->failed(w, line, sizeof(line)))
+				snprintf(line, sizeof(line), "a VMX instruction of L2 failed");
+			wl_vcpu_fail(c, 1, "%s", line);
+			break;
 		}
 		if (run->exit_reason == KVM_EXIT_IO && run->io.port == WLN_PORT_EXIT) {
 			struct kvm_regs r;
@@ -336,8 +368,10 @@ static int nested_main(struct wl_vm *vm, struct wln_run *w, struct workload_resu
 
 	w->vm = vm;
 	w->c = &vm->vcpus[0];
-	w->ops = &wln_svm_ops;
 	r->nested = true;
+	w->ops = pick_ops(vm, r->error, sizeof(r->error));
+	if (!w->ops)
+		return r->status = 2;
 	if (vm->nr_vcpus != 1) {
 		wl_set_err(r->error, sizeof(r->error), "--nested runs one vCPU");
 		return r->status = 2;

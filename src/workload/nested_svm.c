@@ -99,33 +99,18 @@ static void seg(uint8_t *v, unsigned int off, uint16_t sel, uint16_t attr, uint3
 	put64(v + off + 8, base);
 }
 
-static const struct kvm_cpuid_entry2 *cpuid_leaf(struct wl_vm *vm, uint32_t fn)
-{
-	unsigned int i;
-
-	for (i = 0; i < vm->cpuid->nent; i++)
-		if (vm->cpuid->entries[i].function == fn && vm->cpuid->entries[i].index == 0)
-			return &vm->cpuid->entries[i];
-	return NULL;
-}
-
 static int svm_setup(struct wln_run *w, bool *feature, char *note, size_t note_len, char *err,
 		     size_t len)
 {
-	const struct kvm_cpuid_entry2 *ext = cpuid_leaf(w->vm, 0x80000001);
-	const struct kvm_cpuid_entry2 *svm = cpuid_leaf(w->vm, 0x8000000a);
+	const struct kvm_cpuid_entry2 *ext = wln_cpuid(w->vm, 0x80000001);
+	const struct kvm_cpuid_entry2 *svm = wln_cpuid(w->vm, 0x8000000a);
 	struct {
 		struct kvm_msrs h;
 		struct kvm_msr_entry e;
 	} msrs = { .h.nmsrs = 1, .e.index = MSR_VM_HSAVE_PA, .e.data = WLN_HOST_GPA };
 
 	if (!ext || !(ext->ecx & (1u << 2))) {
-		const struct kvm_cpuid_entry2 *std = cpuid_leaf(w->vm, 1);
-
-		if (std && (std->ecx & (1u << 5)))
-			wl_set_err(err, len, "--nested on Intel (VMX) is not implemented yet; this KVM offers VMX, not SVM");
-		else
-			wl_set_err(err, len, "KVM offers its guests no SVM (CPUID 8000_0001 ECX bit 2): load kvm_amd with nested=1 on an AMD host");
+		wl_set_err(err, len, "KVM offers its guests no SVM (CPUID 8000_0001 ECX bit 2): load kvm_amd with nested=1 on an AMD host");
 		return -1;
 	}
 	if (!svm || !(svm->edx & 1u)) {
