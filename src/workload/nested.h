@@ -198,6 +198,7 @@ struct wln_exit {
 
 struct wln_ops {
 	const char *name;	/* "SVM with NPT" */
+	const char *fault_name;	/* "#NPF", "EPT violation" */
 	const char *info_name;	/* "EXITINFO1", "exit qualification" */
 	const char *feature;	/* "GMET", "MBEC" */
 	enum mbec_mmu mmu;

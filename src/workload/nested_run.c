@@ -379,6 +379,13 @@ static int nested_main(struct wl_vm *vm, struct wln_run *w, struct workload_resu
 	if (w->ops->setup(w, &w->feature, w->feature_note, sizeof(w->feature_note), r->error,
 			  sizeof(r->error)))
 		return r->status = 2;
+	if (wl_guest_end - wl_guest_start > (long)WLN_L2_CODE_OFFSET ||
+	    wln_guest_end - wln_guest_start > (long)(WLN_L3_CODE_PAGES * WLN_4K) ||
+	    (long)WLN_L2_CODE_OFFSET + (wln_guest_end - wln_guest_start) >
+	    (long)(WL_UCODE_PAGES * WL_4K)) {
+		wl_set_err(r->error, sizeof(r->error), "the guest code does not fit its pages (a bug)");
+		return r->status = 2;
+	}
 	memcpy(vm->ram + WL_KCODE_GPA + WLN_L2_CODE_OFFSET, wln_guest_start,
 	       (size_t)(wln_guest_end - wln_guest_start));
 	/* The control (feature off) first, then the feature when KVM offers it. */
@@ -447,6 +454,15 @@ int wl_run_nested(struct wl_vm *vm, struct workload_result *r)
 
 /* ---- the report ----------------------------------------------------------- */
 
+static void print_trimmed(FILE *out, char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && line[n - 1] == ' ')
+		line[--n] = 0;
+	fprintf(out, "%s\n", line);
+}
+
 static void print_nested(struct wln_run *w, const struct workload_result *r, FILE *out)
 {
 	unsigned int i, k, pi;
@@ -454,18 +470,25 @@ static void print_nested(struct wln_run *w, const struct workload_result *r, FIL
 
 	fprintf(out, "nested: %s, L3 run by the built-in guest; %s: %s\n", w->ops->name,
 		w->ops->feature, w->feature_note);
-	fprintf(out, "nested: %u pass%s, %u pages each, %lu accesses: %lu succeeded, %lu faulted (%s exits to L2)\n",
-		r->nested_passes, r->nested_passes == 1 ? "" : "es", r->pages ? (unsigned int)r->pages : 0,
-		r->accesses, r->accesses - r->faults, r->faults, w->ops->info_name);
-	fprintf(out, "size  %-14s", "leaf");
-	for (pi = 0; pi < w->nr_passes; pi++)
-		fprintf(out, "  %-13s", pass_label(w, &w->passes[pi], lb, sizeof(lb)));
-	fprintf(out, "\n");
+	fprintf(out, "nested: %u pass%s, %lu pages each, %lu accesses: %lu succeeded, %lu faulted (%s to L2, with its %s)\n",
+		r->nested_passes, r->nested_passes == 1 ? "" : "es", r->pages, r->accesses,
+		r->accesses - r->faults, r->faults, w->ops->fault_name, w->ops->info_name);
+	{
+		char line[160];
+		size_t n = (size_t)snprintf(line, sizeof(line), "size  %-14s", "leaf");
+
+		for (pi = 0; pi < w->nr_passes && n < sizeof(line); pi++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "  %-14s",
+					      pass_label(w, &w->passes[pi], lb, sizeof(lb)));
+		print_trimmed(out, line);
+	}
 	for (i = 0; i < w->passes[0].l.nr_pages; i++) {
 		const struct wln_page *pg = &w->passes[0].l.pages[i];
+		char line[160];
+		size_t n = (size_t)snprintf(line, sizeof(line), "%-4s  %-14s",
+					    pg->size == WLN_2M ? "2M" : "4K", pg->name);
 
-		fprintf(out, "%-4s  %-14s", pg->size == WLN_2M ? "2M" : "4K", pg->name);
-		for (pi = 0; pi < w->nr_passes; pi++) {
+		for (pi = 0; pi < w->nr_passes && n < sizeof(line); pi++) {
 			const struct wln_pass *p = &w->passes[pi];
 			char cell[8] = "---";
 			bool bad = false;
@@ -479,9 +502,9 @@ static void print_nested(struct wln_run *w, const struct workload_result *r, FIL
 				snprintf(cell, sizeof(cell), "n/a");
 			else if (bad)
 				cell[3] = '!';
-			fprintf(out, "  %-13s", cell);
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "  %-14s", cell);
 		}
-		fprintf(out, "\n");
+		print_trimmed(out, line);
 	}
 	for (pi = 0; pi < w->nr_passes; pi++) {
 		const struct wln_pass *p = &w->passes[pi];

@@ -250,6 +250,7 @@ static int svm_resume(struct wln_run *w, uint64_t rip, uint64_t rsp)
 
 const struct wln_ops wln_svm_ops = {
 	.name = "SVM with NPT",
+	.fault_name = "#NPF",
 	.info_name = "EXITINFO1",
 	.feature = "GMET",
 	.mmu = MBEC_MMU_NPT,

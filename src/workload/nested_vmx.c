@@ -441,6 +441,7 @@ static int vmx_failed(struct wln_run *w, char *buf, size_t len)
 
 const struct wln_ops wln_vmx_ops = {
 	.name = "VMX with EPT",
+	.fault_name = "EPT violation",
 	.info_name = "exit qualification",
 	.feature = "MBEC",
 	.mmu = MBEC_MMU_EPT,
