@@ -13,7 +13,7 @@
 # for people.  Kernel command line: lab.halt=reboot|poweroff (QEMU runs with
 # -no-reboot, so reboot ends it; Bochs ends on a power-off), lab.steps=LIST
 # (comma-separated subset of the steps below; default all of them:
-# workload,check,record,negative,rawtp; "debug" adds verbose runs).
+# workload,check,record,negative,rawtp,nested; "debug" adds verbose runs).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
@@ -26,7 +26,7 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
 
 halt=reboot
-steps=workload,check,record,negative,rawtp
+steps=workload,check,record,negative,rawtp,nested
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lab.halt=*) halt=${arg#lab.halt=} ;;
@@ -124,6 +124,14 @@ esac
 case ",$steps," in *,negative,*) run negative mbecscope check --workload --perturb-model nx --json ;; esac
 # The raw_tp programs (the fallback where tp_btf is refused) on the same guest.
 case ",$steps," in *,rawtp,*) run rawtp mbecscope check --workload --raw-tp --json ;; esac
+# The nested workload (the guest as a hypervisor: SVM with NPT and GMET when
+# offered, or VMX with EPT and MBEC when offered), and the same with one
+# nested leaf flipped, which must fail.
+case ",$steps," in *,nested,*)
+	run nested mbecscope workload --nested --json
+	run nested-text mbecscope workload --nested
+	run nested-negative mbecscope workload --nested --inject-mismatch --json ;;
+esac
 # Not by default: what to look at when a step fails (every guest #PF, the
 # verifier's log), each kept to its first and last 128 KiB.
 case ",$steps," in *,debug,*)

@@ -11,14 +11,16 @@ every step ran to its end; the built-in workload passed its self-check;
 SPTEs were checked, and every coverage class (full/partial/none) with SPTEs
 in it says why; exit qualifications or #NPF information were checked;
 no anomaly; no lost event; every program attached as tp_btf or says why not;
-the negative control (check --perturb-model nx) found anomalies.
+the negative control (check --perturb-model nx) found anomalies; with the
+nested step (AMD): every workload --nested pass ran and passed, and its
+negative control (--inject-mismatch) failed.
 Exit 0 when every assertion holds, 1 when one does not, 2 on a usage error.
 """
 import json
 import os
 import sys
 
-STEPS = ["workload", "check", "record", "negative", "rawtp"]
+STEPS = ["workload", "check", "record", "negative", "rawtp", "nested"]
 
 
 def load_json(path):
@@ -70,6 +72,7 @@ class Run:
         self.check, self.check_err = load_json(os.path.join(d, "check.out"))
         self.neg, self.neg_err = load_json(os.path.join(d, "negative.out"))
         self.raw, self.raw_err = load_json(os.path.join(d, "rawtp.out"))
+        self.nested_word = ""
         wanted = first_line(os.path.join(d, "steps-wanted.txt"))
         self.wanted = [s for s in STEPS if s in wanted.split(",")] if wanted else STEPS
         self.judge()
@@ -104,6 +107,8 @@ class Run:
         wl = self.steps.get("workload")
         self.a(wl and wl[0] == 0, "the built-in workload passed its self-check",
                self.err_line("workload") or "no workload step")
+        if "nested" in self.wanted:
+            self.judge_nested()
         c = self.check
         if c is None:
             self.a(False, "check --workload --json gave a summary", self.check_err)
@@ -170,6 +175,33 @@ class Run:
         if "rawtp" in self.wanted:
             self.judge_raw()
 
+    def judge_nested(self):
+        """workload --nested: every pass ran and passed; the flipped leaf was caught."""
+        n, err = load_json(os.path.join(self.d, "nested.out"))
+        neg, nerr = load_json(os.path.join(self.d, "nested-negative.out"))
+        if n is None:
+            self.a(False, "workload --nested gave a summary",
+                   self.err_line("nested") or err)
+            self.nested_word = "; nested: no summary"
+            return
+        want = 4 if n.get("feature_offered") else 2
+        ran = n.get("passes_run", 0)
+        self.a(ran == want, f"nested: {ran} of {want} passes ran "
+               f"({n.get('feature')} {'offered' if n.get('feature_offered') else 'not offered'})",
+               self.err_line("nested") or "passes missing")
+        self.a(n.get("self_check") == "passed" and n.get("faults", 0) > 0,
+               f"nested: {n.get('accesses')} L3 accesses and {n.get('faults')} "
+               f"{n.get('info')} exits as the model says",
+               f"{n.get('mismatches')} mismatches: " + "; ".join(n.get("mismatch_list", [])[:2]))
+        nm = neg.get("mismatches", 0) if neg else 0
+        self.a(nm > 0, f"nested negative control (one leaf flipped) fired: {nm} mismatches",
+               nerr or "the flipped leaf went unnoticed")
+        self.nested_word = (f"; nested {n.get('hypervisor')}: {ran} passes, "
+                            f"{n.get('accesses')} accesses, {n.get('faults')} faults, "
+                            f"{n.get('mismatches')} mismatches, {n.get('feature')} "
+                            f"{'on' if n.get('feature_offered') else 'not offered'}, "
+                            f"negative {'fired ' + str(nm) if nm else 'SILENT'}")
+
     def judge_raw(self):
         """check --raw-tp: the fallback programs, judged like the preferred ones."""
         r = self.raw
@@ -219,14 +251,14 @@ class Run:
     def line(self):
         head = f"{self.emu:5} {self.kernel:12} {self.release} {self.mmu}"
         if self.check is None:
-            body = f"no check summary ({self.check_err})"
+            body = f"no check summary ({self.check_err}){self.nested_word}"
         else:
             cls = ", ".join(f"{k} {v}" for k, v in sorted(self.classes.items()))
             body = (f"SPTEs {sum(self.cov.values())} (full {self.cov['full']}, partial "
                     f"{self.cov['partial']}, none {self.cov['none']}); exits {self.exits}; "
                     f"anomalies {self.anom}{' (' + cls + ')' if cls else ''}; lost {self.lost}; "
                     f"negative {'fired ' + str(self.neg_n) if self.neg_n else 'SILENT'}; "
-                    f"attach {self.attach_word()}{self.raw_word}")
+                    f"attach {self.attach_word()}{self.raw_word}{self.nested_word}")
         bad = [(w, y) for ok, w, y in self.asserts if not ok]
         if not self.steps:
             bad = bad[:1]    # the guest never ran a step: only why

@@ -375,6 +375,11 @@ int workload_run(const struct workload_opts *o, struct workload_result *r)
 			WORKLOAD_MAX_VCPUS);
 		return r->status = 2;
 	}
+	if (o->nested && (o->pattern != WORKLOAD_MATRIX || o->vcpus > 1)) {
+		wl_set_err(r->error, sizeof(r->error),
+			   "bad options: --nested runs the matrix on one vCPU (drop --pattern storm and --vcpus)");
+		return r->status = 2;
+	}
 	if (o->go_fd >= 0 && wait_go(o->go_fd)) {
 		wl_set_err(r->error, sizeof(r->error), "not started (the go pipe was closed)");
 		return r->status = 2;
@@ -389,6 +394,8 @@ int workload_run(const struct workload_opts *o, struct workload_result *r)
 	}
 	if (wl_vm_create(vm, o, r->error, sizeof(r->error)))
 		r->status = 2;
+	else if (o->nested)
+		wl_run_nested(vm, r);
 	else if (o->pattern == WORKLOAD_STORM)
 		wl_run_storm(vm, r);
 	else

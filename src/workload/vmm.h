@@ -128,6 +128,9 @@ int wl_run_matrix(struct wl_vm *vm, struct workload_result *r);
 /* probe.c: may CPL-0 passes run?  Fills r->cpl0_note either way. */
 bool wl_probe_cpl0(struct wl_vm *vm, struct workload_result *r);
 
+/* nested_run.c: the --nested workload */
+int wl_run_nested(struct wl_vm *vm, struct workload_result *r);
+
 /* storm.c */
 void wl_storm_zap(struct wl_vcpu *c);
 int wl_run_storm(struct wl_vm *vm, struct workload_result *r);

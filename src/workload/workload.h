@@ -69,6 +69,13 @@ struct workload_opts {
 	 * the self-check still expects the layout's bits, so it must fail.
 	 */
 	bool inject_mismatch;
+	/*
+	 * The nested workload (src/workload/nested.h): the guest becomes a
+	 * hypervisor (SVM with NPT; GMET when KVM offers it) whose own guest
+	 * makes the matrix accesses through the guest's nested page tables.
+	 * Matrix pattern and one vCPU only.
+	 */
+	bool nested;
 };
 
 /* Fill in the defaults (matrix, 1 vCPU, one round, stdout, no go_fd). */
@@ -95,6 +102,10 @@ struct workload_result {
 	char cpl0_note[512];		/* why not, or what the probe saw */
 	unsigned int cpl0_modes;	/* workload_smodes entries run */
 	unsigned long cpl0_accesses, cpl0_faults;
+	/* --nested: passes run (feature off at CPL 3 and 0, then on), and why not on */
+	bool nested;
+	unsigned int nested_passes;
+	char nested_note[200];
 };
 
 /*

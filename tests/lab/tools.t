@@ -54,7 +54,9 @@ mkrun() {
 	echo "qemu 0 12.5 debian-6.1 6.1.0-57-amd64 /bin/true" > "$d/run.txt"
 	echo "6.1.0-57-amd64" > "$d/uname.txt"
 	printf 'kvm/parameters/tdp_mmu Y\nkvm_amd/parameters/npt Y\n' > "$d/kvm.txt"
-	printf 'workload 0 1 2 x\ncheck 0 2 3 x\nrecord 0 3 4 x\nnegative 1 4 5 x\nrawtp 0 5 6 x\n' > "$d/steps.txt"
+	printf 'workload 0 1 2 x\ncheck 0 2 3 x\nrecord 0 3 4 x\nnegative 1 4 5 x\nrawtp 0 5 6 x\nnested 0 6 7 x\n' > "$d/steps.txt"
+	echo '{"hypervisor":"SVM with NPT","feature":"GMET","feature_offered":false,"info":"EXITINFO1","passes_run":2,"accesses":96,"faults":64,"mismatches":0,"self_check":"passed","mismatch_list":[]}' > "$d/nested.out"
+	echo '{"mismatches":2,"self_check":"failed"}' > "$d/nested-negative.out"
 	cat > "$d/check.out" <<'EOF'
 {"sptes_checked":{"total":46,"full":40,"partial":6,"none":0,"why":[
   {"coverage":"full","reason":"TDP","count":40},{"coverage":"partial","reason":"lost","count":6}]},
@@ -102,6 +104,10 @@ expect_fail no-summary 'gave a summary' "rm check.out"
 expect_fail rawtp-anomalies 'raw_tp: anomalies: 0' \
 	"sed -i 's/\"total\":0,/\"total\":46,\"exit-qual\":46,/' rawtp.out"
 expect_fail rawtp-not-raw 'attached every program as raw_tp' "sed -i 's/raw_tp/tp_btf/' rawtp.out"
+expect_fail nested-mismatch 'nested: 96 L3 accesses' \
+	"sed -i 's/\"mismatches\":0,\"self_check\":\"passed\"/\"mismatches\":1,\"self_check\":\"failed\"/' nested.out"
+expect_fail nested-passes 'nested: 2 of 4 passes' "sed -i 's/\"feature_offered\":false/\"feature_offered\":true/' nested.out"
+expect_fail nested-negative-silent 'nested negative control' "echo '{\"mismatches\":0}' > nested-negative.out"
 # A run asked for fewer steps is judged on those only.
 mkrun "$tmp/fewer"
 echo workload,check,record,negative > "$tmp/fewer/steps-wanted.txt"

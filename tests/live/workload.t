@@ -27,6 +27,8 @@ usage_case "--duration -1" --duration -1
 usage_case "--duration x" --duration x
 usage_case "unknown option" --frobnicate
 usage_case "missing value" --vcpus
+usage_case "--nested with the storm" --nested --pattern storm
+usage_case "--nested with 2 vCPUs" --nested --vcpus 2
 "$M" workload --help >"$tmp/out" 2>&1
 check "--help exits 0 and names the patterns" grep -q "pattern matrix|storm" "$tmp/out"
 
