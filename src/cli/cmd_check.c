@@ -379,6 +379,7 @@ int cmd_check(int argc, char **argv)
 	copts.guest.read_mem = mbec_vmm_mem_read;
 	copts.guest.ctx = &mem;
 	lopts.pid = (pid_t)pid;
+	lopts.use = MBEC_LIVE_USE_CHECK;
 	lopts.verbose = cli_verbose;
 	lopts.need_kvm_dev = workload;
 	lopts.on_event = on_record;

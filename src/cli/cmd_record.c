@@ -237,6 +237,7 @@ int cmd_record(int argc, char **argv)
 	info.pid = (uint32_t)pid;
 
 	lopts.pid = (pid_t)pid;
+	lopts.use = MBEC_LIVE_USE_RECORD;
 	lopts.verbose = cli_verbose > 0;
 	lopts.need_kvm_dev = workload;
 	lopts.on_event = on_record;

@@ -808,6 +808,7 @@ int cmd_top(int argc, char **argv)
 	mbec_check_on_anomaly(r.engine, on_anomaly, &r);
 
 	lopts.pid = (pid_t)pid;
+	lopts.use = MBEC_LIVE_USE_TOP;
 	lopts.verbose = cli_verbose > 0;
 	lopts.need_kvm_dev = workload;
 	lopts.vm_stats = true;

@@ -554,6 +554,7 @@ int cmd_watch(int argc, char **argv)
 		goto fail;
 
 	lopts.pid = (pid_t)pid;
+	lopts.use = MBEC_LIVE_USE_WATCH;
 	lopts.verbose = cli_verbose;
 	lopts.need_kvm_dev = pattern != NULL;
 	lopts.on_event = on_record;
