@@ -50,6 +50,11 @@ static const struct tp_desc tps[MBEC_LIVE_NR_TP] = {
 _Static_assert(MBEC_LIVE_TP_NESTED_INJECT == MBEC_LIVE_NR_TP - 1,
 	       "enum mbec_live_tp names every tracepoint of tps[]");
 
+const char *mbec_live_tp_name(unsigned int tp)
+{
+	return tp < MBEC_LIVE_NR_TP ? tps[tp].tp : NULL;
+}
+
 const char *mbec_live_use_name(enum mbec_live_use use)
 {
 	switch (use) {

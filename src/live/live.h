@@ -65,6 +65,9 @@ struct mbec_live_plan {
  */
 void mbec_live_plan(enum mbec_live_use use, bool vendor_exits, struct mbec_live_plan *p);
 
+/* The name of tracepoint tp (enum mbec_live_tp), or NULL. */
+const char *mbec_live_tp_name(unsigned int tp);
+
 /* The command a use stands for ("check", ...; "all"). */
 const char *mbec_live_use_name(enum mbec_live_use use);
 
