@@ -133,7 +133,7 @@ int cmd_record(int argc, char **argv)
 	struct mbec_counter kernel[MBEC_EV_MAX];
 	struct workload_child child = { .pid = -1, .go_fd = -1 };
 	struct workload_layout *wl = NULL;
-	const struct mbec_live_attach *at = NULL;
+	struct mbec_live_attach at[MBEC_LIVE_NR_TP];	/* a copy: the summary is after close */
 	char attach[512];
 	struct mbec_rec_info info;
 	struct record_run run = { .mem = MBEC_VMM_MEM_INIT };
@@ -250,7 +250,7 @@ int cmd_record(int argc, char **argv)
 		workload_layout_free(wl);
 		return cli_usage_error("record", "%s", err);
 	}
-	at = mbec_live_attach_state(live);
+	memcpy(at, mbec_live_attach_state(live), sizeof(at));
 	for (i = 0; i < MBEC_LIVE_NR_TP && i < MBEC_REC_MAX_TP; i++) {
 		snprintf(info.tp[i].name, sizeof(info.tp[i].name), "%s", at[i].tracepoint);
 		snprintf(info.tp[i].how, sizeof(info.tp[i].how), "%s", at[i].how);
