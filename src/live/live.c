@@ -459,6 +459,7 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 	bool enabled[MBEC_LIVE_NR_TP] = { false };
 	bool acc_arg = false, raw[MBEC_LIVE_NR_TP];
 	struct live_kvm_env kenv;
+	const char *root;
 	struct mbec_live *l;
 	int i, ret;
 
@@ -521,7 +522,9 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 		snprintf(l->state[EXIT_TP].note, sizeof(l->state[EXIT_TP].note),
 			 "no struct vcpu_vmx or vcpu_svm in BTF: exits are only counted, exit "
 			 "qualifications not checked");
-	live_kvm_env_at(opts->test_kvm_root ? opts->test_kvm_root : "", &kenv);
+	/* Tests: MBECSCOPE_KVM_ROOT, a tree with another vendor module (tests/live/attach.t). */
+	root = opts->test_kvm_root ? opts->test_kvm_root : getenv("MBECSCOPE_KVM_ROOT");
+	live_kvm_env_at(root ? root : "", &kenv);
 	mbec_live_plan(opts->use, kenv.vendor != LIVE_KVM_NONE, &l->plan);
 	btf__free(kvm_btf);
 	btf__free(vmlinux);

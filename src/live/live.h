@@ -79,7 +79,10 @@ struct mbec_live_opts {
 	bool force_raw;		/* raw_tp even where tp_btf works (tests) */
 	bool vm_stats;		/* keep the per-vCPU counters of the vm_stats map */
 	enum mbec_live_use use;	/* which programs to attach (mbec_live_plan) */
-	/* Tests: the tree live_kvm_env_at() reads for the vendor module ("" or NULL: /) */
+	/*
+	 * Tests: the tree live_kvm_env_at() reads for the vendor module (NULL:
+	 * $MBECSCOPE_KVM_ROOT, or /)
+	 */
 	const char *test_kvm_root;
 	/* Tests: tracepoints (bit i = the i-th of the attach state) whose tp_btf is refused */
 	unsigned int test_refuse_btf;
