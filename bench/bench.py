@@ -1198,8 +1198,8 @@ class Bench:
         fl_ns = floor["programs"]["floor"]["ns"] / floor["programs"]["floor"]["runs"] \
             if floor and floor["programs"]["floor"]["runs"] else 0
         table_head(o, None, ["window", "programs attached", "runs/s", "faults/s",
-                             "runs per fault", "ns per run", "ratio to floor", "ns per fault",
-                             "records per fault"])
+                             "runs per fault", "ns per run", "ratio to floor",
+                             "cost per fault (floor runs)", "records per fault"])
         for w in L["windows"]:
             progs = w["programs"]
             runs = sum(p["runs"] for p in progs.values())
@@ -1216,14 +1216,15 @@ class Bench:
                 "%.1f" % (runs / faults) if faults else "-",
                 ns / runs if runs else 0,
                 "%.2f" % (ns / runs / fl_ns) if runs and fl_ns else "-",
-                "%.0f" % (ns / faults) if faults else "-",
+                "%.1f" % (ns / faults / fl_ns) if faults and fl_ns else "-",
                 "%.2f" % (emitted / faults) if faults else "-"))
         per = [w for w in L["windows"] if w["use"] not in ("floor",) and
                max(w.get("faults", 0), w.get("exits_faults", 0))]
         if per:
             o.append("")
-            o.append("Runs per fault by program:")
-            o.append("")
+            o.append("A fault is a kvm_page_fault (an NPF or EPT violation exit) when the "
+                     "kernel fires them, else a kvm_mmu_spte_requested.  Runs per fault by "
+                     "program:")
             names = []
             for w in per:
                 for k in w["programs"]:
