@@ -383,7 +383,7 @@ static int cmd_live(pid_t pid, double secs, const char *use)
 		{ "watch", MBEC_LIVE_USE_WATCH },
 	};
 	struct stat2 st[MBEC_LIVE_NR_TP];
-	struct mbec_counter k[MBEC_EV_MAX];
+	struct mbec_counter k[MBEC_EV_MAX], k0[MBEC_EV_MAX];
 	struct mbec_live *l = NULL;
 	int fds[MBEC_LIVE_NR_TP], links[MBEC_LIVE_NR_TP], floor = -1;
 	struct timespec t0, t1;
@@ -393,7 +393,6 @@ static int cmd_live(pid_t pid, double secs, const char *use)
 
 	for (i = 0; i < MBEC_LIVE_NR_TP; i++)
 		fds[i] = links[i] = -1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!strcmp(use, "floor")) {
 		floor = floor_prog((uint32_t)pid);
 		if (floor < 0) {
@@ -423,7 +422,11 @@ static int cmd_live(pid_t pid, double secs, const char *use)
 	}
 	if (floor >= 0)
 		prog_stat(floor, &st[0]);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* The window starts once loaded and attached (loading takes long in an emulator). */
+	memset(k0, 0, sizeof(k0));
+	if (l)
+		mbec_live_counters(l, k0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		if (l)
 			mbec_live_poll(l, 100);
@@ -458,6 +461,12 @@ static int cmd_live(pid_t pid, double secs, const char *use)
 	}
 	printf("}");
 	if (l && !mbec_live_counters(l, k)) {
+		for (i = 0; i < MBEC_EV_MAX; i++) {
+			k[i].seen -= k0[i].seen;
+			k[i].emitted -= k0[i].emitted;
+			k[i].dropped -= k0[i].dropped;
+			k[i].skipped -= k0[i].skipped;
+		}
 		printf(",\"counters\":{");
 		for (i = 0; i < MBEC_EV_MAX; i++)
 			printf("%s\"%u\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", i ? "," : "",
