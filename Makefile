@@ -150,6 +150,11 @@ bench: all
 all: $(BUILD)/kunit-table
 $(BUILD)/kunit-table: tools/kunit-table/kunit-table.c $(BUILD)/libmbecscope.a
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libmbecscope.a $(LDLIBS)
+# tools/progcost: the BPF programs' cost per run against a floor program
+# (bench.py --only progcost, and the lab's progcost step).
+all: $(BUILD)/progcost
+$(BUILD)/progcost: tools/progcost/progcost.c $(BUILD)/libmbecscope.a
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libmbecscope.a $(LDLIBS)
 
 kernel-check:
 	$(Q)tools/deps.sh kernel

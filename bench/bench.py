@@ -24,6 +24,15 @@ Run by `make bench`; bench/RESULTS.md says what each figure means.
             files are written by tools/text2tracedat.py from the overhead
             section's tracefs capture, or (--only tracedat, which needs
             neither /dev/kvm nor BPF) from the committed workload capture.
+  progcost  (needs root, BTF and the KVM module, not /dev/kvm) the BPF
+            programs' time per run, by the kernel's run-time statistics, against
+            a floor program (the pid filter and return) run in the same loop:
+            tools/progcost runs each raw_tp program with BPF_PROG_TEST_RUN on
+            synthetic arguments, watching another pid (filtered out) and this
+            one (the work of a wanted event).  --lab-dir DIR adds the lab's
+            measurement of the same while the storm runs in L1 (lab/run.sh
+            --steps progcost): program runs per fault and ns per run against
+            the floor program attached to every tracepoint.
 
 Everything goes to --out (default build/bench): results.json (every window
 and run, raw), figures.md (the tables), and what the observers printed.
@@ -320,7 +329,8 @@ class Bench:
         self.out = os.path.abspath(args.out)
         self.results = {"machine": self.machine(), "args": vars(args), "overhead": None,
                         "tracefs_instance": INSTANCE,
-                        "replay": None, "memory": None, "tracedat": None, "pending": []}
+                        "replay": None, "memory": None, "tracedat": None, "progcost": None,
+                        "labcost": None, "pending": []}
         self.tps = tracepoints()
 
     # ---- environment -----------------------------------------------------------
@@ -365,6 +375,9 @@ class Bench:
             die("must run as root (BPF, tracefs and /dev/kvm); run: sudo make bench")
         if not os.access(self.mbec, os.X_OK):
             die("no %s; run: make" % self.mbec)
+        if set(self.a.only) <= {"progcost"}:
+            os.makedirs(self.out, exist_ok=True)
+            return
         only_tracedat = self.a.only == ["tracedat"]
         if not shutil.which("trace-cmd") and "tracedat" in self.a.only:
             die("no trace-cmd for the tracedat section; run: tools/deps.sh bench")
@@ -1096,6 +1109,138 @@ class Bench:
             for f in files.values():
                 os.unlink(f["dat"])
 
+    # ---- progcost: the programs' time per run against the floor ---------------------
+    def progcost(self):
+        exe = self.a.progcost or os.path.join(os.path.dirname(self.mbec), "progcost")
+        if not os.access(exe, os.X_OK):
+            raise RuntimeError("no %s; run: make" % exe)
+        runs = []
+        for rep in range(self.a.progcost_reps):
+            r = subprocess.run([exe, "testrun", "--runs", str(self.a.progcost_runs)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            if r.returncode != 0:
+                raise RuntimeError("progcost testrun: %s" % (r.stderr.strip() or r.returncode))
+            runs.append(json.loads(r.stdout))
+            note("progcost: repetition %d of %d" % (rep + 1, self.a.progcost_reps))
+        summ = {}
+        for kind in ("filtered", "wanted"):
+            summ[kind] = {}
+            for prog in runs[0][kind]:
+                rows = [r[kind][prog] for r in runs if r[kind][prog]["runs"]]
+                if not rows:
+                    continue
+                summ[kind][prog] = {
+                    "ns_per_run": stats([x["ns_per_run"] for x in rows]),
+                    "floor_ns_per_run": stats([x["floor_ns_per_run"] for x in rows]),
+                    "ratio": stats([x["ns_per_run"] / x["floor_ns_per_run"] for x in rows
+                                    if x["floor_ns_per_run"]])}
+        self.results["progcost"] = {"runs": runs, "summary": summ,
+                                    "pointer": runs[0]["pointer"],
+                                    "rounds": self.a.progcost_runs,
+                                    "loadavg": loadavg()}
+
+    def labcost(self):
+        d = self.a.lab_dir
+        wins = []
+        try:
+            for line in read(os.path.join(d, "progcost.out")).splitlines():
+                if line.strip():
+                    wins.append(json.loads(line))
+        except (OSError, ValueError) as e:
+            raise RuntimeError("--lab-dir %s: no progcost.out of a lab run with --steps "
+                               "progcost (%s)" % (d, e))
+        info = {}
+        for f in ("uname.txt", "kvm.txt", "run.txt"):
+            try:
+                info[f] = read(os.path.join(d, f)).strip()
+            except OSError:
+                info[f] = ""
+        self.results["labcost"] = {"dir": d, "windows": wins, "info": info}
+
+    def figures_progcost(self, o):
+        P = self.results["progcost"]
+        if P:
+            o.append("")
+            o.append("### 6. In-kernel cost per program run (BPF_PROG_TEST_RUN)")
+            o.append("")
+            o.append("tools/progcost testrun, %d rounds a repetition, %d repetitions (medians); "
+                     "pointer arguments point at %s.  Each raw_tp program is run on synthetic "
+                     "arguments and followed by a floor program of its own (the pid filter and "
+                     "return), as often: the ratio is the program's time per run over its "
+                     "floor's.  A round is a shadow-paging fault (walk, 4 paging elements, "
+                     "SPTE request, SPTE write), every other program once, a TDP change to a "
+                     "present SPTE and (watch's programs) one to 0.  Load average %.1f." %
+                     (P["rounds"], len(P["runs"]), P["pointer"], P["loadavg"]))
+            table_head(o, None, ["program (raw_tp)", "filtered out: ns/run", "floor ns/run",
+                                 "ratio", "wanted: ns/run", "floor ns/run", "ratio"])
+            S = P["summary"]
+            for prog in S["wanted"]:
+                f = S["filtered"].get(prog)
+                w = S["wanted"][prog]
+                fcol = ("%.0f | %.0f | %.2f" % (f["ns_per_run"]["median"],
+                                                f["floor_ns_per_run"]["median"],
+                                                f["ratio"]["median"])) if f else "- | - | -"
+                o.append("| %s | %s | %.0f | %.0f | %.2f |" %
+                         (prog, fcol, w["ns_per_run"]["median"],
+                          w["floor_ns_per_run"]["median"], w["ratio"]["median"]))
+        L = self.results["labcost"]
+        if not L:
+            return
+        o.append("")
+        o.append("### 7. In-kernel cost while the storm runs in the lab")
+        o.append("")
+        o.append("%s; L1 kernel %s; %s.  tools/progcost live, one window each, the storm "
+                 "running throughout (TCG: absolute times mean nothing, ratios in the same "
+                 "run do)." % (L["info"]["run.txt"].split(" ")[0] if L["info"]["run.txt"]
+                               else "lab", L["info"]["uname.txt"],
+                               L["info"]["kvm.txt"].replace("\n", ", ")))
+        floor = next((w for w in L["windows"] if w["use"] == "floor"), None)
+        fl_ns = floor["programs"]["floor"]["ns"] / floor["programs"]["floor"]["runs"] \
+            if floor and floor["programs"]["floor"]["runs"] else 0
+        table_head(o, None, ["window", "programs attached", "runs/s", "faults/s",
+                             "runs per fault", "ns per run", "ratio to floor",
+                             "cost per fault (floor runs)", "records per fault"])
+        for w in L["windows"]:
+            progs = w["programs"]
+            runs = sum(p["runs"] for p in progs.values())
+            ns = sum(p["ns"] for p in progs.values())
+            nattached = progs["floor"]["tracepoints"] if w["use"] == "floor" else \
+                len(progs)
+            faults = max(w.get("faults", 0), w.get("exits_faults", 0))
+            emitted = sum(c[1] for c in w.get("counters", {}).values())
+            name = "floor program" if w["use"] == "floor" else \
+                ("%s, filtered out (pid %d)" % (w["use"], w["pid"]) if not faults else w["use"])
+            o.append("| %s | %d | %.0f | %s | %s | %.0f | %s | %s | %s |" % (
+                name, nattached, runs / w["seconds"],
+                "%.0f" % (faults / w["seconds"]) if faults else "-",
+                "%.1f" % (runs / faults) if faults else "-",
+                ns / runs if runs else 0,
+                "%.2f" % (ns / runs / fl_ns) if runs and fl_ns else "-",
+                "%.1f" % (ns / faults / fl_ns) if faults and fl_ns else "-",
+                "%.2f" % (emitted / faults) if faults else "-"))
+        per = [w for w in L["windows"] if w["use"] not in ("floor",) and
+               max(w.get("faults", 0), w.get("exits_faults", 0))]
+        if per:
+            o.append("")
+            o.append("A fault is a kvm_page_fault (an NPF or EPT violation exit) when the "
+                     "kernel fires them, else a kvm_mmu_spte_requested.  Runs per fault by "
+                     "program:")
+            names = []
+            for w in per:
+                for k in w["programs"]:
+                    if k not in names:
+                        names.append(k)
+            table_head(o, None, ["window"] + names)
+            for w in per:
+                faults = max(w.get("faults", 0), w.get("exits_faults", 0))
+                o.append("| %s | %s |" % (w["use"], " | ".join(
+                    ("%.2f (%.1f)" % (w["programs"][k]["runs"] / faults,
+                                      w["programs"][k]["ns"] / w["programs"][k]["runs"] / fl_ns
+                                      if w["programs"][k]["runs"] and fl_ns else 0))
+                    if k in w["programs"] else "-" for k in names)))
+            o.append("")
+            o.append("Each cell: runs per fault (ns per run as a ratio to the floor program's).")
+
     def figures_tracedat(self, o):
         T = self.results["tracedat"]
         if not T:
@@ -1288,6 +1433,7 @@ class Bench:
                                                  s["maxrss_kib"]["min"] / 1024,
                                                  s["maxrss_kib"]["max"] / 1024))
         self.figures_tracedat(o)
+        self.figures_progcost(o)
         if R["pending"]:
             o.append("")
             o.append("Not measured in this run: " + "; ".join(R["pending"]) + ".")
@@ -1317,8 +1463,15 @@ def main():
     ap.add_argument("--keep", action="store_true",
                     help="keep the replay inputs (the 4x text is hundreds of MB)")
     ap.add_argument("--only", default="overhead,replay,tracedat",
-                    help="sections: overhead, replay (replay includes memory), tracedat "
-                    "(alone it needs no /dev/kvm)")
+                    help="sections: overhead, replay (replay includes memory), tracedat, "
+                    "progcost (these two alone need no /dev/kvm)")
+    ap.add_argument("--progcost", help="the tools/progcost binary (default: beside "
+                    "--mbecscope)")
+    ap.add_argument("--progcost-runs", type=int, help="progcost rounds a repetition "
+                    "(default 20000)")
+    ap.add_argument("--progcost-reps", type=int, help="progcost repetitions (default 5)")
+    ap.add_argument("--lab-dir", help="a lab run's directory (lab/run.sh --steps progcost): "
+                    "its figures go with the progcost section")
     ap.add_argument("--tracedat-events", type=int, help="events in the shorter trace.dat "
                     "(default 1000000; the longer one has 4 times as many)")
     a = ap.parse_args()
@@ -1328,14 +1481,16 @@ def main():
     a.replay_reps = a.replay_reps or (1 if q else 3)
     a.events = a.events or (50000 if q else 1000000)
     a.tracedat_events = a.tracedat_events or (20000 if q else 1000000)
+    a.progcost_runs = a.progcost_runs or (2000 if q else 20000)
+    a.progcost_reps = a.progcost_reps or (1 if q else 5)
     a.configs = [c.strip() for c in a.configs.split(",") if c.strip()]
     a.only = [c.strip() for c in a.only.split(",") if c.strip()]
     for c in a.configs:
         if c not in LABEL:
             die("unknown configuration '%s' (%s)" % (c, ", ".join(LABEL)))
     for s in a.only:
-        if s not in ("overhead", "replay", "tracedat"):
-            die("unknown section '%s' (overhead, replay, tracedat)" % s)
+        if s not in ("overhead", "replay", "tracedat", "progcost"):
+            die("unknown section '%s' (overhead, replay, tracedat, progcost)" % s)
     if a.reps < 1 or a.replay_reps < 1 or a.events < 1 or a.vcpus < 1:
         die("--reps, --replay-reps, --events and --vcpus want positive numbers")
     if a.window < 2:
@@ -1350,6 +1505,10 @@ def main():
             b.replay()
         if "tracedat" in a.only:
             b.tracedat()
+        if "progcost" in a.only:
+            b.progcost()
+            if a.lab_dir:
+                b.labcost()
     except RuntimeError as e:
         die(str(e))
     finally:

@@ -332,7 +332,8 @@ struct mbec_counter {
 	mbec_u64 seen;		/* fired and passed the filters */
 	mbec_u64 emitted;		/* written to the ring buffer */
 	mbec_u64 dropped;		/* ring buffer full: lost */
-	mbec_u64 skipped;		/* deliberately not emitted (uninteresting exits) */
+	mbec_u64 skipped;		/* deliberately not emitted (uninteresting exits; for watch
+					 * and mbectop, TDP changes no rule reads) */
 };
 
 #ifndef __bpf__

@@ -13,7 +13,8 @@
 # for people.  Kernel command line: lab.halt=reboot|poweroff (QEMU runs with
 # -no-reboot, so reboot ends it; Bochs ends on a power-off), lab.steps=LIST
 # (comma-separated subset of the steps below; default all of them:
-# workload,check,record,negative,rawtp,nested; "debug" adds verbose runs).
+# workload,check,record,negative,rawtp,nested; "debug" adds verbose runs,
+# "progcost" the BPF programs' cost while a storm runs).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
@@ -131,6 +132,31 @@ case ",$steps," in *,nested,*)
 	run nested mbecscope workload --nested --json
 	run nested-text mbecscope workload --nested
 	run nested-negative mbecscope workload --nested --inject-mismatch --json ;;
+esac
+# Not by default: the BPF programs' runs and run time per program while the
+# storm runs (bench/RESULTS.md, "in-kernel cost"): tools/progcost in windows
+# of 10 s - the floor program on every tracepoint, the programs filtered out
+# (watching pid 1), every program (what main attached before per-command
+# sets), then as check, record, mbectop and watch attach them.
+case ",$steps," in *,progcost,*)
+	if [ -x /bin/progcost ]; then
+		mbecscope workload --pattern storm --duration 600 > "$out/storm.out" 2>&1 &
+		storm=$!
+		i=0
+		while [ ! -s "$out/storm.out" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+		for w in "floor $storm" "check 1" "all $storm" "check $storm" "record $storm" \
+			 "top $storm" "watch $storm"; do
+			set -- $w
+			progcost live --use "$1" --pid "$2" --seconds 10 >> "$out/progcost.out" \
+				2>> "$out/progcost.err"
+			echo "progcost $1 $2 $?" >> "$out/progcost-steps.txt"
+		done
+		kill "$storm"
+		wait "$storm" 2>/dev/null
+		say "progcost: $(wc -l < "$out/progcost.out") windows"
+	else
+		say "progcost: /bin/progcost is missing (make all builds it beside mbecscope)"
+	fi ;;
 esac
 # Not by default: what to look at when a step fails (every guest #PF, the
 # verifier's log), each kept to its first and last 128 KiB.

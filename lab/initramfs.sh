@@ -33,6 +33,9 @@ cp "$busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 0755 "$LAB/init.sh" "$root/init"
 cp "$bin" "$root/bin/mbecscope"
+# tools/progcost (make all builds it beside BIN; the same libraries) for the
+# progcost step, when it is there.
+[ -x "$(dirname "$bin")/progcost" ] && cp "$(dirname "$bin")/progcost" "$root/bin/progcost"
 
 # The libraries and the loader, at the paths the binary will ask for.
 libs=$(ldd "$bin" | awk '/=> \//{print $3} /^\t\/[^ ]*ld-linux/{print $1}')

@@ -238,6 +238,7 @@ int cmd_check(int argc, char **argv)
 	so.workload = workload ? &wo : NULL;
 	so.verbose = cli_verbose;
 	so.tool = "mbecscope check";
+	so.use = MBEC_LIVE_USE_CHECK;
 	/*
 	 * Catch SIGINT/SIGTERM before attaching: one that arrives while the
 	 * programs load must still end with a detach and a summary, not kill

@@ -251,6 +251,7 @@ int cmd_record(int argc, char **argv)
 	so.verbose = cli_verbose > 0;
 	so.guest_mem_records = true;
 	so.tool = "mbecscope record";
+	so.use = MBEC_LIVE_USE_RECORD;
 
 	/* Before attaching, as check does: a signal during the load still ends cleanly. */
 	mbec_catch_signals(MBEC_HUP_DEFAULT);

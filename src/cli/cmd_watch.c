@@ -203,6 +203,7 @@ int cmd_watch(int argc, char **argv)
 	so.pid = (uint32_t)pid;
 	so.verbose = cli_verbose;
 	so.tool = "mbecscope watch";
+	so.use = MBEC_LIVE_USE_WATCH;
 	wopts.config = config;
 	wopts.flags = flags;
 	wopts.nflags = nflags;

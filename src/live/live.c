@@ -20,6 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "live/kvm_env.h"
 #include "live/live.h"
 #include "mbecscope.skel.h"
 
@@ -46,11 +47,58 @@ static const struct tp_desc tps[MBEC_LIVE_NR_TP] = {
 	{ "kvm_nested_vmexit_inject", "mbecs_nestinj", 7, 0x1, false },
 };
 
+_Static_assert(MBEC_LIVE_TP_NESTED_INJECT == MBEC_LIVE_NR_TP - 1,
+	       "enum mbec_live_tp names every tracepoint of tps[]");
+
+const char *mbec_live_tp_name(unsigned int tp)
+{
+	return tp < MBEC_LIVE_NR_TP ? tps[tp].tp : NULL;
+}
+
+const char *mbec_live_use_name(enum mbec_live_use use)
+{
+	switch (use) {
+	case MBEC_LIVE_USE_CHECK:
+		return "check";
+	case MBEC_LIVE_USE_RECORD:
+		return "record";
+	case MBEC_LIVE_USE_TOP:
+		return "mbectop";
+	case MBEC_LIVE_USE_WATCH:
+		return "watch";
+	default:
+		return "all";
+	}
+}
+
+void mbec_live_plan(enum mbec_live_use use, bool vendor_exits, struct mbec_live_plan *p)
+{
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->wanted = (1U << MBEC_LIVE_NR_TP) - 1;
+	for (i = 0; i < MBEC_LIVE_NR_TP; i++)
+		p->why_not[i] = "";
+	if (use == MBEC_LIVE_USE_ALL)
+		return;
+	/*
+	 * kvm_entry only tells the thread's vCPU, and kvm_exit (which reads
+	 * the same vCPU) fires just before every entry of the VMX and SVM
+	 * vendor code; one program run an exit saved.
+	 */
+	if (vendor_exits) {
+		p->wanted &= ~(1U << MBEC_LIVE_TP_ENTRY);
+		p->why_not[MBEC_LIVE_TP_ENTRY] = "kvm_exit names the vCPU";
+	}
+	p->tdp_checked_only = use == MBEC_LIVE_USE_TOP || use == MBEC_LIVE_USE_WATCH;
+}
+
 struct mbec_live {
 	struct mbecscope_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[MBEC_LIVE_NR_TP];
 	struct mbec_live_attach state[MBEC_LIVE_NR_TP];
+	struct mbec_live_plan plan;
 	int (*on_event)(void *ctx, const void *rec, size_t len);
 	void *ctx;
 	int ncpus;
@@ -312,6 +360,7 @@ static int load_skel(struct mbec_live *l, const struct mbec_live_opts *opts, con
 	l->skel->rodata->targ_tgid = opts->pid > 0 ? (__u32)opts->pid : 0;
 	l->skel->rodata->spte_req_acc_arg = acc_arg;
 	l->skel->rodata->count_vm_stats = opts->vm_stats;
+	l->skel->rodata->tdp_checked_only = l->plan.tdp_checked_only;
 	l->skel->rodata->test_refuse_btf = opts->test_refuse_btf;
 	if (!opts->vm_stats)	/* preallocated: 1.3 MiB of kernel memory for nothing */
 		bpf_map__set_max_entries(l->skel->maps.vm_stats, 1);
@@ -409,6 +458,8 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 	struct btf *vmlinux = NULL, *kvm_btf = NULL;
 	bool enabled[MBEC_LIVE_NR_TP] = { false };
 	bool acc_arg = false, raw[MBEC_LIVE_NR_TP];
+	struct live_kvm_env kenv;
+	const char *root;
 	struct mbec_live *l;
 	int i, ret;
 
@@ -471,6 +522,10 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 		snprintf(l->state[EXIT_TP].note, sizeof(l->state[EXIT_TP].note),
 			 "no struct vcpu_vmx or vcpu_svm in BTF: exits are only counted, exit "
 			 "qualifications not checked");
+	/* Tests: MBECSCOPE_KVM_ROOT, a tree with another vendor module (tests/live/attach.t). */
+	root = opts->test_kvm_root ? opts->test_kvm_root : getenv("MBECSCOPE_KVM_ROOT");
+	live_kvm_env_at(root ? root : "", &kenv);
+	mbec_live_plan(opts->use, kenv.vendor != LIVE_KVM_NONE, &l->plan);
 	btf__free(kvm_btf);
 	btf__free(vmlinux);
 
@@ -486,6 +541,13 @@ int mbec_live_open(struct mbec_live **out, const struct mbec_live_opts *opts,
 
 		if (!enabled[i])
 			continue;
+		/* kvm_entry stands in for a kvm_exit this kernel cannot attach. */
+		if (!(l->plan.wanted & (1U << i)) &&
+		    !(i == MBEC_LIVE_TP_ENTRY && !l->links[MBEC_LIVE_TP_EXIT])) {
+			snprintf(l->state[i].note, sizeof(l->state[i].note), "not needed by %s: %s",
+				 mbec_live_use_name(opts->use), l->plan.why_not[i]);
+			continue;
+		}
 		prog = find_prog(l->skel, tps[i].prog, raw[i]);
 		if (raw[i])
 			l->links[i] = bpf_program__attach_raw_tracepoint(prog, tps[i].tp);
@@ -627,6 +689,16 @@ int mbec_live_prog_stats(const struct mbec_live *l, uint64_t *run_ns, uint64_t *
 		*run_cnt += info.run_cnt;
 	}
 	return 0;
+}
+
+int mbec_live_prog_fd(const struct mbec_live *l, unsigned int tp)
+{
+	struct bpf_program *prog;
+
+	if (tp >= MBEC_LIVE_NR_TP || !l->links[tp])
+		return -ENOENT;
+	prog = find_prog(l->skel, tps[tp].prog, !strcmp(l->state[tp].how, "raw_tp"));
+	return prog ? bpf_program__fd(prog) : -ENOENT;
 }
 
 void mbec_live_close(struct mbec_live *l)

@@ -17,6 +17,60 @@
 
 struct mbec_live;
 
+/*
+ * What a command does with the events; it decides which programs are
+ * attached and what the kernel may leave out (mbec_live_plan()).
+ */
+enum mbec_live_use {
+	MBEC_LIVE_USE_ALL = 0,	/* every program, every event (tests, benchmarks) */
+	MBEC_LIVE_USE_CHECK,	/* check: the full checks */
+	MBEC_LIVE_USE_RECORD,	/* record: a recording replay checks fully */
+	MBEC_LIVE_USE_TOP,	/* mbectop: counts, and anomalies with their evidence */
+	MBEC_LIVE_USE_WATCH,	/* watch: alerts, and anomalies with their evidence */
+};
+
+#define MBEC_LIVE_NR_TP	12
+
+/* The tracepoints, in the order of the attach state (bit i of a plan's mask). */
+enum mbec_live_tp {
+	MBEC_LIVE_TP_WALK,
+	MBEC_LIVE_TP_PAGING_ELEMENT,
+	MBEC_LIVE_TP_WALKER_ERROR,
+	MBEC_LIVE_TP_SPTE_REQUESTED,
+	MBEC_LIVE_TP_SET_SPTE,
+	MBEC_LIVE_TP_PAGE_FAULT,
+	MBEC_LIVE_TP_EXIT,
+	MBEC_LIVE_TP_ENTRY,
+	MBEC_LIVE_TP_GET_PAGE,
+	MBEC_LIVE_TP_TDP_SPTE_CHANGED,
+	MBEC_LIVE_TP_FAST_PAGE_FAULT,
+	MBEC_LIVE_TP_NESTED_INJECT,
+};
+
+struct mbec_live_plan {
+	unsigned int wanted;	/* bit i: attach tracepoint i (when the kernel has it) */
+	bool tdp_checked_only;	/* the kernel leaves out TDP changes no rule reads */
+	const char *why_not[MBEC_LIVE_NR_TP];	/* per tracepoint not wanted: why ("" otherwise) */
+};
+
+/*
+ * Which programs a use needs.  Every use feeds the full check engine, so
+ * each needs every tracepoint the checks read, with two exceptions:
+ * kvm_entry only names the vCPU of the thread, which kvm_exit does just
+ * before it, so it is attached only where kvm_exit does not fire (a KVM
+ * vendor module other than kvm_intel and kvm_amd: vendor_exits false) or
+ * is not attached; and watch and mbectop do not need the TDP MMU changes
+ * no checker rule can fire on (bpf/mbecscope.bpf.c, tdp_change_checked()),
+ * the bulk of the events on a TDP MMU.  MBEC_LIVE_USE_ALL wants everything.
+ */
+void mbec_live_plan(enum mbec_live_use use, bool vendor_exits, struct mbec_live_plan *p);
+
+/* The name of tracepoint tp (enum mbec_live_tp), or NULL. */
+const char *mbec_live_tp_name(unsigned int tp);
+
+/* The command a use stands for ("check", ...; "all"). */
+const char *mbec_live_use_name(enum mbec_live_use use);
+
 struct mbec_live_opts {
 	pid_t pid;		/* only this VMM process (0: all) */
 	int verbose;		/* libbpf on stderr: 1 warnings, 2 also debug */
@@ -24,6 +78,12 @@ struct mbec_live_opts {
 	size_t ringbuf_bytes;	/* 0: the default (8 MiB); a power of two, >= 4096 */
 	bool force_raw;		/* raw_tp even where tp_btf works (tests) */
 	bool vm_stats;		/* keep the per-vCPU counters of the vm_stats map */
+	enum mbec_live_use use;	/* which programs to attach (mbec_live_plan) */
+	/*
+	 * Tests: the tree live_kvm_env_at() reads for the vendor module (NULL:
+	 * $MBECSCOPE_KVM_ROOT, or /)
+	 */
+	const char *test_kvm_root;
 	/* Tests: tracepoints (bit i = the i-th of the attach state) whose tp_btf is refused */
 	unsigned int test_refuse_btf;
 	/* Called for every record drained; a non-zero return stops the drain. */
@@ -38,8 +98,6 @@ struct mbec_live_attach {
 	char note[160];		/* why not; or, attached, what it cannot do; "" */
 	bool required;
 };
-
-#define MBEC_LIVE_NR_TP	12
 
 /*
  * Check the environment and attach.  On failure returns a negative errno
@@ -109,6 +167,13 @@ int mbec_live_probe_btf(const struct btf *btf, struct mbec_live_attach state[MBE
  */
 int mbec_live_unfold(const void *rec, size_t len,
 		     int (*on_event)(void *ctx, const void *rec, size_t len), void *ctx);
+
+/*
+ * Tests and benchmarks: the file descriptor of the program loaded for
+ * tracepoint tp (enum mbec_live_tp), tp_btf or raw_tp as attached, or
+ * -ENOENT when none is.  Raw_tp programs can be run with BPF_PROG_TEST_RUN.
+ */
+int mbec_live_prog_fd(const struct mbec_live *l, unsigned int tp);
 
 /* Detach, unload and free; NULL is fine. */
 void mbec_live_close(struct mbec_live *l);

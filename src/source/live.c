@@ -106,6 +106,7 @@ int src_live_open(struct mbec_source *s, char *err, size_t errlen)
 	lopts.ringbuf_bytes = s->o.ringbuf_bytes;
 	lopts.force_raw = s->o.force_raw;
 	lopts.vm_stats = s->o.vm_stats;
+	lopts.use = s->o.use;
 	lopts.on_event = src_deliver;
 	lopts.ctx = s;
 	if (mbec_live_open(&s->live, &lopts, err, errlen))

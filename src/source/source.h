@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "live/live.h"
+
 #include "check/check.h"
 #include "trace/recording.h"
 #include "workload/workload.h"
@@ -69,6 +71,7 @@ struct mbec_source_opts {
 	bool force_raw;			/* tests: raw_tp everywhere */
 	bool vm_stats;			/* mbectop's per-vCPU counters */
 	const char *tool;		/* the info's tool name ("mbecscope record") */
+	enum mbec_live_use use;		/* live: which programs to attach (mbec_live_plan) */
 };
 
 void mbec_source_opts_init(struct mbec_source_opts *o);

@@ -296,6 +296,7 @@ static int live_open(struct top_run *r, char *err, size_t errlen)
 	so.vm_stats = true;
 	so.ringbuf_bytes = o->ringbuf_bytes;
 	so.tool = "mbectop";
+	so.use = MBEC_LIVE_USE_TOP;
 	if (o->workload) {
 		workload_opts_init(&wo);
 		wo.quiet = true;
