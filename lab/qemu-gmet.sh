@@ -111,17 +111,21 @@ opts="--target-list=x86_64-softmmu --without-default-features
 --without-default-devices --with-devices-x86_64=lab --enable-tcg
 --disable-kvm --disable-docs --disable-tools --disable-werror
 --disable-install-blobs --with-git-submodules=ignore
---firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu
---with-pkgversion=Debian_${ver}_mbecscope_gmet_$key"
+--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu"
 bdir=$src/b
-# the key is in pkgversion; compare the options without it
-optsig=$(echo "$opts" | grep -v pkgversion)
+optsig=$opts
 if [ ! -f "$bdir/build.ninja" ] || [ "$(cat "$bdir/.opts" 2>/dev/null)" != "$optsig" ]; then
 	rm -rf "$bdir" && mkdir -p "$bdir"
 	# shellcheck disable=SC2086
 	(cd "$bdir" && nice -n 10 ../configure $opts >"$bdir/configure.log" 2>&1) ||
 		die "configure failed: $bdir/configure.log"
 	echo "$optsig" > "$bdir/.opts"
+fi
+# --version names the build: only qemu-version.h depends on it.
+if [ "$(cat "$bdir/.pkgkey" 2>/dev/null)" != "$key" ]; then
+	(cd "$bdir" && meson configure -Dpkgversion="Debian-$ver-mbecscope-gmet-$key" >/dev/null) ||
+		die "meson configure -Dpkgversion failed in $bdir"
+	echo "$key" > "$bdir/.pkgkey"
 fi
 
 # 4. Build the one binary.
