@@ -3,7 +3,7 @@
 # mbecscope inside it against KVM's real MMU, and bring the results back.
 #
 #   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|bochs]
-#              [--out DIR] [--timeout S] [--steps LIST]
+#              [--out DIR] [--timeout S] [--steps LIST] [--append ARGS]
 #
 #   --mbecscope BIN  the binary to run in L1 (default build/mbecscope);
 #                    any worktree's build works, e.g.
@@ -14,7 +14,11 @@
 #                    lab/series-kernel.sh; built on first use, 15-25 min)
 #   --emulator E     qemu (TCG, EPYC with SVM+NPT: KVM's TDP MMU on NPT;
 #                    about 30 s) or bochs (Haswell with VMX+EPT; about
-#                    6 min).  Default qemu.
+#                    6 min).  Default qemu.  qemu-gmet: QEMU with our GMET
+#                    patch (lab/qemu-gmet.sh; built on first use, 20-40 min),
+#                    EPYC with SVM+NPT+GMET, and kvm_amd.gmet=1 on L1's
+#                    command line (an --append with kvm_amd.gmet=0 wins).
+#   --append ARGS    more words for L1's kernel command line
 #   --out DIR        where the results go (default
 #                    $BUILD/lab/runs/<emulator>-<kernel>)
 #   --steps LIST     the steps inside L1 (default workload,check,record,negative)
@@ -32,7 +36,7 @@ case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BUILD
 die() { echo "lab: $*" >&2; exit 2; }
 
-bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps=
+bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps= extra=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mbecscope) bin=${2:-}; shift 2 ;;
@@ -41,11 +45,12 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:-}; shift 2 ;;
 	--timeout) timeout=${2:-}; shift 2 ;;
 	--steps) steps=${2:-}; shift 2 ;;
-	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--append) extra="$extra ${2:-}"; shift 2 ;;
+	-h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see lab/run.sh --help)" ;;
 	esac
 done
-case "$emu" in qemu|bochs) ;; *) die "--emulator is qemu or bochs, not '$emu'" ;; esac
+case "$emu" in qemu|qemu-gmet|bochs) ;; *) die "--emulator is qemu, qemu-gmet or bochs, not '$emu'" ;; esac
 case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
 [ -x "$bin" ] || die "$bin is not an executable mbecscope (make all, or --mbecscope PATH)"
 out=${out:-$BUILD/lab/runs/$emu-$kernel}
@@ -76,6 +81,10 @@ rd=$out/initramfs.cpio.gz
 # no_timer_check: TCG on a loaded host can miss the IO-APIC timer check's
 # window and panic ("IO-APIC + timer doesn't work").
 append="console=ttyS0 panic=-1 quiet loglevel=4 no_timer_check${steps:+ lab.steps=$steps}"
+# qemu-gmet: a built-in kvm_amd (our series) takes gmet from here; the
+# later word wins, so --append kvm_amd.gmet=0 makes the control run.
+[ "$emu" = qemu-gmet ] && append="$append kvm_amd.gmet=1"
+append="$append$extra"
 capture=$out/serial1.txt
 t0=$(date +%s.%N)
 case "$emu" in
@@ -84,6 +93,16 @@ qemu)
 		die "qemu-system-x86_64 is missing: apt-get install qemu-system-x86"
 	timeout "${timeout:-600}" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt \
 		-m 2G -smp 1 -nographic -no-reboot -monitor none \
+		-kernel "$image" -initrd "$rd" -append "$append lab.halt=reboot" \
+		-serial "file:$out/console.log" -serial "file:$capture" \
+		</dev/null >"$out/qemu.log" 2>&1
+	rc=$?
+	;;
+qemu-gmet)
+	qemu=$("$LAB/qemu-gmet.sh" | tail -1) && [ -x "$qemu" ] ||
+		die "no QEMU with the GMET patch (lab/qemu-gmet.sh)"
+	timeout "${timeout:-600}" "$qemu" -accel tcg -cpu EPYC,+svm,+npt,+gmet \
+		-m 2G -smp 1 -nographic -no-reboot -monitor none -nic none \
 		-kernel "$image" -initrd "$rd" -append "$append lab.halt=reboot" \
 		-serial "file:$out/console.log" -serial "file:$capture" \
 		</dev/null >"$out/qemu.log" 2>&1
