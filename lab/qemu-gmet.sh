@@ -52,7 +52,7 @@ if [ -x "$out/qemu-system-x86_64" ]; then
 fi
 [ $check = 1 ] && exit 1
 
-for t in apt-get dpkg-source patch ninja meson pkg-config python3 cc; do
+for t in apt-get dpkg-source patch ninja meson pkg-config python3 cc flock; do
 	command -v $t >/dev/null || die "$t is missing: tools/deps.sh qemu-gmet"
 done
 pkg-config --exists glib-2.0 pixman-1 ||
@@ -60,6 +60,14 @@ pkg-config --exists glib-2.0 pixman-1 ||
 
 work=$BUILD/lab/qemu-gmet-src
 mkdir -p "$work/dl" || die "cannot make $work"
+# One build at a time (lab runs may start together); the one that waited
+# finds the binary the other made.
+exec 9>"$work/lock"
+flock 9 || die "cannot lock $work/lock"
+if [ -x "$out/qemu-system-x86_64" ]; then
+	echo "$out/qemu-system-x86_64"
+	exit 0
+fi
 
 # 1. Debian's source, once.  The newest 7.2 apt knows.
 dsc=$(ls "$work"/dl/qemu_7.2*.dsc 2>/dev/null | sort -V | tail -1)
