@@ -84,10 +84,11 @@ if [ ! -f "$pristine/configure" ]; then
 	dpkg-source -x "$dsc" "$pristine" >&2 || die "dpkg-source -x $dsc failed"
 fi
 
-# 2. The tree we build: pristine plus our patches.  Files a patch touched
-# the last time are restored from pristine first, then every patch is
-# applied again, so the tree always equals pristine + series exactly while
-# ninja recompiles only what changed (a restored file gets a new mtime).
+# 2. The tree we build: pristine plus our patches.  The patches are applied
+# to pristine copies of the files they name, in a staging directory; a file
+# of the tree is rewritten only when its content changes, and files an
+# earlier series touched but this one does not are restored.  So the tree
+# always equals pristine + series, and ninja recompiles only what changed.
 src=$work/tree
 if [ ! -f "$src/configure" ] || [ "$(cat "$src/.pristine" 2>/dev/null)" != "$ver" ]; then
 	rm -rf "$src"
@@ -95,21 +96,33 @@ if [ ! -f "$src/configure" ] || [ "$(cat "$src/.pristine" 2>/dev/null)" != "$ver
 	echo "$ver" > "$src/.pristine"
 	: > "$src/.touched"
 fi
+stage=$work/stage
+rm -rf "$stage" && mkdir -p "$stage" || die "cannot make $stage"
+# The files each patch names ("+++ b/path").
+sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "${patches[@]}" | sort -u > "$stage.files"
 while read -r f; do
-	[ -n "$f" ] || continue
-	if [ -f "$pristine/$f" ]; then
-		cmp -s "$pristine/$f" "$src/$f" || cp "$pristine/$f" "$src/$f"
-	else
-		rm -f "$src/$f"
-	fi
-done < "$src/.touched"
-: > "$src/.touched"
+	[ -f "$pristine/$f" ] || continue
+	mkdir -p "$stage/$(dirname "$f")" && cp "$pristine/$f" "$stage/$f" ||
+		die "cannot stage $f"
+done < "$stage.files"
 for p in "${patches[@]}"; do
-	# The files this patch names ("+++ b/path"), recorded before applying.
-	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p" >> "$src/.touched"
-	patch -d "$src" -p1 --forward --no-backup-if-mismatch -s < "$p" >&2 ||
+	patch -d "$stage" -p1 --forward --no-backup-if-mismatch -s < "$p" >&2 ||
 		die "$(basename "$p") does not apply to qemu $ver"
 done
+while read -r f; do
+	[ -n "$f" ] || continue
+	if [ -f "$stage/$f" ]; then
+		want=$stage/$f
+	elif [ -f "$pristine/$f" ]; then
+		want=$pristine/$f
+	else
+		rm -f "$src/$f"
+		continue
+	fi
+	cmp -s "$want" "$src/$f" || { mkdir -p "$src/$(dirname "$f")" && cp "$want" "$src/$f"; } ||
+		die "cannot update $f in $src"
+done < <(sort -u "$src/.touched" "$stage.files")
+mv "$stage.files" "$src/.touched" && rm -rf "$stage"
 mkdir -p "$src/configs/devices/x86_64-softmmu"
 cmp -s "$Q/devices.mak" "$src/configs/devices/x86_64-softmmu/lab.mak" ||
 	cp "$Q/devices.mak" "$src/configs/devices/x86_64-softmmu/lab.mak"
