@@ -102,7 +102,7 @@ qemu-gmet)
 	qemu=$("$LAB/qemu-gmet.sh" | tail -1) && [ -x "$qemu" ] ||
 		die "no QEMU with the GMET patch (lab/qemu-gmet.sh)"
 	timeout "${timeout:-600}" "$qemu" -accel tcg -cpu EPYC,+svm,+npt,+gmet \
-		-m 2G -smp 1 -nographic -no-reboot -monitor none -nic none \
+		-m 2G -smp 1 -nographic -no-reboot -monitor none -nic none -vga none \
 		-kernel "$image" -initrd "$rd" -append "$append lab.halt=reboot" \
 		-serial "file:$out/console.log" -serial "file:$capture" \
 		</dev/null >"$out/qemu.log" 2>&1
