@@ -3,7 +3,7 @@
 # mbecscope inside it against KVM's real MMU, and bring the results back.
 #
 #   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|bochs]
-#              [--out DIR] [--timeout S] [--steps LIST] [--append ARGS]
+#              [--out DIR] [--timeout S] [--steps LIST]
 #
 #   --mbecscope BIN  the binary to run in L1 (default build/mbecscope);
 #                    any worktree's build works, e.g.
@@ -15,10 +15,8 @@
 #   --emulator E     qemu (TCG, EPYC with SVM+NPT: KVM's TDP MMU on NPT;
 #                    about 30 s) or bochs (Haswell with VMX+EPT; about
 #                    6 min).  Default qemu.  qemu-gmet: QEMU with our GMET
-#                    patch (lab/qemu-gmet.sh; built on first use, 20-40 min),
-#                    EPYC with SVM+NPT+GMET, and kvm_amd.gmet=1 on L1's
-#                    command line (an --append with kvm_amd.gmet=0 wins).
-#   --append ARGS    more words for L1's kernel command line
+#                    patch (lab/qemu-gmet.sh; built on first use, 20-40
+#                    min), EPYC with SVM+NPT+GMET; KVM uses it with gmet=1.
 #   --out DIR        where the results go (default
 #                    $BUILD/lab/runs/<emulator>-<kernel>)
 #   --steps LIST     the steps inside L1 (default workload,check,record,negative)
@@ -36,7 +34,7 @@ case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BUILD
 die() { echo "lab: $*" >&2; exit 2; }
 
-bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps= extra=
+bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mbecscope) bin=${2:-}; shift 2 ;;
@@ -45,8 +43,7 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:-}; shift 2 ;;
 	--timeout) timeout=${2:-}; shift 2 ;;
 	--steps) steps=${2:-}; shift 2 ;;
-	--append) extra="$extra ${2:-}"; shift 2 ;;
-	-h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see lab/run.sh --help)" ;;
 	esac
 done
@@ -81,10 +78,6 @@ rd=$out/initramfs.cpio.gz
 # no_timer_check: TCG on a loaded host can miss the IO-APIC timer check's
 # window and panic ("IO-APIC + timer doesn't work").
 append="console=ttyS0 panic=-1 quiet loglevel=4 no_timer_check${steps:+ lab.steps=$steps}"
-# qemu-gmet: a built-in kvm_amd (our series) takes gmet from here; the
-# later word wins, so --append kvm_amd.gmet=0 makes the control run.
-[ "$emu" = qemu-gmet ] && append="$append kvm_amd.gmet=1"
-append="$append$extra"
 capture=$out/serial1.txt
 t0=$(date +%s.%N)
 case "$emu" in
