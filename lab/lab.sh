@@ -9,6 +9,9 @@
 #   qemu-series  QEMU TCG x our kernel/ series (built once, 15-25 min)
 #   bochs-6.1    Bochs (Intel Haswell, EPT) x Debian's newest 6.1 (~6 min;
 #                run alongside the others, it takes one core)
+#   gmet         our QEMU GMET patch against AMD's rules
+#                (lab/qemu/test/gmet.t; builds the patched QEMU once,
+#                lab/qemu-gmet.sh, 20-40 min; then about 5 s)
 # Each run's files are in $BUILD/lab/runs/<emulator>-<kernel>/, with
 # summary.txt; `python3 lab/summary.py --details DIR` says more.  Exit 0
 # when every run met every assertion of lab/summary.py, 1 otherwise.
@@ -18,12 +21,12 @@ TOP=$(cd "$LAB/.." && pwd)
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BUILD
-bin=$BUILD/mbecscope only=qemu-6.1,qemu-6.12,qemu-series,bochs-6.1
+bin=$BUILD/mbecscope only=qemu-6.1,qemu-6.12,qemu-series,bochs-6.1,gmet
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mbecscope) bin=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
-	-h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "lab: unknown argument '$1' (see lab/lab.sh --help)" >&2; exit 2 ;;
 	esac
 done
@@ -38,6 +41,16 @@ if want bochs-6.1; then
 	"$LAB/run.sh" --mbecscope "$bin" --emulator bochs --kernel debian-6.1 \
 		>"$BUILD/lab/bochs-6.1.line" 2>"$BUILD/lab/bochs-6.1.err" &
 	bochs_pid=$!
+fi
+if want gmet; then
+	if ! "$LAB/qemu-gmet.sh" >/dev/null 2>"$BUILD/lab/gmet.err"; then
+		echo "gmet  qemu patch: not built: $(tail -1 "$BUILD/lab/gmet.err")"
+		failed=1
+	else
+		bash "$LAB/qemu/test/gmet.t" >"$BUILD/lab/gmet.tap" 2>&1 || failed=1
+		echo "gmet  qemu patch: $(grep -c '^ok' "$BUILD/lab/gmet.tap") ok," \
+			"$(grep -c '^not ok' "$BUILD/lab/gmet.tap") not ok ($BUILD/lab/gmet.tap)"
+	fi
 fi
 for r in qemu-6.1 qemu-6.12 qemu-series; do
 	want "$r" || continue

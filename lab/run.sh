@@ -14,7 +14,9 @@
 #                    lab/series-kernel.sh; built on first use, 15-25 min)
 #   --emulator E     qemu (TCG, EPYC with SVM+NPT: KVM's TDP MMU on NPT;
 #                    about 30 s) or bochs (Haswell with VMX+EPT; about
-#                    6 min).  Default qemu.
+#                    6 min).  Default qemu.  qemu-gmet: QEMU with our GMET
+#                    patch (lab/qemu-gmet.sh; built on first use, 20-40
+#                    min), EPYC with SVM+NPT+GMET; KVM uses it with gmet=1.
 #   --out DIR        where the results go (default
 #                    $BUILD/lab/runs/<emulator>-<kernel>)
 #   --steps LIST     the steps inside L1 (default workload,check,record,negative)
@@ -41,11 +43,11 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:-}; shift 2 ;;
 	--timeout) timeout=${2:-}; shift 2 ;;
 	--steps) steps=${2:-}; shift 2 ;;
-	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see lab/run.sh --help)" ;;
 	esac
 done
-case "$emu" in qemu|bochs) ;; *) die "--emulator is qemu or bochs, not '$emu'" ;; esac
+case "$emu" in qemu|qemu-gmet|bochs) ;; *) die "--emulator is qemu, qemu-gmet or bochs, not '$emu'" ;; esac
 case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
 [ -x "$bin" ] || die "$bin is not an executable mbecscope (make all, or --mbecscope PATH)"
 out=${out:-$BUILD/lab/runs/$emu-$kernel}
@@ -84,6 +86,16 @@ qemu)
 		die "qemu-system-x86_64 is missing: apt-get install qemu-system-x86"
 	timeout "${timeout:-600}" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt \
 		-m 2G -smp 1 -nographic -no-reboot -monitor none \
+		-kernel "$image" -initrd "$rd" -append "$append lab.halt=reboot" \
+		-serial "file:$out/console.log" -serial "file:$capture" \
+		</dev/null >"$out/qemu.log" 2>&1
+	rc=$?
+	;;
+qemu-gmet)
+	qemu=$("$LAB/qemu-gmet.sh" | tail -1) && [ -x "$qemu" ] ||
+		die "no QEMU with the GMET patch (lab/qemu-gmet.sh)"
+	timeout "${timeout:-600}" "$qemu" -accel tcg -cpu EPYC,+svm,+npt,+gmet \
+		-m 2G -smp 1 -nographic -no-reboot -monitor none -nic none -vga none \
 		-kernel "$image" -initrd "$rd" -append "$append lab.halt=reboot" \
 		-serial "file:$out/console.log" -serial "file:$capture" \
 		</dev/null >"$out/qemu.log" 2>&1
