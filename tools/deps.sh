@@ -14,6 +14,11 @@ pkgs_bochs="bochs bochs-term bochsbios vgabios genisoimage isolinux syslinux-com
 pkgs_qemu_gmet="dpkg-dev patch meson ninja-build pkg-config libglib2.0-dev libpixman-1-dev"
 pkgs_kernel="linux-source-6.12 flex bison bc libssl-dev qemu-system-x86 dwarves cpio kmod xz-utils python3"
 
+# qemu-gmet needs `apt-get source qemu`, so a deb-src entry for the same
+# archive as the binary packages.  Added (as its own file, so it is easy to
+# remove) only when the group is asked for and no deb-src entry exists.
+debsrc_needed=""
+
 want=""
 for g in "$@"; do
 	case "$g" in
@@ -21,7 +26,7 @@ for g in "$@"; do
 	test) want="$want $pkgs_test $pkgs_lab" ;;
 	lab) want="$want $pkgs_lab" ;;
 	bochs) want="$want $pkgs_bochs" ;;
-	qemu-gmet) want="$want $pkgs_qemu_gmet" ;;
+	qemu-gmet) want="$want $pkgs_qemu_gmet"; debsrc_needed=1 ;;
 	kernel) want="$want $pkgs_kernel" ;;
 	bench) want="$want $pkgs_bench" ;;
 	*) echo "deps.sh: unknown group '$g' (build, test, kernel, bench, lab, bochs, qemu-gmet)" >&2; exit 2 ;;
@@ -33,6 +38,22 @@ for p in $want; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || missing="$missing $p"
 done
+have_debsrc() {
+	grep -Eqs '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources
+}
+if [ -n "$debsrc_needed" ] && ! have_debsrc; then
+	f=/etc/apt/sources.list.d/mbecscope-deb-src.sources
+	if [ "$(id -u)" != 0 ] || [ ! -r /etc/apt/sources.list.d/debian.sources ]; then
+		echo "mbecscope: apt has no deb-src entry (lab/qemu-gmet.sh needs apt-get source qemu); add one, e.g. $f, and run apt-get update" >&2
+		exit 1
+	fi
+	echo "deps: adding deb-src entries in $f (for apt-get source qemu)"
+	sed 's/^Types:[[:space:]]*deb[[:space:]]*$/Types: deb-src/' \
+		/etc/apt/sources.list.d/debian.sources > "$f.tmp" && mv "$f.tmp" "$f" &&
+		apt-get update -q
+fi
+
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
