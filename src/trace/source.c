@@ -124,6 +124,8 @@ static bool text_feed_line(struct trace_source *s)
 		r = FTRACE_BAD;
 		nul = true;
 	} else {
+		if (s->td)
+			ftrace_import_buffer_hint(s->fi, tracedat_line_buffer(s->td));
 		r = ftrace_import_line(s->fi, line);
 	}
 	if (r == FTRACE_EVENT) {

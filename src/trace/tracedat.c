@@ -84,6 +84,11 @@ const char *tracedat_release(const struct tracedat *td)
 	return td->release;
 }
 
+const char *tracedat_line_buffer(const struct tracedat *td)
+{
+	return td->line_buf ? td->line_buf : "";
+}
+
 const struct tracedat_stats *tracedat_stats(const struct tracedat *td)
 {
 	return &td->stats;
@@ -159,7 +164,7 @@ static int seekable_fd(struct trace_in *in, char *err, size_t errlen)
 	return fd;
 }
 
-static int add_streams(struct tracedat *td, struct tracecmd_input *h)
+static int add_streams(struct tracedat *td, struct tracecmd_input *h, const char *name)
 {
 	struct tep_handle *tep = tracecmd_get_tep(h);
 	int cpu, cpus = tep ? tep_get_cpus(tep) : 0;
@@ -170,6 +175,7 @@ static int add_streams(struct tracedat *td, struct tracecmd_input *h)
 		s->h = h;
 		s->tep = tep;
 		s->cpu = cpu;
+		s->buf = name;
 		s->next = tracecmd_read_data(h, cpu);
 		if (s->next)
 			td->nr_st++;
@@ -315,15 +321,16 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 		tracedat_close(td);
 		return NULL;
 	}
-	add_streams(td, td->top);
+	add_streams(td, td->top, "");
 	n = tracecmd_buffer_instances(td->top);
 	for (i = 0; i < n && td->nr_inst < sizeof(td->inst) / sizeof(td->inst[0]); i++) {
 		struct tracecmd_input *h = tracecmd_buffer_instance_handle(td->top, i);
+		const char *name = tracecmd_buffer_instance_name(td->top, i);
 
 		if (!h)
 			continue;
 		td->inst[td->nr_inst++] = h;
-		add_streams(td, h);
+		add_streams(td, h, name ? name : "?");
 	}
 	td->stats.file_version = (unsigned int)tracecmd_get_in_file_version(td->top);
 	pick_layout(td, tracecmd_get_tep(td->top));
@@ -497,6 +504,7 @@ long tracedat_line(struct tracedat *td, char **line)
 			s->next = tracecmd_read_data(s->h, s->cpu);
 			td->stats.records++;
 			drop_read_page(td, s, r);
+			td->line_buf = s->buf;
 			/* A CPU's drop comes before the record it precedes. */
 			if (r->missed_events) {
 				td->pending = r;

@@ -55,6 +55,9 @@ void tracedat_close(struct tracedat *td);
  */
 long tracedat_line(struct tracedat *td, char **line);
 
+/* The buffer the last line came from: "" the top one, else the instance's name. */
+const char *tracedat_line_buffer(const struct tracedat *td);
+
 /*
  * A kvm_mmu_get_page record the importer made of one of our lines: add
  * what its line cannot say and the binary role word does (CR0.WP, SMEP,

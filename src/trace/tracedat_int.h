@@ -42,6 +42,7 @@ struct stream {
 	struct tracecmd_input *h;
 	struct tep_handle *tep;
 	int cpu;
+	const char *buf;			/* the buffer's name, "" the top one */
 	struct tep_record *next;		/* NULL: this CPU is done */
 	uintptr_t page;				/* read data below here was dropped */
 	uintptr_t last;				/* page of the last record read */
@@ -57,6 +58,7 @@ struct tracedat {
 	struct evinfo *ev;			/* by event id */
 	struct tep_record *pending;		/* read, its lost-events line sent first */
 	struct stream *pending_st;
+	const char *line_buf;			/* the buffer of the last line */
 	enum mbec_layout layout;
 	const struct role_layout *rl;
 	bool gpte_is_8_bytes;			/* role bit 4 means 8-byte entries (< 5.16) */

@@ -116,6 +116,30 @@ grep -q "1 drops of an unknown number of events" "$tmp/out" && grep -q "^lost ev
 	ok "drops: the summary says how many, and which drop had no count" ||
 	nok "drops summary" "$(head -c 600 "$tmp/out")"
 
+# ---- an instance buffer (trace-cmd record -B kvm) beside the top one ------------------
+# The same file as forms/instance-report.trace (its trace-cmd report): the same
+# records; the drops of each buffer's CPU 0 kept apart (the unknown one counted as 1).
+run replay $fx/instance.dat --json; cp "$tmp/out" "$tmp/inst-dat.json"; rc_dat=$rc
+run replay $fx/forms/instance-report.trace --json; cp "$tmp/out" "$tmp/inst-text.json"
+if [ $rc_dat -eq 0 ] && pyexpr "$tmp/inst-dat.json" 'd["tracedat_records"] == 280 and d["tracedat_skipped"] == 40 and d["buffers"] == [{"name": "", "events": 0}, {"name": "kvm", "events": 240}] and d["lost_by_cpu"] == [{"buffer": "", "cpu": 0, "lost": 5, "markers_uncounted": 0}, {"buffer": "kvm", "cpu": 0, "lost": 8, "markers_uncounted": 0}] and d["lost_events"] == 13 and d["anomalies"]["total"] == 0' &&
+   python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for k in ("transactions", "sptes_checked", "roles_checked", "anomalies"):
+    assert a[k] == b[k], k
+ea = {k: v for k, v in a["events"].items() if k != "lost"}
+eb = {k: v for k, v in b["events"].items() if k != "lost"}
+assert ea == eb' "$tmp/inst-dat.json" "$tmp/inst-text.json" 2>"$tmp/pyerr"; then
+	ok "instance buffer: per-buffer drops (top CPU 0: 5, kvm CPU 0: 7 + 1 unknown), the same checks as its report"
+else
+	nok "instance buffer" "exit $rc_dat" "$(head -c 800 "$tmp/inst-dat.json")" "$(cat "$tmp/pyerr")"
+fi
+run replay $fx/instance.dat
+grep -q '^ring-buffer drops: CPU 0: 5, kvm CPU 0: 8$' "$tmp/out" &&
+	grep -q '^buffers: top 0 events, kvm 240 events$' "$tmp/out" &&
+	ok "instance buffer: the summary names each buffer's drops and events" ||
+	nok "instance buffer summary" "$(head -c 600 "$tmp/out")"
+
 # ---- layouts from the formats, and the planted anomaly ------------------------------
 run replay $fx/escalation.dat --json
 if [ $rc -eq 1 ] && pyexpr "$tmp/out" 'd["layout"] == "classic" and d["anomalies"]["total"] == 1 and d["anomalies"]["escalation"] == 1 and d["anomalies"]["first"][0]["rule"] == "spte-exceeds-walk"'; then
