@@ -264,6 +264,27 @@ static void print_source(FILE *f, const char *path, const struct trace_source *s
 	}
 }
 
+/* trace.dat: the CPUs whose reading stopped at a damaged ring-buffer page. */
+static void json_tracedat_damage(struct json_writer *jw, const struct tracedat *td)
+{
+	unsigned long long stop, last;
+	const char *buf;
+	unsigned int i;
+	int cpu;
+
+	json_key(jw, "tracedat_damaged_cpus");
+	json_arr_begin(jw);
+	for (i = 0; tracedat_damaged_cpu(td, i, &buf, &cpu, &stop, &last); i++) {
+		json_obj_begin(jw);
+		json_kv_str(jw, "buffer", buf);
+		json_kv_u64(jw, "cpu", (uint64_t)cpu);
+		json_kv_u64(jw, "stopped_after_offset", stop);
+		json_kv_u64(jw, "last_record_offset", last);
+		json_obj_end(jw);
+	}
+	json_arr_end(jw);
+}
+
 static void json_source(struct json_writer *jw, const char *path, const struct trace_source *src,
 			const struct mbec_rec_info *info)
 {
@@ -284,6 +305,8 @@ static void json_source(struct json_writer *jw, const char *path, const struct t
 		json_kv_u64(jw, "tracedat_lacking_fields", ts->no_field);
 		json_kv_u64(jw, "tracedat_lost", ts->lost);
 		json_kv_u64(jw, "tracedat_lost_uncounted", ts->lost_uncounted);
+		json_kv_u64(jw, "tracedat_unreadable_cpus", ts->unreadable_cpus);
+		json_tracedat_damage(jw, trace_source_tracedat(src));
 	}
 	json_kv_str(jw, "layout", mbec_layout_name(info->abi));
 	json_kv_str(jw, "layout_source", info->role.source);

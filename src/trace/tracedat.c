@@ -29,6 +29,10 @@
 const char *tracecmd_get_uname(struct tracecmd_input *handle);
 /* The same: the file's version (6, 7). */
 unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
+/* The same: a CPU's last record (NULL when a page on the way back cannot be read). */
+struct tep_record *tracecmd_read_cpu_last(struct tracecmd_input *handle, int cpu);
+/* The same: how many bytes of a CPU's data the file holds. */
+off_t tracecmd_get_cpu_file_size(struct tracecmd_input *handle, int cpu);
 
 #define MAX_STREAMS	1024		/* (buffer, CPU) pairs */
 #define MAX_EVENT_ID	65535		/* common_type is 16 bits */
@@ -164,7 +168,9 @@ static int seekable_fd(struct trace_in *in, char *err, size_t errlen)
 	return fd;
 }
 
-static int add_streams(struct tracedat *td, struct tracecmd_input *h, const char *name)
+static bool check_end(struct tracedat *td, struct stream *s);
+
+static int add_streams(struct tracedat *td, struct tracecmd_input *h, const char *name, int inst)
 {
 	struct tep_handle *tep = tracecmd_get_tep(h);
 	int cpu, cpus = tep ? tep_get_cpus(tep) : 0;
@@ -177,8 +183,19 @@ static int add_streams(struct tracedat *td, struct tracecmd_input *h, const char
 		s->cpu = cpu;
 		s->buf = name;
 		s->next = tracecmd_read_data(h, cpu);
-		if (s->next)
+		s->inst = inst;
+		if (s->next) {
 			td->nr_st++;
+		} else if (tracecmd_get_cpu_file_size(h, cpu) > 0) {
+			/*
+			 * Data but no record: pages of padding only, or a first
+			 * page libtracecmd refuses; a record further on tells.
+			 */
+			if (check_end(td, s))
+				td->nr_st++;	/* kept, done, for tracedat_damaged_cpu() */
+			else
+				td->stats.unreadable_cpus++;
+		}
 	}
 	if ((unsigned int)cpus > td->stats.cpus)
 		td->stats.cpus = (unsigned int)cpus;
@@ -221,7 +238,7 @@ static void pick_layout(struct tracedat *td, struct tep_handle *tep)
 }
 
 /* See tracedat_open(): a handle that cannot be closed. */
-static struct tracecmd_input *volatile abandoned;
+static struct tracecmd_input *volatile abandoned, *volatile abandoned_check;
 
 /* tracecmd_open_head() takes a name: the open file's, through /proc. */
 static const char *path_of_fd(int fd, char *buf, size_t len)
@@ -292,6 +309,13 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 	}
 	td->top = tracecmd_open_head(path_of_fd(td->fd, fdpath, sizeof(fdpath)),
 				     TRACECMD_FL_LOAD_NO_PLUGINS);
+	if (td->top) {
+		td->check_top = tracecmd_open_head(fdpath, TRACECMD_FL_LOAD_NO_PLUGINS);
+		if (td->check_top && init_data_quietly(td->check_top, said, sizeof(said))) {
+			abandoned_check = td->check_top;	/* see below */
+			td->check_top = NULL;
+		}
+	}
 	close(td->fd);
 	if (!td->top) {
 		snprintf(err, errlen, "trace.dat: libtracecmd cannot read its headers (damaged or cut "
@@ -306,6 +330,8 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 		 * handle in that state: keep it, reachable, instead.
 		 */
 		abandoned = td->top;
+		if (td->check_top)
+			tracecmd_close(td->check_top);
 		snprintf(err, errlen, "trace.dat cut short or damaged: libtracecmd reads none of its "
 			 "CPU data (%s); take the capture again", said[0] ? said : "no reason given");
 		free(td);
@@ -321,7 +347,7 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 		tracedat_close(td);
 		return NULL;
 	}
-	add_streams(td, td->top, "");
+	add_streams(td, td->top, "", -1);
 	n = tracecmd_buffer_instances(td->top);
 	for (i = 0; i < n && td->nr_inst < sizeof(td->inst) / sizeof(td->inst[0]); i++) {
 		struct tracecmd_input *h = tracecmd_buffer_instance_handle(td->top, i);
@@ -330,7 +356,9 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 		if (!h)
 			continue;
 		td->inst[td->nr_inst++] = h;
-		add_streams(td, h, name ? name : "?");
+		td->check_inst[td->nr_inst - 1] = td->check_top ?
+			tracecmd_buffer_instance_handle(td->check_top, i) : NULL;
+		add_streams(td, h, name ? name : "?", (int)td->nr_inst - 1);
 	}
 	td->stats.file_version = (unsigned int)tracecmd_get_in_file_version(td->top);
 	pick_layout(td, tracecmd_get_tep(td->top));
@@ -350,10 +378,15 @@ void tracedat_close(struct tracedat *td)
 	for (i = 0; td->st && i < td->nr_st; i++)
 		if (td->st[i].next)
 			tracecmd_free_record(td->st[i].next);
-	for (i = 0; i < td->nr_inst; i++)
+	for (i = 0; i < td->nr_inst; i++) {
 		tracecmd_close(td->inst[i]);
+		if (td->check_inst[i])
+			tracecmd_close(td->check_inst[i]);
+	}
 	if (td->top)
 		tracecmd_close(td->top);
+	if (td->check_top)
+		tracecmd_close(td->check_top);
 	free(td->ev);
 	free(td->st);
 	free(td);
@@ -473,6 +506,70 @@ static struct stream *oldest(struct tracedat *td)
 	return best;
 }
 
+/*
+ * A CPU's records ended (s->last_read the last one read, 0 none): is that
+ * its last record in the file?  If not, or if the last page cannot be
+ * read, libtracecmd stopped at a page it refuses (tracedat.h).  Asked of
+ * the second handle, whose state no refused page has touched.  True when
+ * damaged.
+ */
+static bool check_end(struct tracedat *td, struct stream *s)
+{
+	struct tracecmd_input *h = s->inst < 0 ? td->check_top : td->check_inst[s->inst];
+	struct tep_record *last = h ? tracecmd_read_cpu_last(h, s->cpu) : NULL;
+
+	if (!h || (!last && !s->last_read) || (last && last->offset == s->last_read)) {
+		if (last)
+			tracecmd_free_record(last);
+		return false;
+	}
+	s->damaged = true;
+	s->stop_offset = s->last_read;
+	s->last_offset = last ? last->offset : 0;
+	td->stats.damaged_cpus++;
+	if (last)
+		tracecmd_free_record(last);
+	return true;
+}
+
+bool tracedat_damaged_cpu(const struct tracedat *td, unsigned int i, const char **buffer, int *cpu,
+			  unsigned long long *stop_offset, unsigned long long *last_offset)
+{
+	unsigned int k;
+
+	for (k = 0; k < td->nr_st; k++) {
+		const struct stream *s = &td->st[k];
+
+		if (!s->damaged || i--)
+			continue;
+		*buffer = s->buf;
+		*cpu = s->cpu;
+		*stop_offset = s->stop_offset;
+		*last_offset = s->last_offset;
+		return true;
+	}
+	return false;
+}
+
+/* At the end: the file is damaged when a CPU's pages were not all read. */
+static void page_damage(struct tracedat *td)
+{
+	const char *buf;
+	unsigned long long stop, last;
+	int cpu;
+
+	if (td->damaged || !td->stats.damaged_cpus ||
+	    !tracedat_damaged_cpu(td, 0, &buf, &cpu, &stop, &last))
+		return;
+	td->damaged = true;
+	snprintf(td->problem, sizeof(td->problem), "trace.dat damaged: %s%sCPU %d stops at a "
+		 "ring-buffer page libtracecmd refuses (a bad page header) %s 0x%llx, and its records "
+		 "after it were not read (%u CPU%s so damaged; each was read up to its damage); take "
+		 "the capture again", buf[0] ? buf : "", buf[0] ? " " : "", cpu,
+		 stop ? "after the record at file offset" : "before any record, its last one at",
+		 stop ? stop : last, td->stats.damaged_cpus, td->stats.damaged_cpus == 1 ? "" : "s");
+}
+
 static long damage(struct tracedat *td, const struct stream *s, const struct tep_record *r,
 		   const char *what)
 {
@@ -496,12 +593,26 @@ long tracedat_line(struct tracedat *td, char **line)
 
 		if (td->damaged)
 			return -1;
+		if (td->damage_st && !r) {
+			/* What was after a damaged page is lost, how much unknown. */
+			s = td->damage_st;
+			td->damage_st = NULL;
+			td->line_buf = s->buf;
+			n = snprintf(td->line, sizeof(td->line), "CPU:%d [EVENTS DROPPED]", s->cpu);
+			*line = td->line;
+			return n;
+		}
 		if (!r) {
 			s = oldest(td);
-			if (!s)
+			if (!s) {
+				page_damage(td);
 				return -1;
+			}
 			r = s->next;
 			s->next = tracecmd_read_data(s->h, s->cpu);
+			s->last_read = r->offset;
+			if (!s->next && check_end(td, s))
+				td->damage_st = s;
 			td->stats.records++;
 			drop_read_page(td, s, r);
 			td->line_buf = s->buf;
@@ -602,8 +713,11 @@ void tracedat_skipped_names(const struct tracedat *td, char *buf, size_t len)
 void tracedat_describe(const struct tracedat *td, char *buf, size_t len)
 {
 	const struct tracedat_stats *st = &td->stats;
+	unsigned long long stop, last;
 	char names[200];
-	int o;
+	const char *b;
+	unsigned int i;
+	int o, cpu;
 
 	tracedat_skipped_names(td, names, sizeof(names));
 	o = snprintf(buf, len, "trace.dat version %u of kernel %s, %u buffer%s, %u CPUs, %llu records "
@@ -616,6 +730,14 @@ void tracedat_describe(const struct tracedat *td, char *buf, size_t len)
 	if (o >= 0 && (size_t)o < len && st->no_field)
 		o += snprintf(buf + o, len - (size_t)o, "; %llu skipped: their format lacks a "
 			      "field the checker needs", (unsigned long long)st->no_field);
+	for (i = 0; o >= 0 && (size_t)o < len && tracedat_damaged_cpu(td, i, &b, &cpu, &stop, &last);
+	     i++)
+		o += snprintf(buf + o, len - (size_t)o, "%s%s%sCPU %d", i ? ", " : "; damaged "
+			      "ring-buffer pages, read up to the damage: ", b, b[0] ? " " : "", cpu);
+	if (o >= 0 && (size_t)o < len && st->unreadable_cpus)
+		o += snprintf(buf + o, len - (size_t)o, "; %u CPU%s with data but no record in it "
+			      "(padding only, or a damaged page)", st->unreadable_cpus,
+			      st->unreadable_cpus == 1 ? "" : "s");
 	if (o >= 0 && (size_t)o < len && st->lost_uncounted)
 		o += snprintf(buf + o, len - (size_t)o, "; %llu drops of an unknown number of "
 			      "events, counted as 1 each", (unsigned long long)st->lost_uncounted);

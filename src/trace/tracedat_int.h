@@ -43,9 +43,14 @@ struct stream {
 	struct tep_handle *tep;
 	int cpu;
 	const char *buf;			/* the buffer's name, "" the top one */
+	int inst;				/* its index in inst[], -1 the top one */
+	unsigned long long last_read;		/* offset of the last record read (0: none) */
 	struct tep_record *next;		/* NULL: this CPU is done */
 	uintptr_t page;				/* read data below here was dropped */
 	uintptr_t last;				/* page of the last record read */
+	bool damaged;				/* libtracecmd stopped at a page it refuses */
+	unsigned long long stop_offset;		/* the last record read before it */
+	unsigned long long last_offset;		/* the CPU's last record (0: unreadable) */
 };
 
 struct tracedat {
@@ -53,12 +58,18 @@ struct tracedat {
 	struct tracecmd_input *top;
 	struct tracecmd_input *inst[64];
 	unsigned int nr_inst;
+	/*
+	 * A second handle of the file, only to find each CPU's last record:
+	 * the reading one's state after a refused page is not to be trusted.
+	 */
+	struct tracecmd_input *check_top, *check_inst[64];
 	struct stream *st;
 	unsigned int nr_st;
 	struct evinfo *ev;			/* by event id */
 	struct tep_record *pending;		/* read, its lost-events line sent first */
 	struct stream *pending_st;
 	const char *line_buf;			/* the buffer of the last line */
+	struct stream *damage_st;		/* its loss line is to be sent next */
 	enum mbec_layout layout;
 	const struct role_layout *rl;
 	bool gpte_is_8_bytes;			/* role bit 4 means 8-byte entries (< 5.16) */

@@ -187,6 +187,33 @@ fi
 	ok "mbectop --replay reads a trace.dat" || nok "mbectop --replay" "exit $rc" "$(head -c 400 "$tmp/top")" "$(cat "$tmp/err")"
 
 # ---- damage -------------------------------------------------------------------------
+# A ring-buffer page whose header libtracecmd refuses (commit larger than a page):
+# libtracecmd, and trace-cmd report with it, silently stop reading that CPU there.
+# two-cpus.dat with CPU 0's third page so damaged, and with CPU 1's last page.
+gzip -dc $fx/damaged-page.dat.gz >"$tmp/dp.dat"
+gzip -dc $fx/damaged-last-page.dat.gz >"$tmp/dlp.dat"
+run replay "$tmp/dp.dat" --json
+if [ $rc -eq 2 ] && grep -q "trace.dat damaged: CPU 0 stops at a ring-buffer page libtracecmd refuses (a bad page header) after the record at file offset 0x6fd0" "$tmp/err" &&
+   pyexpr "$tmp/out" 'd["tracedat_damaged_cpus"] == [{"buffer": "", "cpu": 0, "stopped_after_offset": 0x6fd0, "last_record_offset": 0x8888}] and d["tracedat_records"] == 926 and d["lost_by_cpu"] == [{"buffer": "", "cpu": 0, "lost": 0, "markers_uncounted": 1}] and d["anomalies"]["total"] == 0'; then
+	ok "damaged page mid-CPU: counted for CPU 0 (with its offsets), a loss there, exit 2, CPU 1 read whole"
+else
+	nok "damaged page" "exit $rc" "$(cat "$tmp/err")" "$(head -c 600 "$tmp/out")" "$(cat "$tmp/pyerr")"
+fi
+run replay "$tmp/dlp.dat"
+if [ $rc -eq 2 ] && grep -q "damaged: CPU 1 stops at a ring-buffer page" "$tmp/err" &&
+   grep -q "damaged ring-buffer pages, read up to the damage: CPU 1" "$tmp/out"; then
+	ok "damaged last page of CPU 1: found too (its last record cannot be read), said in the summary"
+else
+	nok "damaged last page" "exit $rc" "$(cat "$tmp/err")" "$(head -c 600 "$tmp/out")"
+fi
+gzip -dc $fx/two-cpus.dat.gz >"$tmp/two.dat" 2>/dev/null || cp $fx/two-cpus.dat "$tmp/two.dat"
+run replay "$tmp/two.dat" --json
+if [ $rc -eq 0 ] && pyexpr "$tmp/out" 'd["tracedat_damaged_cpus"] == [] and d["tracedat_unreadable_cpus"] == 0 and d["tracedat_records"] == 1188'; then
+	ok "the undamaged file: no CPU said damaged (1188 records)"
+else
+	nok "undamaged two-cpus" "exit $rc" "$(cat "$tmp/err")" "$(cat "$tmp/pyerr")"
+fi
+
 # The first record of the data's third page gets an event id no format has.
 python3 - $fx/drops.dat "$tmp/bad.dat" <<'PY'
 import struct, sys
