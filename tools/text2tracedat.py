@@ -49,6 +49,21 @@ ROLES = {
     "mbec": ({"level": 0, "has_4_byte_gpte": 4, "quadrant": 5, "direct": 7, "access": 8,
               "invalid": 12, "efer_nx": 13, "cr0_wp": 14, "ad_disabled": 17},
              {"r": 1, "w": 2, "u": 4, "x": 8}),
+    # Jon Kohler's series: access:4 with ACC_USER_EXEC in bit 3, printed "xwuX"; the
+    # fields after access one bit up as in mbec (what mbecscope's kohler layout assumes).
+    "kohler": ({"level": 0, "has_4_byte_gpte": 4, "quadrant": 5, "direct": 7, "access": 8,
+                "invalid": 12, "efer_nx": 13, "cr0_wp": 14, "ad_disabled": 17},
+               {"x": 8, "w": 2, "u": 4, "X": 1}),
+}
+# KVM_MMU_PAGE_PRINTK()'s access_str table in kvm_mmu_get_page's print fmt
+ACCESS_TABLES = {
+    "classic": ["---", "--x", "w--", "w-x", "-u-", "-ux", "wu-", "wux"],
+    # kernel/patches/0003: ACC_READ in bit 0, printed "rwux"
+    "mbec": ["".join(c if i >> b & 1 else "-" for b, c in ((0, "r"), (1, "w"), (2, "u"), (3, "x")))
+             for i in range(16)],
+    # Kohler: "xwuX", x the user-exec bit 3, X the exec bit 0
+    "kohler": ["".join(c if i >> b & 1 else "-" for b, c in ((3, "x"), (1, "w"), (2, "u"), (0, "X")))
+               for i in range(16)],
 }
 ROLE, ACC = ROLES["classic"]
 CR0_WP = 1	# not in the text: what the role word says (--cr0-wp)
@@ -99,7 +114,7 @@ def values(name, f):
     if name == "kvm_mmu_set_spte":
         perm = re.search(r"\(([^)]*)\)", f).group(1)
         return {"gfn": kv(f, "gfn"), "spte": kv(f, "spte"), "sptep": kv(f, "at"),
-                "level": kv(f, "level", int), "r": perm[0:1] == "r", "x": perm[2:3] == "x",
+                "level": kv(f, "level", int), "r": perm[0:1] == "r", "x": perm[2:3] in ("x", "X"),
                 "u": -1 if len(perm) < 4 else int(perm[3] == "u")}
     if name == "kvm_mmu_get_page":
         m = re.search(r"sp gen (\d+) gfn (\w+) l(\d) (\d)-byte q(\d)( direct)? (\S+)( invalid)? "
@@ -268,6 +283,10 @@ def main():
                     text = text.replace('level %d", REC->gfn, REC->pfn, REC->level',
                                         'level %d access %x", REC->gfn, REC->pfn, '
                                         'REC->level, REC->access')
+                if name == "kvm_mmu_get_page":
+                    table = ", ".join('"%s"' % x for x in ACCESS_TABLES[a.layout])
+                    text = re.sub(r"access_str\[\] = \{[^}]*\}",
+                                  lambda m: "access_str[] = { %s }" % table, text)
                 fmt[name] = (sysname, text, read_format(text))
     comms, counts = {}, {}
     drops = {}

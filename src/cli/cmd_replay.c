@@ -306,10 +306,13 @@ static void json_source(struct json_writer *jw, const char *path, const struct t
 		json_kv_u64(jw, "tracedat_lost", ts->lost);
 		json_kv_u64(jw, "tracedat_lost_uncounted", ts->lost_uncounted);
 		json_kv_u64(jw, "tracedat_unreadable_cpus", ts->unreadable_cpus);
+		json_kv_u64(jw, "tracedat_roles_guessed", ts->roles_guessed);
 		json_tracedat_damage(jw, trace_source_tracedat(src));
 	}
 	json_kv_str(jw, "layout", mbec_layout_name(info->abi));
 	json_kv_str(jw, "layout_source", info->role.source);
+	json_kv_bool(jw, "layout_guessed", trace_source_is_text(src) &&
+		     trace_source_layout_guessed(src));
 	json_kv_str(jw, "spte_format", (info->flags & MBEC_REC_F_SPTE_EPT) ? "ept" : "legacy");
 	if (trace_source_is_text(src)) {
 		const struct trace_text_stats *st = trace_source_text_stats(src);

@@ -11,12 +11,15 @@
  * the size and signedness the format gives them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "live/btf_layout.h"
@@ -33,6 +36,9 @@ unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
 struct tep_record *tracecmd_read_cpu_last(struct tracecmd_input *handle, int cpu);
 /* The same: how many bytes of a CPU's data the file holds. */
 off_t tracecmd_get_cpu_file_size(struct tracecmd_input *handle, int cpu);
+/* The same: tracecmd_open_head() is these two, on a file it opens itself. */
+struct tracecmd_input *tracecmd_alloc_fd(int fd, int flags);
+int tracecmd_read_headers(struct tracecmd_input *handle, int state);
 
 #define MAX_STREAMS	1024		/* (buffer, CPU) pairs */
 #define MAX_EVENT_ID	65535		/* common_type is 16 bits */
@@ -76,6 +82,11 @@ bool tracedat_is_tracedat(const void *p, size_t n)
 enum mbec_layout tracedat_layout(const struct tracedat *td)
 {
 	return td->layout;
+}
+
+bool tracedat_layout_guessed(const struct tracedat *td)
+{
+	return td->layout_guessed;
 }
 
 const char *tracedat_layout_source(const struct tracedat *td)
@@ -204,6 +215,65 @@ static int add_streams(struct tracedat *td, struct tracecmd_input *h, const char
 }
 
 /*
+ * kvm_mmu_get_page's TP_printk (KVM_MMU_PAGE_PRINTK) holds the table of
+ * the access letters it prints: 8 of 3 letters ("wux") classic, 16 of
+ * "rwux" an MBEC series with ACC_READ (this project's, Paolo Bonzini's),
+ * 16 with Jon Kohler's "xwuX".  libtraceevent cannot parse that statement
+ * expression and keeps no text of it, so it is read from the format text
+ * in the file itself (uncompressed headers, within the first 4 MiB).
+ * UNKNOWN when the file does not show it.
+ */
+#define SCAN_BYTES	(4UL << 20)
+
+static enum mbec_layout access_table_layout(int fd, char *what, size_t len)
+{
+	static const char ev[] = "name: kvm_mmu_get_page\n", tab[] = "access_str[] = {";
+	enum mbec_layout l = MBEC_LAYOUT_UNKNOWN;
+	unsigned int n = 0, letters = 0;
+	bool upper_x = false, r = false;
+	struct stat sb;
+	size_t want = !fstat(fd, &sb) && sb.st_size >= 0 && (uint64_t)sb.st_size < SCAN_BYTES ?
+		      (size_t)sb.st_size : SCAN_BYTES;
+	char *buf = want ? malloc(want) : NULL;
+	const char *p, *end;
+	ssize_t got;
+
+	if (!buf)
+		return l;
+	got = pread(fd, buf, want, 0);
+	p = got > 0 ? memmem(buf, (size_t)got, ev, sizeof(ev) - 1) : NULL;
+	end = p ? buf + got : NULL;
+	if (p) {
+		size_t room = (size_t)(end - p) < 16384 ? (size_t)(end - p) : 16384;
+
+		p = memmem(p, room, tab, sizeof(tab) - 1);
+	}
+	for (p = p ? p + sizeof(tab) - 1 : NULL; p && p < end && *p != '}'; p++) {
+		const char *q;
+
+		if (*p != '"')
+			continue;
+		for (q = p + 1; q < end && *q != '"'; q++) {
+			upper_x |= *q == 'X';
+			r |= *q == 'r';
+		}
+		if (!n)
+			letters = (unsigned int)(q - p - 1);
+		n++;
+		p = q;
+	}
+	if (n == 16 && letters == 4)
+		l = upper_x ? MBEC_LAYOUT_KOHLER : r ? MBEC_LAYOUT_MBEC : MBEC_LAYOUT_UNKNOWN;
+	else if (n == 8 && letters == 3)
+		l = MBEC_LAYOUT_CLASSIC;
+	if (l != MBEC_LAYOUT_UNKNOWN)
+		snprintf(what, len, "access table %s", l == MBEC_LAYOUT_KOHLER ? "xwuX" :
+			 l == MBEC_LAYOUT_MBEC ? "rwux" : "wux");
+	free(buf);
+	return l;
+}
+
+/*
  * The layout from the file: the kernel's formats say which series it runs
  * (this project's MBEC/GMET series traces the requested ACC in
  * kvm_mmu_spte_requested), its release how the role's bits read.
@@ -214,37 +284,83 @@ static void pick_layout(struct tracedat *td, struct tep_handle *tep)
 	struct tep_event *gp = tep_find_event_by_name(tep, "kvmmmu", "kvm_mmu_get_page");
 	struct tep_event *any = tep_find_event_by_name(tep, "kvmmmu", "kvm_mmu_set_spte");
 	unsigned int maj = 0, min = 0;
-	const char *why;
+	char why[64];
 
 	if (!req && !gp && !any) {
 		td->layout = MBEC_LAYOUT_UNKNOWN;
+		td->layout_guessed = true;
 		snprintf(td->layout_source, sizeof(td->layout_source),
-			 "built-in classic (trace.dat has no kvmmmu events)");
+			 "built-in classic, guessed (trace.dat has no kvmmmu events)");
 		return;
 	}
-	if (req && tep_find_field(req, "access")) {
+	if (td->table_layout != MBEC_LAYOUT_UNKNOWN) {
+		td->layout = td->table_layout;
+		snprintf(why, sizeof(why), "%.40s", td->table_why);
+	} else if (req && tep_find_field(req, "access")) {
 		td->layout = MBEC_LAYOUT_MBEC;
-		why = "spte_requested has access";
+		snprintf(why, sizeof(why), "spte_requested has access");
 	} else {
+		/* No access table to read (a compressed file): the layout is guessed. */
 		td->layout = MBEC_LAYOUT_CLASSIC;
-		why = "spte_requested has no access";
+		td->layout_guessed = true;
+		snprintf(why, sizeof(why), "guessed: no access table or field");
 	}
+	/* Kohler's role bits after access are not published: taken as mbec's shift. */
+	if (td->layout == MBEC_LAYOUT_KOHLER)
+		td->role_guessed = true;
 	/* Before 5.16, role bit 4 was gpte_is_8_bytes (cr4_pae before 5.3): the opposite. */
 	if (td->release[0] && sscanf(td->release, "%u.%u", &maj, &min) == 2)
 		td->gpte_is_8_bytes = maj < 5 || (maj == 5 && min < 16);
-	snprintf(td->layout_source, sizeof(td->layout_source), "trace.dat's formats (%s), %s", why,
+	snprintf(td->layout_source, sizeof(td->layout_source), "trace.dat's formats (%.36s), %s", why,
+		 td->role_guessed ? "role bits after access guessed" :
 		 !td->release[0] ? "release not recorded" : td->gpte_is_8_bytes ?
 		 "role of a kernel < 5.16" : "role of 6.12");
 }
 
-/* See tracedat_open(): a handle that cannot be closed. */
-static struct tracecmd_input *volatile abandoned, *volatile abandoned_check;
+/*
+ * Handles that cannot be closed (see tracedat_open()): kept reachable, so
+ * that they are not leaks, with their files closed.
+ */
+static struct abandoned {
+	struct abandoned *next;
+	struct tracecmd_input *h;
+} *abandoned;
 
-/* tracecmd_open_head() takes a name: the open file's, through /proc. */
-static const char *path_of_fd(int fd, char *buf, size_t len)
+static void abandon(struct tracecmd_input *h, int fd)
 {
-	snprintf(buf, len, "/proc/self/fd/%d", fd);
-	return buf;
+	struct abandoned *a = malloc(sizeof(*a));
+
+	if (a) {
+		a->h = h;
+		a->next = abandoned;
+		abandoned = a;
+	}
+	close(fd);
+}
+
+/*
+ * tracecmd_open_head(), with the handle's own file (opened again through
+ * /proc: libtracecmd seeks, each handle needs its own offset) known to us.
+ */
+static struct tracecmd_input *open_handle(int fd, int *hfd)
+{
+	struct tracecmd_input *h;
+	char path[40];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	*hfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*hfd < 0)
+		return NULL;
+	h = tracecmd_alloc_fd(*hfd, TRACECMD_FL_LOAD_NO_PLUGINS);
+	if (!h) {
+		close(*hfd);
+		return NULL;
+	}
+	if (tracecmd_read_headers(h, 0) < 0) {
+		tracecmd_close(h);	/* closes *hfd */
+		return NULL;
+	}
+	return h;
 }
 
 /*
@@ -283,10 +399,51 @@ static int init_data_quietly(struct tracecmd_input *h, char *said, size_t len)
 	return r;
 }
 
+/*
+ * libtraceevent 1.7.1 dereferences NULL in tep_parse_event() on some
+ * malformed event formats (found by fuzzing, tests/fuzz/fuzz_tracedat.c),
+ * and libtracecmd trusts the file's section sizes: a damaged trace.dat
+ * can crash them while they read its headers.  They do that first in a
+ * child process: a crash there is a damaged file, said as such.  0 when
+ * the child lived (whether or not the libraries accepted the file).
+ */
+static int probe_headers(int fd, char *err, size_t errlen)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	int status, hfd;
+	unsigned int i;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return 0;	/* no child: read it here, as before */
+	if (!pid) {
+		struct tracecmd_input *h;
+		char said[160];
+
+		/* Die by the signal (not a sanitizer's report) for the parent to see. */
+		for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			signal(sigs[i], SIG_DFL);
+		h = open_handle(fd, &hfd);
+		_exit(h && !init_data_quietly(h, said, sizeof(said)) ? 0 : 3);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3))
+		return 0;
+	snprintf(err, errlen, "trace.dat damaged: libtracecmd/libtraceevent %s while reading its "
+		 "headers and event formats; take the capture again",
+		 WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "failed");
+	return -1;
+}
+
 struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 {
 	struct tracedat *td = calloc(1, sizeof(*td));
-	char fdpath[40], said[160];
+	char said[160];
+	int hfd, cfd;
 	const char *uname;
 	struct stat sb;
 	int i, n;
@@ -307,12 +464,17 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 		td->dev = sb.st_dev;
 		td->ino = sb.st_ino;
 	}
-	td->top = tracecmd_open_head(path_of_fd(td->fd, fdpath, sizeof(fdpath)),
-				     TRACECMD_FL_LOAD_NO_PLUGINS);
+	td->table_layout = access_table_layout(td->fd, td->table_why, sizeof(td->table_why));
+	if (probe_headers(td->fd, err, errlen)) {
+		close(td->fd);
+		free(td);
+		return NULL;
+	}
+	td->top = open_handle(td->fd, &hfd);
 	if (td->top) {
-		td->check_top = tracecmd_open_head(fdpath, TRACECMD_FL_LOAD_NO_PLUGINS);
+		td->check_top = open_handle(td->fd, &cfd);
 		if (td->check_top && init_data_quietly(td->check_top, said, sizeof(said))) {
-			abandoned_check = td->check_top;	/* see below */
+			abandon(td->check_top, cfd);	/* see below */
 			td->check_top = NULL;
 		}
 	}
@@ -329,7 +491,7 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 		 * none of it).  libtracecmd 1.3's tracecmd_close() crashes on a
 		 * handle in that state: keep it, reachable, instead.
 		 */
-		abandoned = td->top;
+		abandon(td->top, hfd);
 		if (td->check_top)
 			tracecmd_close(td->check_top);
 		snprintf(err, errlen, "trace.dat cut short or damaged: libtracecmd reads none of its "
@@ -362,8 +524,8 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 	}
 	td->stats.file_version = (unsigned int)tracecmd_get_in_file_version(td->top);
 	pick_layout(td, tracecmd_get_tep(td->top));
-	td->rl = role_layout_builtin(td->layout == MBEC_LAYOUT_MBEC ? MBEC_LAYOUT_MBEC :
-				     MBEC_LAYOUT_CLASSIC);
+	td->rl = role_layout_builtin(td->layout == MBEC_LAYOUT_UNKNOWN ? MBEC_LAYOUT_CLASSIC :
+				     td->layout);
 	return td;
 }
 
@@ -738,6 +900,9 @@ void tracedat_describe(const struct tracedat *td, char *buf, size_t len)
 		o += snprintf(buf + o, len - (size_t)o, "; %u CPU%s with data but no record in it "
 			      "(padding only, or a damaged page)", st->unreadable_cpus,
 			      st->unreadable_cpus == 1 ? "" : "s");
+	if (o >= 0 && (size_t)o < len && st->roles_guessed)
+		o += snprintf(buf + o, len - (size_t)o, "; %llu role words read with kohler's bits "
+			      "after access guessed", (unsigned long long)st->roles_guessed);
 	if (o >= 0 && (size_t)o < len && st->lost_uncounted)
 		o += snprintf(buf + o, len - (size_t)o, "; %llu drops of an unknown number of "
 			      "events, counted as 1 each", (unsigned long long)st->lost_uncounted);

@@ -69,6 +69,8 @@ void tracedat_amend(struct tracedat *td, struct mbec_event_hdr *h);
 
 /* What the formats in the file say of KVM's layout (UNKNOWN: no kvmmmu events). */
 enum mbec_layout tracedat_layout(const struct tracedat *td);
+/* No evidence of the layout in the file: the one given is a guess (said in its source). */
+bool tracedat_layout_guessed(const struct tracedat *td);
 /* Why: "from the kernel's formats in trace.dat (...)". */
 const char *tracedat_layout_source(const struct tracedat *td);
 /* Kernel release recorded in the file, "" when it has none. */
@@ -81,6 +83,7 @@ struct tracedat_stats {
 	uint64_t lost;		/* events the ring buffer dropped, as far as counted */
 	uint64_t lost_uncounted;	/* places where it dropped an unknown number */
 	uint64_t no_field;	/* records of our events whose format lacks a field we need */
+	uint64_t roles_guessed;	/* role words read with bits whose place is guessed (kohler) */
 	unsigned int damaged_cpus;	/* (buffer, CPU)s whose reading stopped at a bad page */
 	unsigned int unreadable_cpus;	/* with data in the file but no record read from it */
 	unsigned int file_version, buffers, cpus;

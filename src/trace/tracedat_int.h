@@ -71,7 +71,11 @@ struct tracedat {
 	const char *line_buf;			/* the buffer of the last line */
 	struct stream *damage_st;		/* its loss line is to be sent next */
 	enum mbec_layout layout;
-	const struct role_layout *rl;
+	bool layout_guessed;			/* no evidence in the file: classic taken */
+	bool role_guessed;			/* role bits of a layout not all known (kohler) */
+	enum mbec_layout table_layout;		/* from get_page's access table, or UNKNOWN */
+	char table_why[64];
+	const struct role_layout *rl;		/* the file's role words */
 	bool gpte_is_8_bytes;			/* role bit 4 means 8-byte entries (< 5.16) */
 	char release[ROLE_RELEASE_LEN];
 	char layout_source[ROLE_SOURCE_LEN];

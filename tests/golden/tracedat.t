@@ -116,6 +116,26 @@ grep -q "1 drops of an unknown number of events" "$tmp/out" && grep -q "^lost ev
 	ok "drops: the summary says how many, and which drop had no count" ||
 	nok "drops summary" "$(head -c 600 "$tmp/out")"
 
+# ---- layouts from get_page's access table: Kohler's series --------------------------
+# forms/kohler.trace as a trace.dat of a kernel with Kohler's series (its get_page
+# prints "xwuX"): the layout kohler from that table, its role bits after access
+# guessed and counted so, the same checks as the text.
+run replay $fx/kohler.dat --json; cp "$tmp/out" "$tmp/k-dat.json"; rc_dat=$rc
+run replay $fx/forms/kohler.trace --json; cp "$tmp/out" "$tmp/k-text.json"
+if [ $rc_dat -eq 0 ] && pyexpr "$tmp/k-dat.json" 'd["layout"] == "kohler" and not d["layout_guessed"] and "access table xwuX" in d["layout_source"] and "role bits after access guessed" in d["layout_source"] and d["tracedat_roles_guessed"] == 4 and d["spte_format"] == "legacy"' &&
+   python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for k in ("transactions", "sptes_checked", "roles_checked", "anomalies", "events", "layout", "spte_format"):
+    assert a[k] == b[k], k' "$tmp/k-dat.json" "$tmp/k-text.json" 2>"$tmp/pyerr"; then
+	ok "kohler trace.dat: layout from its access table, 4 role words with guessed bits counted, the checks of its text"
+else
+	nok "kohler trace.dat" "exit $rc_dat" "$(head -c 700 "$tmp/k-dat.json")" "$(cat "$tmp/pyerr")"
+fi
+run replay $fx/kohler.dat --layout classic --json
+pyexpr "$tmp/out" 'd["layout"] == "classic" and d["layout_source"].startswith("built-in, from --layout") and not d["layout_guessed"]' &&
+	ok "kohler trace.dat: --layout still decides" || nok "kohler --layout" "$(head -c 400 "$tmp/out")"
+
 # ---- an instance buffer (trace-cmd record -B kvm) beside the top one ------------------
 # The same file as forms/instance-report.trace (its trace-cmd report): the same
 # records; the drops of each buffer's CPU 0 kept apart (the unknown one counted as 1).
@@ -148,8 +168,8 @@ else
 	nok "escalation.dat" "exit $rc" "$(head -c 600 "$tmp/out")"
 fi
 run replay $fx/escalation-mbec.dat --json
-if [ $rc -eq 1 ] && pyexpr "$tmp/out" 'd["layout"] == "mbec" and "spte_requested has access" in d["layout_source"] and d["anomalies"]["total"] == 1 and d["anomalies"]["escalation"] == 1'; then
-	ok "escalation-mbec.dat: mbec layout from the file's formats, the planted escalation"
+if [ $rc -eq 1 ] && pyexpr "$tmp/out" 'd["layout"] == "mbec" and "access table rwux" in d["layout_source"] and d["anomalies"]["total"] == 1 and d["anomalies"]["escalation"] == 1'; then
+	ok "escalation-mbec.dat: mbec layout from the access table in its get_page format, the planted escalation"
 else
 	nok "escalation-mbec.dat" "exit $rc" "$(head -c 600 "$tmp/out")"
 fi
@@ -185,6 +205,18 @@ fi
 "$(dirname "$MBECSCOPE")/mbectop" -b --replay $fx/escalation.dat >"$tmp/top" 2>"$tmp/err"; rc=$?  # 1: anomalies
 [ $rc -eq 1 ] && grep -q "anomalies 1" "$tmp/top" &&
 	ok "mbectop --replay reads a trace.dat" || nok "mbectop --replay" "exit $rc" "$(head -c 400 "$tmp/top")" "$(cat "$tmp/err")"
+
+# ---- what fuzz_tracedat found (fixtures/fuzz/README.md) -----------------------------
+for f in $fx/fuzz/tracedat-*.dat; do
+	# (under ASan, glibc's NULL from malloc is the allocator's warning first)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1 run replay "$f"
+	grep -v '^==[0-9]*==WARNING: AddressSanitizer failed to allocate' "$tmp/err" >"$tmp/err1"
+	if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err1")" = 1 ] && grep -q "^mbecscope replay: $f: trace.dat" "$tmp/err1" && [ ! -s "$tmp/out" ]; then
+		ok "fuzz find $(basename "$f"): exit 2, one line: $(sed "s|^mbecscope replay: $f: ||" "$tmp/err1" | head -c 90)"
+	else
+		nok "fuzz find $(basename "$f")" "exit $rc" "$(head -c 400 "$tmp/err")"
+	fi
+done
 
 # ---- damage -------------------------------------------------------------------------
 # A ring-buffer page whose header libtracecmd refuses (commit larger than a page):
