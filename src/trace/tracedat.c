@@ -193,19 +193,32 @@ static int add_streams(struct tracedat *td, struct tracecmd_input *h, const char
 		s->tep = tep;
 		s->cpu = cpu;
 		s->buf = name;
-		s->next = tracecmd_read_data(h, cpu);
 		s->inst = inst;
+		s->damaged = false;
+		s->last_read = 0;
+		s->last_offset = 0;
+		/*
+		 * The CPU's last record, asked before its first is read (the
+		 * state after a refused page is not to be trusted): where the
+		 * reading must end.  Then back to the first record.
+		 */
+		if (tracecmd_get_cpu_file_size(h, cpu) > 0) {
+			struct tep_record *last = tracecmd_read_cpu_last(h, cpu);
+
+			if (last) {
+				s->last_offset = last->offset;
+				tracecmd_free_record(last);
+			}
+		}
+		s->next = tracecmd_read_cpu_first(h, cpu);
 		if (s->next) {
 			td->nr_st++;
+		} else if (s->last_offset) {
+			/* A last record but no first: the first page is refused. */
+			check_end(td, s);
+			td->nr_st++;	/* kept, done, for tracedat_damaged_cpu() */
 		} else if (tracecmd_get_cpu_file_size(h, cpu) > 0) {
-			/*
-			 * Data but no record: pages of padding only, or a first
-			 * page libtracecmd refuses; a record further on tells.
-			 */
-			if (check_end(td, s))
-				td->nr_st++;	/* kept, done, for tracedat_damaged_cpu() */
-			else
-				td->stats.unreadable_cpus++;
+			td->stats.unreadable_cpus++;	/* padding only, or damaged */
 		}
 	}
 	if ((unsigned int)cpus > td->stats.cpus)
@@ -443,7 +456,7 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 {
 	struct tracedat *td = calloc(1, sizeof(*td));
 	char said[160];
-	int hfd, cfd;
+	int hfd;
 	const char *uname;
 	struct stat sb;
 	int i, n;
@@ -471,13 +484,6 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 		return NULL;
 	}
 	td->top = open_handle(td->fd, &hfd);
-	if (td->top) {
-		td->check_top = open_handle(td->fd, &cfd);
-		if (td->check_top && init_data_quietly(td->check_top, said, sizeof(said))) {
-			abandon(td->check_top, cfd);	/* see below */
-			td->check_top = NULL;
-		}
-	}
 	close(td->fd);
 	if (!td->top) {
 		snprintf(err, errlen, "trace.dat: libtracecmd cannot read its headers (damaged or cut "
@@ -492,8 +498,6 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 		 * handle in that state: keep it, reachable, instead.
 		 */
 		abandon(td->top, hfd);
-		if (td->check_top)
-			tracecmd_close(td->check_top);
 		snprintf(err, errlen, "trace.dat cut short or damaged: libtracecmd reads none of its "
 			 "CPU data (%s); take the capture again", said[0] ? said : "no reason given");
 		free(td);
@@ -518,8 +522,7 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 		if (!h)
 			continue;
 		td->inst[td->nr_inst++] = h;
-		td->check_inst[td->nr_inst - 1] = td->check_top ?
-			tracecmd_buffer_instance_handle(td->check_top, i) : NULL;
+
 		add_streams(td, h, name ? name : "?", (int)td->nr_inst - 1);
 	}
 	td->stats.file_version = (unsigned int)tracecmd_get_in_file_version(td->top);
@@ -540,15 +543,10 @@ void tracedat_close(struct tracedat *td)
 	for (i = 0; td->st && i < td->nr_st; i++)
 		if (td->st[i].next)
 			tracecmd_free_record(td->st[i].next);
-	for (i = 0; i < td->nr_inst; i++) {
+	for (i = 0; i < td->nr_inst; i++)
 		tracecmd_close(td->inst[i]);
-		if (td->check_inst[i])
-			tracecmd_close(td->check_inst[i]);
-	}
 	if (td->top)
 		tracecmd_close(td->top);
-	if (td->check_top)
-		tracecmd_close(td->check_top);
 	free(td->ev);
 	free(td->st);
 	free(td);
@@ -671,26 +669,17 @@ static struct stream *oldest(struct tracedat *td)
 /*
  * A CPU's records ended (s->last_read the last one read, 0 none): is that
  * its last record in the file?  If not, or if the last page cannot be
- * read, libtracecmd stopped at a page it refuses (tracedat.h).  Asked of
- * the second handle, whose state no refused page has touched.  True when
+ * read, libtracecmd stopped at a page it refuses (tracedat.h).  The last
+ * record was asked before the reading began (add_streams()).  True when
  * damaged.
  */
 static bool check_end(struct tracedat *td, struct stream *s)
 {
-	struct tracecmd_input *h = s->inst < 0 ? td->check_top : td->check_inst[s->inst];
-	struct tep_record *last = h ? tracecmd_read_cpu_last(h, s->cpu) : NULL;
-
-	if (!h || (!last && !s->last_read) || (last && last->offset == s->last_read)) {
-		if (last)
-			tracecmd_free_record(last);
+	if (s->last_read && s->last_read == s->last_offset)
 		return false;
-	}
 	s->damaged = true;
 	s->stop_offset = s->last_read;
-	s->last_offset = last ? last->offset : 0;
 	td->stats.damaged_cpus++;
-	if (last)
-		tracecmd_free_record(last);
 	return true;
 }
 

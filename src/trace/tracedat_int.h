@@ -50,7 +50,7 @@ struct stream {
 	uintptr_t last;				/* page of the last record read */
 	bool damaged;				/* libtracecmd stopped at a page it refuses */
 	unsigned long long stop_offset;		/* the last record read before it */
-	unsigned long long last_offset;		/* the CPU's last record (0: unreadable) */
+	unsigned long long last_offset;		/* the CPU's last record, asked first (0: unreadable) */
 };
 
 struct tracedat {
@@ -58,11 +58,7 @@ struct tracedat {
 	struct tracecmd_input *top;
 	struct tracecmd_input *inst[64];
 	unsigned int nr_inst;
-	/*
-	 * A second handle of the file, only to find each CPU's last record:
-	 * the reading one's state after a refused page is not to be trusted.
-	 */
-	struct tracecmd_input *check_top, *check_inst[64];
+
 	struct stream *st;
 	unsigned int nr_st;
 	struct evinfo *ev;			/* by event id */
