@@ -109,7 +109,7 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libmbecscope.a tests/tap.h
 # `make fuzz` for FUZZ_SECONDS each (300 s by default, and says so), keeping
 # its corpus in $(BUILD)/fuzz/.
 FUZZ_SRCS := src/trace/input.c src/trace/recording.c $(wildcard src/trace/ftrace*.c) src/trace/source.c \
-	     src/trace/tracedat.c src/trace/tracedat_form.c \
+	     src/trace/tracedat.c src/trace/tracedat_form.c src/trace/tracedat_open.c \
 	     src/correlate/event.c src/live/btf_layout.c $(sort $(wildcard src/model/*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuzz/*.c)))
 FUZZ_SECONDS ?= 300

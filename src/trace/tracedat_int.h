@@ -93,6 +93,27 @@ struct tracedat {
 	bool damaged;
 };
 
+/*
+ * Exported by libtracecmd (the "uname" option of the file: "Linux host
+ * 6.1.0-18-amd64 x86_64") but missing from its public header.
+ */
+const char *tracecmd_get_uname(struct tracecmd_input *handle);
+/* The same: the file's version (6, 7). */
+unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
+/* The same: a CPU's last record (NULL when a page on the way back cannot be read). */
+struct tep_record *tracecmd_read_cpu_last(struct tracecmd_input *handle, int cpu);
+/* The same: how many bytes of a CPU's data the file holds. */
+off_t tracecmd_get_cpu_file_size(struct tracecmd_input *handle, int cpu);
+/* The same: tracecmd_open_head() is these two, on a file it opens itself. */
+struct tracecmd_input *tracecmd_alloc_fd(int fd, int flags);
+int tracecmd_read_headers(struct tracecmd_input *handle, int state);
+
+#define MAX_STREAMS	1024		/* (buffer, CPU) pairs */
+#define MAX_EVENT_ID	65535		/* common_type is 16 bits */
+
+/* tracedat.c: a CPU's records ended; was it read to its last record?  True: damaged. */
+bool tracedat_check_end(struct tracedat *td, struct stream *s);
+
 /* The line for record r of an event we import, in td->line: its length. */
 size_t tracedat_form_line(struct tracedat *td, const struct stream *s, const struct evinfo *e,
 			  const struct tep_record *r);
