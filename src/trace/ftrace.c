@@ -697,11 +697,11 @@ int ftrace_import_line(struct ftrace_import *fi, char *s)
 	int r;
 
 	fi->err[0] = 0;
-	fi->hint_buf = -1;
 	fi->drop_buf = -1;
-	b = marker_prefix(fi, p, &p);
+	/* The caller's lines (trace.dat) have no prefix: their buffer is said. */
+	b = hint >= 0 ? hint : marker_prefix(fi, p, &p);
 	if (b < 0)
-		b = hint >= 0 ? hint : 0;
+		b = 0;
 	k = non_event_kind(p);
 	if (k != FTRACE_SKIP_NR) {
 		if (k == FTRACE_SKIP_HEADER || k == FTRACE_SKIP_MARKER)
@@ -729,9 +729,9 @@ int ftrace_import_line(struct ftrace_import *fi, char *s)
 	 * the drop marker's just before it (trace-cmd prints the marker and
 	 * its event after one prefix), or the top buffer.
 	 */
-	b = event_prefix(fi, &l);
+	b = hint >= 0 ? hint : event_prefix(fi, &l);
 	if (b < 0)
-		b = hint >= 0 ? hint : after_drop >= 0 ? after_drop : 0;
+		b = after_drop >= 0 ? after_drop : 0;
 	if (l.tgid)
 		fi->seen_tgid = true;
 	/* trace-cmd's stack events, printed as events */

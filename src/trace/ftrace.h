@@ -100,7 +100,10 @@ uint64_t ftrace_import_lost_on(const struct ftrace_import *fi, unsigned int b, u
 			       uint32_t *uncounted);
 /* The losses as one phrase: "CPU 0: 25, kvm CPU 1: 7 + unknown" ("" when none). */
 void ftrace_import_describe_losses(const struct ftrace_import *fi, char *buf, size_t len);
-/* The buffer of the next line, when the caller knows it (trace.dat): "" is the top one. */
+/*
+ * The buffer of the lines from now on, when the caller knows it (trace.dat,
+ * whose lines carry no prefix): "" is the top one.
+ */
 void ftrace_import_buffer_hint(struct ftrace_import *fi, const char *name);
 
 /*

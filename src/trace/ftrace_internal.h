@@ -79,7 +79,7 @@ struct ftrace_import {
 		uint32_t lost_unknown[FT_NR_CPUS];	/* drop markers without a count */
 	} buf[FTRACE_MAX_BUFFERS];
 	unsigned int nr_buf;
-	int hint_buf;			/* the next line's buffer, said by the caller (-1) */
+	int hint_buf;			/* the lines' buffer, said by the caller (-1: read it) */
 	int drop_buf;			/* the last line was this buffer's drop marker (-1) */
 	struct ft_thread threads[FT_NR_THREADS];
 	struct ft_binding *bindings;

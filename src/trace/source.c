@@ -30,6 +30,7 @@ struct trace_source {
 	char problem[480];
 	bool damaged;
 	bool layout_guessed;
+	const char *td_buf;		/* trace.dat: the buffer last said to the importer */
 };
 
 bool trace_source_layout_guessed(const struct trace_source *s)
@@ -130,8 +131,10 @@ static bool text_feed_line(struct trace_source *s)
 		r = FTRACE_BAD;
 		nul = true;
 	} else {
-		if (s->td)
-			ftrace_import_buffer_hint(s->fi, tracedat_line_buffer(s->td));
+		if (s->td && tracedat_line_buffer(s->td) != s->td_buf) {
+			s->td_buf = tracedat_line_buffer(s->td);
+			ftrace_import_buffer_hint(s->fi, s->td_buf);
+		}
 		r = ftrace_import_line(s->fi, line);
 	}
 	if (r == FTRACE_EVENT) {

@@ -132,6 +132,8 @@ static int add_streams(struct tracedat *td, struct tracecmd_input *h, const char
  * UNKNOWN when the file does not show it.
  */
 #define SCAN_BYTES	(4UL << 20)
+#define SCAN_STEP	(256U << 10)
+#define SCAN_KEEP	(16U << 10)	/* a format is shorter than this */
 
 static enum mbec_layout access_table_layout(int fd, char *what, size_t len)
 {
@@ -139,22 +141,43 @@ static enum mbec_layout access_table_layout(int fd, char *what, size_t len)
 	enum mbec_layout l = MBEC_LAYOUT_UNKNOWN;
 	unsigned int n = 0, letters = 0;
 	bool upper_x = false, r = false;
-	struct stat sb;
-	size_t want = !fstat(fd, &sb) && sb.st_size >= 0 && (uint64_t)sb.st_size < SCAN_BYTES ?
-		      (size_t)sb.st_size : SCAN_BYTES;
-	char *buf = want ? malloc(want) : NULL;
-	const char *p, *end;
+	char *buf = malloc(SCAN_STEP + SCAN_KEEP);
+	const char *p = NULL, *end = NULL;
+	size_t have = 0;
+	off_t off = 0;
 	ssize_t got;
 
 	if (!buf)
 		return l;
-	got = pread(fd, buf, want, 0);
-	p = got > 0 ? memmem(buf, (size_t)got, ev, sizeof(ev) - 1) : NULL;
-	end = p ? buf + got : NULL;
-	if (p) {
-		size_t room = (size_t)(end - p) < 16384 ? (size_t)(end - p) : 16384;
+	/* In steps, keeping the last SCAN_KEEP bytes: the formats come early. */
+	while (!p && off < (off_t)SCAN_BYTES &&
+	       (got = pread(fd, buf + have, SCAN_STEP, off)) > 0) {
+		const char *ev_at;
 
-		p = memmem(p, room, tab, sizeof(tab) - 1);
+		off += got;
+		have += (size_t)got;
+		end = buf + have;
+		ev_at = memmem(buf, have, ev, sizeof(ev) - 1);
+		if (ev_at && (size_t)(end - ev_at) >= SCAN_KEEP) {
+			p = memmem(ev_at, SCAN_KEEP, tab, sizeof(tab) - 1);
+			break;
+		}
+		if (ev_at) {
+			/* Found late in the buffer: the rest of it, once more. */
+			memmove(buf, ev_at, (size_t)(end - ev_at));
+			have = (size_t)(end - ev_at);
+			continue;
+		}
+		if (have > SCAN_KEEP) {
+			memmove(buf, end - SCAN_KEEP, SCAN_KEEP);
+			have = SCAN_KEEP;
+		}
+	}
+	if (!p && have) {
+		const char *ev_at = memmem(buf, have, ev, sizeof(ev) - 1);
+
+		end = buf + have;
+		p = ev_at ? memmem(ev_at, (size_t)(end - ev_at), tab, sizeof(tab) - 1) : NULL;
 	}
 	for (p = p ? p + sizeof(tab) - 1 : NULL; p && p < end && *p != '}'; p++) {
 		const char *q;
