@@ -39,7 +39,7 @@ help:
 	@echo "make deps          install the Debian packages the build needs"
 	@echo "make run           install what is missing, build, show the tool working"
 	@echo "make test          install what the tests need, build, run every test"
-	@echo "make fuzz          fuzz the recording reader and the ftrace importer:"
+	@echo "make fuzz          fuzz the recording reader, the ftrace importer and trace.dat:"
 	@echo "                   $(FUZZ_SECONDS) s per target (FUZZ_SECONDS=N make fuzz)"
 	@echo "make bench         the benchmarks (a few minutes; QUICK=1: a smoke run)"
 	@echo "make kernel-check  the kernel series, patch by patch"
@@ -104,12 +104,12 @@ $(BUILD)/asan/tests/%: tests/unit/%.c $(BUILD)/asan/libmbecscope.a tests/tap.h
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(SANFLAGS) -o $@ $< \
 		$(BUILD)/asan/libmbecscope.a $(LDLIBS)
 
-# ---- fuzzing: libFuzzer targets for the recording reader and the ftrace
-# text importer (tests/fuzz/*.c).  `make test` runs each for a few seconds;
+# ---- fuzzing: libFuzzer targets for the recording reader, the ftrace
+# text importer and trace.dat (tests/fuzz/*.c).  `make test` runs each for a few seconds;
 # `make fuzz` for FUZZ_SECONDS each (300 s by default, and says so), keeping
 # its corpus in $(BUILD)/fuzz/.
 FUZZ_SRCS := src/trace/input.c src/trace/recording.c $(wildcard src/trace/ftrace*.c) src/trace/source.c \
-	     src/trace/tracedat.c src/trace/tracedat_form.c \
+	     src/trace/tracedat.c src/trace/tracedat_form.c src/trace/tracedat_open.c \
 	     src/correlate/event.c src/live/btf_layout.c $(sort $(wildcard src/model/*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuzz/*.c)))
 FUZZ_SECONDS ?= 300

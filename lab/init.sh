@@ -14,7 +14,8 @@
 # -no-reboot, so reboot ends it; Bochs ends on a power-off), lab.steps=LIST
 # (comma-separated subset of the steps below; default all of them:
 # workload,check,record,negative,rawtp,nested; "debug" adds verbose runs,
-# "progcost" the BPF programs' cost while a storm runs).
+# "progcost" the BPF programs' cost while a storm runs, "tracedat" a
+# trace.dat taken with trace-cmd extract).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
@@ -157,6 +158,32 @@ case ",$steps," in *,progcost,*)
 	else
 		say "progcost: /bin/progcost is missing (make all builds it beside mbecscope)"
 	fi ;;
+esac
+# Not by default: a trace.dat of the built-in guest's KVM events, as a KVM
+# developer takes one (the events enabled in tracefs by hand, then
+# trace-cmd extract), replayed here and sent back (replay's fixtures of a
+# real capture): with 2 MiB per CPU, and with 4 KiB, which drops events.
+case ",$steps," in *,tracedat,*)
+	T=/sys/kernel/tracing
+	evs="kvmmmu kvm/kvm_exit kvm/kvm_page_fault kvm/kvm_nested_vmexit_inject"
+	for kb in 2048 4; do
+		echo 0 > $T/tracing_on
+		echo > $T/trace
+		echo $kb > $T/buffer_size_kb
+		for e in $evs; do echo 1 > $T/events/$e/enable; done
+		echo 1 > $T/tracing_on
+		run tracedat-workload-$kb mbecscope workload --vcpus 1
+		echo 0 > $T/tracing_on
+		for e in $evs; do echo 0 > $T/events/$e/enable; done
+		# Without kallsyms (an empty file over it): a small file to keep.
+		: > /tmp/no-kallsyms
+		mount --bind /tmp/no-kallsyms /proc/kallsyms
+		run tracedat-extract-$kb trace-cmd extract -o /tmp/kvm-$kb.dat
+		umount /proc/kallsyms
+		[ -f /tmp/kvm-$kb.dat ] && gzip -c /tmp/kvm-$kb.dat > "$out/kvm-$kb.dat.gz"
+		run tracedat-replay-$kb mbecscope replay /tmp/kvm-$kb.dat --json
+	done
+	;;
 esac
 # Not by default: what to look at when a step fails (every guest #PF, the
 # verifier's log), each kept to its first and last 128 KiB.

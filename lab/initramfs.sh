@@ -46,6 +46,17 @@ for l in $libs; do
 	cp -L "$l" "$root$l"
 done
 
+# trace-cmd and its libraries, when the host has it (the tracedat step of
+# init.sh: trace-cmd extract in L1).
+if tc=$(command -v trace-cmd); then
+	cp "$tc" "$root/bin/trace-cmd"
+	for l in $(ldd "$tc" | awk '/=> \//{print $3}'); do
+		[ -e "$root$l" ] && continue
+		mkdir -p "$root$(dirname "$l")"
+		cp -L "$l" "$root$l"
+	done
+fi
+
 # KVM's modules: closure from modules.dep, dependencies first.
 if [ -n "$tree" ]; then
 	rel=$(cat "$tree/release" 2>/dev/null) || die "$tree is not a kernel tree of lab/stock-kernel.sh"

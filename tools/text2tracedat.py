@@ -15,6 +15,16 @@ prints the capture's events again, which is how the output is checked.
 --drop marks COUNT events as lost on CPU before its AFTER-th record there
 (the ring buffer page's "missed events", as libtracecmd reports them); a
 COUNT of -1 marks a drop of an unknown number (the count not stored).
+
+--buffer NAME puts the capture's events in an instance buffer NAME (as
+`trace-cmd record -B NAME` does) instead of the top one; --top TEXT fills
+the top buffer from another capture, whose other events (sched_switch...)
+are written with the integer and string fields their "key=value" text
+shows.  --drop NAME:CPU:AFTER:COUNT drops in buffer NAME ("top" the top one).
+
+--damage CPU:PAGE writes a ring-buffer page header whose commit is larger
+than a page on the top buffer's CPU, at its PAGE-th page (0 the first):
+libtracecmd stops reading that CPU there.
 """
 import argparse
 import os
@@ -39,6 +49,21 @@ ROLES = {
     "mbec": ({"level": 0, "has_4_byte_gpte": 4, "quadrant": 5, "direct": 7, "access": 8,
               "invalid": 12, "efer_nx": 13, "cr0_wp": 14, "ad_disabled": 17},
              {"r": 1, "w": 2, "u": 4, "x": 8}),
+    # Jon Kohler's series: access:4 with ACC_USER_EXEC in bit 3, printed "xwuX"; the
+    # fields after access one bit up as in mbec (what mbecscope's kohler layout assumes).
+    "kohler": ({"level": 0, "has_4_byte_gpte": 4, "quadrant": 5, "direct": 7, "access": 8,
+                "invalid": 12, "efer_nx": 13, "cr0_wp": 14, "ad_disabled": 17},
+               {"x": 8, "w": 2, "u": 4, "X": 1}),
+}
+# KVM_MMU_PAGE_PRINTK()'s access_str table in kvm_mmu_get_page's print fmt
+ACCESS_TABLES = {
+    "classic": ["---", "--x", "w--", "w-x", "-u-", "-ux", "wu-", "wux"],
+    # kernel/patches/0003: ACC_READ in bit 0, printed "rwux"
+    "mbec": ["".join(c if i >> b & 1 else "-" for b, c in ((0, "r"), (1, "w"), (2, "u"), (3, "x")))
+             for i in range(16)],
+    # Kohler: "xwuX", x the user-exec bit 3, X the exec bit 0
+    "kohler": ["".join(c if i >> b & 1 else "-" for b, c in ((3, "x"), (1, "w"), (2, "u"), (0, "X")))
+               for i in range(16)],
 }
 ROLE, ACC = ROLES["classic"]
 CR0_WP = 1	# not in the text: what the role word says (--cr0-wp)
@@ -59,6 +84,7 @@ def read_format(text):
         if m:
             name = m.group(1).split()[-1].split("[")[0]
             ev["fields"][name] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
+            ev.setdefault("arrays", {})[name] = "char" in m.group(1) and "[" in m.group(1)
     ev["size"] = max(o + s for o, s, _ in ev["fields"].values())
     return ev
 
@@ -88,7 +114,7 @@ def values(name, f):
     if name == "kvm_mmu_set_spte":
         perm = re.search(r"\(([^)]*)\)", f).group(1)
         return {"gfn": kv(f, "gfn"), "spte": kv(f, "spte"), "sptep": kv(f, "at"),
-                "level": kv(f, "level", int), "r": perm[0:1] == "r", "x": perm[2:3] == "x",
+                "level": kv(f, "level", int), "r": perm[0:1] == "r", "x": perm[2:3] in ("x", "X"),
                 "u": -1 if len(perm) < 4 else int(perm[3] == "u")}
     if name == "kvm_mmu_get_page":
         m = re.search(r"sp gen (\d+) gfn (\w+) l(\d) (\d)-byte q(\d)( direct)? (\S+)( invalid)? "
@@ -129,6 +155,17 @@ def values(name, f):
     return None
 
 
+def generic_values(f):
+    """Fields of an event this tool does not know, from its "key=value" text."""
+    vals = {}
+    for k, v in re.findall(r"(\w+)=(\S*)", f):
+        try:
+            vals[k] = int(v, 0)
+        except ValueError:
+            vals[k] = v
+    return vals
+
+
 def payload(ev, pid, vals):
     size = (ev["size"] + 3) & ~3
     buf = bytearray(size)
@@ -137,6 +174,11 @@ def payload(ev, pid, vals):
         if name not in ev["fields"] or v is None:
             continue
         off, sz, signed = ev["fields"][name]
+        if isinstance(v, str):
+            if ev.get("arrays", {}).get(name):
+                b = v.encode()[:sz - 1]
+                buf[off:off + len(b)] = b
+            continue
         v = int(v)
         if v < 0:
             v &= (1 << (8 * sz)) - 1
@@ -147,13 +189,16 @@ def payload(ev, pid, vals):
 class CpuPages:
     """One CPU's ring buffer pages: header (u64 ts, u64 commit), events."""
 
-    def __init__(self):
+    def __init__(self, damage=()):
         self.pages, self.cur, self.base, self.last, self.missed = [], bytearray(), None, 0, 0
+        self.damage = set(damage)
 
     def close(self):
         if self.base is None:
             return
         commit = len(self.cur)
+        if len(self.pages) in self.damage:
+            commit = PAGE * 2	# larger than a page: libtracecmd refuses the page
         tail = b""
         if self.missed > 0:
             commit |= (1 << 31) | (1 << 30)	# missed events, count stored after the data
@@ -195,7 +240,10 @@ def main():
     ap.add_argument("--formats", default="/sys/kernel/tracing/events",
                     help="tracefs events directory (or a copy of one)")
     ap.add_argument("--uname", default=None, help='"sysname node release machine" to record')
-    ap.add_argument("--drop", action="append", default=[], help="CPU:AFTER:COUNT")
+    ap.add_argument("--drop", action="append", default=[], help="[BUFFER:]CPU:AFTER:COUNT")
+    ap.add_argument("--buffer", default="", help="instance buffer for the capture's events")
+    ap.add_argument("--top", default=None, help="a capture for the top buffer (with --buffer)")
+    ap.add_argument("--damage", action="append", default=[], help="CPU:PAGE (top buffer)")
     ap.add_argument("--events", type=int, default=0,
                     help="write this many events: the capture's again and again, each copy's "
                     "timestamps continuing where the last one's ended (benchmarks)")
@@ -210,6 +258,17 @@ def main():
     CR0_WP = a.cr0_wp
 
     fmt = {}
+
+    def find_format(name):
+        """An event of another system (sched...): its format from the formats directory."""
+        for sysname in sorted(os.listdir(a.formats)):
+            p = os.path.join(a.formats, sysname, name, "format")
+            if os.path.exists(p):
+                text = open(p).read()
+                fmt[name] = (sysname, text, read_format(text))
+                return True
+        return False
+
     for sysname in SYSTEMS:
         for name in EVENTS[sysname]:
             p = os.path.join(a.formats, sysname, name, "format")
@@ -224,39 +283,64 @@ def main():
                     text = text.replace('level %d", REC->gfn, REC->pfn, REC->level',
                                         'level %d access %x", REC->gfn, REC->pfn, '
                                         'REC->level, REC->access')
+                if name == "kvm_mmu_get_page":
+                    table = ", ".join('"%s"' % x for x in ACCESS_TABLES[a.layout])
+                    text = re.sub(r"access_str\[\] = \{[^}]*\}",
+                                  lambda m: "access_str[] = { %s }" % table, text)
                 fmt[name] = (sysname, text, read_format(text))
-    cpus, comms, counts = {}, {}, {}
+    comms, counts = {}, {}
     drops = {}
     for d in a.drop:
-        c, after, n = (int(x) for x in d.split(":", 2))
-        drops[(c, after)] = n
-    parsed = []
-    for line in open(a.text, errors="replace"):
-        m = LINE.match(line)
-        if not m:
-            continue
-        comm, tid, cpu, sec, frac, name, fields = m.groups()
-        if name not in fmt:
-            continue
-        vals = values(name, fields)
-        if vals is None:
-            continue
-        ts = int(sec) * 1000000000 + int((frac + "000000000")[:9])
-        comms[int(tid)] = comm.strip()[:15] or "<...>"
-        parsed.append((ts, int(cpu), payload(fmt[name][2], int(tid), vals)))
+        parts = d.split(":")
+        buf = "" if len(parts) == 3 else parts.pop(0)
+        c, after, n = (int(x) for x in parts)
+        drops[("" if buf == "top" else buf, c, after)] = n
+    damage = {}
+    for d in a.damage:
+        c, pg = (int(x) for x in d.split(":"))
+        damage.setdefault(c, []).append(pg)
+
+    def parse(path, generic):
+        parsed = []
+        for line in open(path, errors="replace"):
+            m = LINE.match(line)
+            if not m:
+                continue
+            comm, tid, cpu, sec, frac, name, fields = m.groups()
+            if name not in fmt and not (generic and find_format(name)):
+                continue
+            vals = values(name, fields) if fmt[name][0] in SYSTEMS else generic_values(fields)
+            if vals is None:
+                continue
+            ts = int(sec) * 1000000000 + int((frac + "000000000")[:9])
+            comms[int(tid)] = comm.strip()[:15] or "<...>"
+            parsed.append((ts, int(cpu), payload(fmt[name][2], int(tid), vals)))
+        return parsed
+
+    # buffer name -> {cpu: CpuPages}; "" is the top buffer
+    buffers = {"": {}}
+    parsed = parse(a.text, False)
     want = a.events or len(parsed)
     span = (parsed[-1][0] - parsed[0][0] + 1000000) if parsed else 0
     n = copy = 0
+    cpus = buffers.setdefault(a.buffer, {})
     while parsed and n < want:
         for ts, cpu, data in parsed:
             if n >= want:
                 break
-            cp = cpus.setdefault(cpu, CpuPages())
-            counts[cpu] = counts.get(cpu, 0) + 1
-            cp.add(ts + copy * span, data, drops.get((cpu, counts[cpu]), 0))
+            cp = cpus.setdefault(cpu, CpuPages(damage.get(cpu, ()) if not a.buffer else ()))
+            counts[(a.buffer, cpu)] = counts.get((a.buffer, cpu), 0) + 1
+            cp.add(ts + copy * span, data, drops.get((a.buffer, cpu, counts[(a.buffer, cpu)]), 0))
             n += 1
         copy += 1
-    ncpu = max(cpus) + 1 if cpus else 1
+    if a.top:
+        for ts, cpu, data in parse(a.top, True):
+            cp = buffers[""].setdefault(cpu, CpuPages(damage.get(cpu, ())))
+            counts[("", cpu)] = counts.get(("", cpu), 0) + 1
+            cp.add(ts, data, drops.get(("", cpu, counts[("", cpu)]), 0))
+    ncpu = max(max(c) for c in buffers.values() if c) + 1 if any(buffers.values()) else 1
+    cpus = buffers[""]
+    instances = [b for b in buffers if b]
 
     uname = a.uname or "%s %s %s %s" % (os.uname().sysname, "host", os.uname().release,
                                           os.uname().machine)
@@ -266,7 +350,7 @@ def main():
         body = open(os.path.join(a.formats, sec), "rb").read()
         out += sec.encode() + b"\0" + struct.pack("<Q", len(body)) + body
     out += struct.pack("<I", 0)					# ftrace events
-    systems = [s for s in SYSTEMS if any(v[0] == s for v in fmt.values())]
+    systems = sorted(set(v[0] for v in fmt.values()))
     out += struct.pack("<I", len(systems))
     for s in systems:
         evs = [v for v in fmt.values() if v[0] == s]
@@ -281,17 +365,29 @@ def main():
     out += b"options  \0"
     un = uname.encode() + b"\0"
     out += struct.pack("<HI", 5, len(un)) + un			# UNAME
+    # BUFFER options (3): u64 offset of the instance's "flyrecord" section, its name
+    bufopt = len(out)
+    for name in instances:
+        out += struct.pack("<HIQ", 3, 8 + len(name) + 1, 0) + name.encode() + b"\0"
     out += struct.pack("<H", 0)
-    out += b"flyrecord\0"
-    data = [cpus[c].finish() if c in cpus else b"" for c in range(ncpu)]
-    table_end = len(out) + 16 * ncpu
-    off = (table_end + PAGE - 1) // PAGE * PAGE
-    for d in data:
-        out += struct.pack("<QQ", off, len(d))
-        off += len(d)
-    out += bytes((table_end + PAGE - 1) // PAGE * PAGE - len(out))
-    for d in data:
-        out += d
+
+    def flyrecord(out, pages):
+        out += b"flyrecord\0"
+        data = [pages[c].finish() if c in pages else b"" for c in range(ncpu)]
+        table_end = len(out) + 16 * ncpu
+        off = (table_end + PAGE - 1) // PAGE * PAGE
+        for d in data:
+            out += struct.pack("<QQ", off, len(d))
+            off += len(d)
+        out += bytes((table_end + PAGE - 1) // PAGE * PAGE - len(out))
+        for d in data:
+            out += d
+
+    flyrecord(out, cpus)
+    for name in instances:
+        struct.pack_into("<Q", out, bufopt + 6, len(out))
+        bufopt += 6 + 8 + len(name) + 1
+        flyrecord(out, buffers[name])
     with open(a.out, "wb") as f:
         f.write(out)
 

@@ -71,15 +71,32 @@ static int parse_secs(const char *s, uint64_t *ns)
 	return 0;
 }
 
+/* trace-cmd report of several buffers: each one's events (they may be the same twice). */
+static void print_buffers(FILE *f, const struct ftrace_import *fi)
+{
+	unsigned int b, with = 0;
+
+	if (ftrace_import_buffers(fi) < 2)
+		return;
+	fprintf(f, "buffers:");
+	for (b = 0; b < ftrace_import_buffers(fi); b++) {
+		with += ftrace_import_buffer_events(fi, b) > 0;
+		fprintf(f, "%s %s %llu events", b ? "," : "",
+			b ? ftrace_import_buffer_name(fi, b) : "top",
+			(unsigned long long)ftrace_import_buffer_events(fi, b));
+	}
+	fprintf(f, "%s\n", with > 1 ? " (events from more than one buffer: if they traced the "
+		"same events, each was read once per buffer)" : "");
+}
+
 /* ftrace text: the lines skipped by kind, the drop markers, what the text did not show. */
 static void print_text_counts(FILE *f, const struct trace_source *src)
 {
 	const struct ftrace_import *fi = trace_source_importer(src);
 	const struct ftrace_import_stats *fs = ftrace_import_stats(fi);
 	const char *sep = "";
-	unsigned int k, cpu;
-	uint32_t unc;
-	uint64_t n;
+	char losses[400];
+	unsigned int k;
 
 	fprintf(f, "lines skipped:");
 	for (k = 0; k < FTRACE_SKIP_NR; k++) {
@@ -96,17 +113,10 @@ static void print_text_counts(FILE *f, const struct trace_source *src)
 		if (fs->drops_uncounted)
 			fprintf(f, " plus an unknown number (%llu markers without a count)",
 				(unsigned long long)fs->drops_uncounted);
-		sep = " (";
-		for (cpu = 0; cpu < 256; cpu++) {
-			n = ftrace_import_lost_on(fi, cpu, &unc);
-			if (!n && !unc)
-				continue;
-			fprintf(f, "%sCPU %u: %llu%s", sep, cpu, (unsigned long long)n,
-				unc ? " + unknown" : "");
-			sep = ", ";
-		}
-		fprintf(f, "%s\n", *sep == ',' ? ")" : "");
+		ftrace_import_describe_losses(fi, losses, sizeof(losses));
+		fprintf(f, "%s%s%s\n", losses[0] ? " (" : "", losses, losses[0] ? ")" : "");
 	}
+	print_buffers(f, fi);
 	if (fs->plugin_lines)
 		fprintf(f, "trace-cmd kvm plugin lines: %llu\n", (unsigned long long)fs->plugin_lines);
 	if (fs->roles_no_wp)
@@ -121,7 +131,7 @@ static void json_text_counts(struct json_writer *jw, const struct trace_source *
 {
 	const struct ftrace_import *fi = trace_source_importer(src);
 	const struct ftrace_import_stats *fs = ftrace_import_stats(fi);
-	unsigned int k, cpu;
+	unsigned int k, cpu, b;
 	uint32_t unc;
 	uint64_t n;
 
@@ -142,17 +152,30 @@ static void json_text_counts(struct json_writer *jw, const struct trace_source *
 	json_kv_u64(jw, "lost_events_marked", fs->lost_events);
 	json_key(jw, "lost_by_cpu");
 	json_arr_begin(jw);
-	for (cpu = 0; cpu < 256; cpu++) {
-		n = ftrace_import_lost_on(fi, cpu, &unc);
-		if (!n && !unc)
-			continue;
+	for (b = 0; b < ftrace_import_buffers(fi); b++) {
+		for (cpu = 0; cpu < 256; cpu++) {
+			n = ftrace_import_lost_on(fi, b, cpu, &unc);
+			if (!n && !unc)
+				continue;
+			json_obj_begin(jw);
+			json_kv_str(jw, "buffer", ftrace_import_buffer_name(fi, b));
+			json_kv_u64(jw, "cpu", cpu);
+			json_kv_u64(jw, "lost", n);
+			json_kv_u64(jw, "markers_uncounted", unc);
+			json_obj_end(jw);
+		}
+	}
+	json_arr_end(jw);
+	json_key(jw, "buffers");
+	json_arr_begin(jw);
+	for (b = 0; b < ftrace_import_buffers(fi); b++) {
 		json_obj_begin(jw);
-		json_kv_u64(jw, "cpu", cpu);
-		json_kv_u64(jw, "lost", n);
-		json_kv_u64(jw, "markers_uncounted", unc);
+		json_kv_str(jw, "name", ftrace_import_buffer_name(fi, b));
+		json_kv_u64(jw, "events", ftrace_import_buffer_events(fi, b));
 		json_obj_end(jw);
 	}
 	json_arr_end(jw);
+	json_kv_u64(jw, "lines_buffer_prefixed", fs->buffer_prefixed);
 	json_kv_u64(jw, "plugin_lines", fs->plugin_lines);
 	json_kv_u64(jw, "roles_without_cr0_wp", fs->roles_no_wp);
 	json_kv_u64(jw, "user_exec_unchecked", fs->uexec_unchecked);
@@ -168,6 +191,10 @@ static void print_source(FILE *f, const char *path, const struct trace_source *s
 		fprintf(f, "mbecscope replay: %s: %s, KVM layout %s (%s), %s SPTEs\n", path, what,
 			mbec_layout_name(info->abi), info->role.source,
 			(info->flags & MBEC_REC_F_SPTE_EPT) ? "EPT" : "legacy/NPT");
+		ftrace_import_describe_losses(trace_source_importer(src), what, sizeof(what));
+		if (what[0])
+			fprintf(f, "ring-buffer drops: %s\n", what);
+		print_buffers(f, trace_source_importer(src));
 		return;
 	}
 	if (trace_source_is_text(src)) {
@@ -198,6 +225,27 @@ static void print_source(FILE *f, const char *path, const struct trace_source *s
 	}
 }
 
+/* trace.dat: the CPUs whose reading stopped at a damaged ring-buffer page. */
+static void json_tracedat_damage(struct json_writer *jw, const struct tracedat *td)
+{
+	unsigned long long stop, last;
+	const char *buf;
+	unsigned int i;
+	int cpu;
+
+	json_key(jw, "tracedat_damaged_cpus");
+	json_arr_begin(jw);
+	for (i = 0; tracedat_damaged_cpu(td, i, &buf, &cpu, &stop, &last); i++) {
+		json_obj_begin(jw);
+		json_kv_str(jw, "buffer", buf);
+		json_kv_u64(jw, "cpu", (uint64_t)cpu);
+		json_kv_u64(jw, "stopped_after_offset", stop);
+		json_kv_u64(jw, "last_record_offset", last);
+		json_obj_end(jw);
+	}
+	json_arr_end(jw);
+}
+
 static void json_source(struct json_writer *jw, const char *path, const struct trace_source *src,
 			const struct mbec_rec_info *info)
 {
@@ -218,9 +266,14 @@ static void json_source(struct json_writer *jw, const char *path, const struct t
 		json_kv_u64(jw, "tracedat_lacking_fields", ts->no_field);
 		json_kv_u64(jw, "tracedat_lost", ts->lost);
 		json_kv_u64(jw, "tracedat_lost_uncounted", ts->lost_uncounted);
+		json_kv_u64(jw, "tracedat_unreadable_cpus", ts->unreadable_cpus);
+		json_kv_u64(jw, "tracedat_roles_guessed", ts->roles_guessed);
+		json_tracedat_damage(jw, trace_source_tracedat(src));
 	}
 	json_kv_str(jw, "layout", mbec_layout_name(info->abi));
 	json_kv_str(jw, "layout_source", info->role.source);
+	json_kv_bool(jw, "layout_guessed", trace_source_is_text(src) &&
+		     trace_source_layout_guessed(src));
 	json_kv_str(jw, "spte_format", (info->flags & MBEC_REC_F_SPTE_EPT) ? "ept" : "legacy");
 	if (trace_source_is_text(src)) {
 		const struct trace_text_stats *st = trace_source_text_stats(src);

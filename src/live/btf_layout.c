@@ -152,12 +152,19 @@ uint32_t role_used_mask(const struct role_layout *l)
 	return m;
 }
 
+/*
+ * The ABI from the role's fields: a 4-bit access is an MBEC series (ACC_ALL
+ * 0xf); with cr4_smep in place of smep_andnot_wp it is this project's and
+ * Paolo Bonzini's (mbec), without it Jon Kohler's (kohler: ACC_USER_EXEC
+ * in bit 3, the smep_andnot_wp of classic kept).  A 3-bit access is
+ * classic.
+ */
 enum mbec_layout role_layout_abi(const struct role_layout *l)
 {
 	const struct role_field *acc = role_find(l, "access");
 
-	if (role_find(l, "cr4_smep") && acc && acc->width == 4)
-		return MBEC_LAYOUT_MBEC;
+	if (acc && acc->width == 4)
+		return role_find(l, "cr4_smep") ? MBEC_LAYOUT_MBEC : MBEC_LAYOUT_KOHLER;
 	return MBEC_LAYOUT_CLASSIC;
 }
 

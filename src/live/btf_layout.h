@@ -67,7 +67,10 @@ int role_layout_from_btf(const char *btf_path, struct role_layout *out, char *er
 /* Let libbpf print its own diagnostics while reading BTF (-v); quiet by default. */
 void role_layout_set_verbose(bool verbose);
 
-/* The layout's ABI from its fields: mbec when cr4_smep exists and access is 4 bits. */
+/*
+ * The layout's ABI from its fields: access of 4 bits with cr4_smep is mbec,
+ * without it kohler; otherwise classic.
+ */
 enum mbec_layout role_layout_abi(const struct role_layout *l);
 
 /* A field by name, or NULL. */

@@ -62,6 +62,9 @@ struct ftrace_import *ftrace_import_new(enum mbec_layout layout)
 	fi->layout = layout;
 	fi->seen_layout = MBEC_LAYOUT_UNKNOWN;
 	fi->seen_spte_ept = -1;
+	fi->nr_buf = 1;			/* the top buffer, "" */
+	fi->hint_buf = -1;
+	fi->drop_buf = -1;
 	return fi;
 }
 
@@ -431,15 +434,128 @@ const struct ftrace_import_stats *ftrace_import_stats(const struct ftrace_import
 	return &fi->st;
 }
 
-uint64_t ftrace_import_lost_on(const struct ftrace_import *fi, unsigned int cpu,
+/* ---- buffers ------------------------------------------------------------ */
+
+/* The buffer named name[0..len) (leading blanks of the alignment left out). */
+static int buffer_of(struct ftrace_import *fi, const char *name, size_t len)
+{
+	unsigned int b;
+
+	while (len && *name == ' ') {
+		name++;
+		len--;
+	}
+	if (len >= FT_BUF_NAME)
+		len = FT_BUF_NAME - 1;
+	for (b = 0; b < fi->nr_buf; b++)
+		if (strlen(fi->buf[b].name) == len && !memcmp(fi->buf[b].name, name, len))
+			return (int)b;
+	if (fi->nr_buf == FTRACE_MAX_BUFFERS) {
+		/* More buffers than the table holds: the last slot takes them in. */
+		b = FTRACE_MAX_BUFFERS - 1;
+		snprintf(fi->buf[b].name, sizeof(fi->buf[b].name), "(others)");
+		return (int)b;
+	}
+	b = fi->nr_buf++;
+	memcpy(fi->buf[b].name, name, len);
+	fi->buf[b].name[len] = 0;
+	return (int)b;
+}
+
+void ftrace_import_buffer_hint(struct ftrace_import *fi, const char *name)
+{
+	fi->hint_buf = buffer_of(fi, name, strlen(name));
+}
+
+unsigned int ftrace_import_buffers(const struct ftrace_import *fi)
+{
+	return fi->nr_buf;
+}
+
+const char *ftrace_import_buffer_name(const struct ftrace_import *fi, unsigned int b)
+{
+	return b < fi->nr_buf ? fi->buf[b].name : "";
+}
+
+uint64_t ftrace_import_buffer_events(const struct ftrace_import *fi, unsigned int b)
+{
+	return b < fi->nr_buf ? fi->buf[b].events : 0;
+}
+
+uint64_t ftrace_import_lost_on(const struct ftrace_import *fi, unsigned int b, unsigned int cpu,
 			       uint32_t *uncounted)
 {
-	if (cpu >= FT_NR_CPUS) {
+	if (b >= fi->nr_buf || cpu >= FT_NR_CPUS) {
 		*uncounted = 0;
 		return 0;
 	}
-	*uncounted = fi->lost_cpu_unknown[cpu];
-	return fi->lost_cpu[cpu];
+	*uncounted = fi->buf[b].lost_unknown[cpu];
+	return fi->buf[b].lost[cpu];
+}
+
+void ftrace_import_describe_losses(const struct ftrace_import *fi, char *out, size_t len)
+{
+	unsigned int b, cpu;
+	size_t o = 0;
+	int n;
+
+	out[0] = 0;
+	for (b = 0; b < fi->nr_buf; b++) {
+		const struct ft_buffer *fb = &fi->buf[b];
+
+		for (cpu = 0; cpu < FT_NR_CPUS && o < len; cpu++) {
+			if (!fb->lost[cpu] && !fb->lost_unknown[cpu])
+				continue;
+			n = snprintf(out + o, len - o, "%s%s%sCPU %u: %llu%s", o ? ", " : "",
+				     fb->name, fb->name[0] ? " " : "", cpu,
+				     (unsigned long long)fb->lost[cpu],
+				     fb->lost_unknown[cpu] ? " + unknown" : "");
+			if (n < 0)
+				return;
+			o += (size_t)n;
+		}
+	}
+	if (o >= len && len > 4)
+		memcpy(out + len - 4, "...", 4);
+}
+
+/*
+ * "NAME: " before a drop marker or a header line ("kvm: CPU:0 [EVENTS
+ * DROPPED]", "trace.dat: cpus=2"): the buffer, and *rest after it; -1
+ * when the line has none.
+ */
+static int marker_prefix(struct ftrace_import *fi, const char *s, const char **rest)
+{
+	const char *q = strstr(s, ": ");
+
+	if (!q || q == s)
+		return -1;
+	if (strncmp(q + 2, "CPU:", 4) && strncmp(q + 2, "cpus=", 5))
+		return -1;
+	*rest = q + 2;
+	fi->st.buffer_prefixed++;
+	return buffer_of(fi, s, (size_t)(q - s));
+}
+
+/*
+ * The "NAME: " before an event line's command name.  trace-cmd prints the
+ * command right-aligned in 16 columns ("%16s-%-5d", 8 with -l): a ": "
+ * that ends exactly that far before the "-TID" is the prefix's, not part
+ * of a command.  The command is moved past it.  -1: none.
+ */
+static int event_prefix(struct ftrace_import *fi, struct ft_line *l)
+{
+	const char *start = l->comm, *dash = start + strlen(start), *q = strstr(start, ": ");
+	long w;
+
+	if (!q || q == start)
+		return -1;
+	w = dash - (q + 2);
+	if (w != 16 && w != 8)
+		return -1;
+	fi->st.buffer_prefixed++;
+	l->comm = ft_skip_sp(q + 2);
+	return buffer_of(fi, start, (size_t)(q - start));
 }
 
 static bool starts(const char *s, const char *prefix)
@@ -476,6 +592,9 @@ static enum ftrace_skip non_event_kind(const char *s)
 	if (starts(s, "cpus=") || starts(s, "version = ") || starts(s, "trace-cmd:") ||
 	    starts(s, "Dump "))
 		return FTRACE_SKIP_HEADER;
+	/* trace-cmd report --debug: "CPU:N [SUBBUFFER START]" (and " [ts:0xoffset]") */
+	if (starts(s, "CPU:") && strstr(s, " [SUBBUFFER START]"))
+		return FTRACE_SKIP_MARKER;
 	/* the stacktrace option: " => func+0x12/0x40", trace-cmd: "=> func (ffffffff81234567)" */
 	if (starts(s, "=>"))
 		return FTRACE_SKIP_STACK;
@@ -489,7 +608,7 @@ static enum ftrace_skip non_event_kind(const char *s)
  * becomes a lost record: the transactions open around it are incomplete.
  * 1: a marker (queued); 0: not one.
  */
-static int drop_marker(struct ftrace_import *fi, const char *s)
+static int drop_marker(struct ftrace_import *fi, const char *s, int b)
 {
 	struct ft_line ll = { .ts_ns = fi->last_ts };
 	struct mbec_ev_lost *r;
@@ -518,10 +637,11 @@ static int drop_marker(struct ftrace_import *fi, const char *s)
 	if (!counted)
 		fi->st.drops_uncounted++;
 	if (cpu < FT_NR_CPUS) {
-		fi->lost_cpu[cpu] += n;
+		fi->buf[b].lost[cpu] += n;
 		if (!counted)
-			fi->lost_cpu_unknown[cpu]++;
+			fi->buf[b].lost_unknown[cpu]++;
 	}
+	fi->drop_buf = b;	/* the event line after it is that buffer's */
 	ll.cpu = (uint32_t)(cpu <= 65535 ? cpu : 0);
 	r = ft_enqueue(fi, &ll, MBEC_EV_LOST, sizeof(*r), NULL);
 	if (r)
@@ -535,8 +655,13 @@ bool ftrace_line_looks_like_trace(const char *line)
 	struct ft_line l;
 	const char *why, *p = ft_skip_sp(line);
 	size_t n = strlen(line);
-	enum ftrace_skip k = non_event_kind(p);
+	enum ftrace_skip k;
+	const char *q = strstr(p, ": ");
 
+	/* "NAME: " before a drop marker or a header (see marker_prefix()) */
+	if (q && q != p && (starts(q + 2, "CPU:") || starts(q + 2, "cpus=")))
+		p = q + 2;
+	k = non_event_kind(p);
 	if (k == FTRACE_SKIP_HEADER || k == FTRACE_SKIP_MARKER)
 		return true;
 	if (k != FTRACE_SKIP_NR)
@@ -565,19 +690,25 @@ int ftrace_import_line(struct ftrace_import *fi, char *s)
 	struct ft_line l;
 	struct ft_thread *t;
 	const char *p = ft_skip_sp(s), *why = "";
+	int hint = fi->hint_buf, after_drop = fi->drop_buf, b;
 	enum ftrace_skip k;
 	ft_event_fn fn;
 	bool keeps_req;
 	int r;
 
 	fi->err[0] = 0;
+	fi->drop_buf = -1;
+	/* The caller's lines (trace.dat) have no prefix: their buffer is said. */
+	b = hint >= 0 ? hint : marker_prefix(fi, p, &p);
+	if (b < 0)
+		b = 0;
 	k = non_event_kind(p);
 	if (k != FTRACE_SKIP_NR) {
 		if (k == FTRACE_SKIP_HEADER || k == FTRACE_SKIP_MARKER)
 			fi->st.format_lines++;
 		return ft_skip(fi, k);
 	}
-	if (drop_marker(fi, p)) {
+	if (drop_marker(fi, p, b)) {
 		fi->st.format_lines++;
 		return FTRACE_EVENT;
 	}
@@ -593,6 +724,14 @@ int ftrace_import_line(struct ftrace_import *fi, char *s)
 			      "fields\")");
 	}
 	fi->st.format_lines++;
+	/*
+	 * The line's buffer: its prefix; without one, the caller's word, or
+	 * the drop marker's just before it (trace-cmd prints the marker and
+	 * its event after one prefix), or the top buffer.
+	 */
+	b = hint >= 0 ? hint : event_prefix(fi, &l);
+	if (b < 0)
+		b = after_drop >= 0 ? after_drop : 0;
 	if (l.tgid)
 		fi->seen_tgid = true;
 	/* trace-cmd's stack events, printed as events */
@@ -601,6 +740,7 @@ int ftrace_import_line(struct ftrace_import *fi, char *s)
 	fn = ft_event_parser(l.event, &keeps_req);
 	if (!fn)
 		return ft_skip(fi, FTRACE_SKIP_OTHER_EVENT);
+	fi->buf[b].events++;
 	fi->last_ts = l.ts_ns;
 	t = thread_of(fi, l.tid);
 	/*

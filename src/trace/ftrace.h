@@ -75,13 +75,36 @@ struct ftrace_import_stats {
 	uint64_t plugin_lines;		/* lines in trace-cmd's kvm plugin forms */
 	uint64_t uexec_unchecked;	/* Kohler's roles with USER_EXEC: not modelled */
 	uint64_t format_lines;		/* lines only ftrace text has: events, headers, markers */
+	uint64_t buffer_prefixed;	/* lines with trace-cmd report's "NAME: " buffer prefix */
 };
 
 const struct ftrace_import_stats *ftrace_import_stats(const struct ftrace_import *fi);
 enum ftrace_skip ftrace_import_last_skip(const struct ftrace_import *fi);
-/* Events said lost on a CPU (CPUs 0-255) and its drop markers without a count. */
-uint64_t ftrace_import_lost_on(const struct ftrace_import *fi, unsigned int cpu,
+
+/*
+ * Buffers.  `trace-cmd report` of a file with instance buffers (`record
+ * -B NAME`), or of several files, prints "NAME: " before each line of a
+ * buffer (right-aligned to the longest name) and blanks before the top
+ * buffer's; a drop marker and the event after it share one prefix.  Each
+ * buffer has its own CPUs, so losses are kept per buffer and CPU.  Buffer
+ * 0 is the top one (name ""); at most FTRACE_MAX_BUFFERS, the last one
+ * taking in any beyond ("(others)").
+ */
+#define FTRACE_MAX_BUFFERS	8
+unsigned int ftrace_import_buffers(const struct ftrace_import *fi);
+const char *ftrace_import_buffer_name(const struct ftrace_import *fi, unsigned int b);
+/* Event lines of events the checker reads, in buffer b. */
+uint64_t ftrace_import_buffer_events(const struct ftrace_import *fi, unsigned int b);
+/* Events said lost on a CPU (CPUs 0-255) of buffer b, and its drop markers without a count. */
+uint64_t ftrace_import_lost_on(const struct ftrace_import *fi, unsigned int b, unsigned int cpu,
 			       uint32_t *uncounted);
+/* The losses as one phrase: "CPU 0: 25, kvm CPU 1: 7 + unknown" ("" when none). */
+void ftrace_import_describe_losses(const struct ftrace_import *fi, char *buf, size_t len);
+/*
+ * The buffer of the lines from now on, when the caller knows it (trace.dat,
+ * whose lines carry no prefix): "" is the top one.
+ */
+void ftrace_import_buffer_hint(struct ftrace_import *fi, const char *name);
 
 /*
  * Parse one line (NUL-terminated, no newline; it may be modified).  For

@@ -20,6 +20,7 @@
 #define FT_QUEUE_LEN	8
 #define FT_MAX_LEVEL	5
 #define FT_NR_CPUS	256	/* per-CPU loss counts kept for CPUs below this */
+#define FT_BUF_NAME	48	/* buffer names kept up to this length */
 
 union ft_record {
 	struct mbec_event_hdr hdr;
@@ -65,8 +66,21 @@ struct ftrace_import {
 	uint64_t last_ts;
 	enum ftrace_skip last_skip;
 	struct ftrace_import_stats st;
-	uint64_t lost_cpu[FT_NR_CPUS];		/* events said lost, per CPU */
-	uint32_t lost_cpu_unknown[FT_NR_CPUS];	/* drop markers without a count */
+	/*
+	 * trace-cmd report of several buffers (instances, or several files)
+	 * prefixes lines with the buffer's name: each has its own CPUs.
+	 * [0] is the top buffer (no name); the last slot takes the buffers
+	 * beyond the table.
+	 */
+	struct ft_buffer {
+		char name[FT_BUF_NAME];
+		uint64_t events;			/* event lines we read */
+		uint64_t lost[FT_NR_CPUS];		/* events said lost, per CPU */
+		uint32_t lost_unknown[FT_NR_CPUS];	/* drop markers without a count */
+	} buf[FTRACE_MAX_BUFFERS];
+	unsigned int nr_buf;
+	int hint_buf;			/* the lines' buffer, said by the caller (-1: read it) */
+	int drop_buf;			/* the last line was this buffer's drop marker (-1) */
 	struct ft_thread threads[FT_NR_THREADS];
 	struct ft_binding *bindings;
 	union ft_record queue[FT_QUEUE_LEN];

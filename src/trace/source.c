@@ -29,7 +29,14 @@ struct trace_source {
 	struct mbec_rec_trailer no_trailer;
 	char problem[480];
 	bool damaged;
+	bool layout_guessed;
+	const char *td_buf;		/* trace.dat: the buffer last said to the importer */
 };
+
+bool trace_source_layout_guessed(const struct trace_source *s)
+{
+	return s->layout_guessed;
+}
 
 bool trace_source_is_text(const struct trace_source *s)
 {
@@ -124,6 +131,10 @@ static bool text_feed_line(struct trace_source *s)
 		r = FTRACE_BAD;
 		nul = true;
 	} else {
+		if (s->td && tracedat_line_buffer(s->td) != s->td_buf) {
+			s->td_buf = tracedat_line_buffer(s->td);
+			ftrace_import_buffer_hint(s->fi, s->td_buf);
+		}
 		r = ftrace_import_line(s->fi, line);
 	}
 	if (r == FTRACE_EVENT) {
@@ -190,6 +201,10 @@ static int text_open(struct trace_source *s, const struct trace_source_opts *o, 
 		 ftrace_import_seen_layout(s->fi);
 	if (layout == MBEC_LAYOUT_UNKNOWN)
 		layout = MBEC_LAYOUT_CLASSIC;
+	s->layout_guessed = o->layout == MBEC_LAYOUT_UNKNOWN &&
+			    (s->td ? tracedat_layout_guessed(s->td) :
+				     ftrace_import_seen_layout(s->fi) == MBEC_LAYOUT_UNKNOWN ||
+				     ftrace_import_layout_assumed(s->fi));
 	ftrace_import_set_layout(s->fi, layout);
 	ept = o->spte_ept >= 0 ? o->spte_ept : ftrace_import_seen_spte_ept(s->fi);
 
@@ -206,7 +221,7 @@ static int text_open(struct trace_source *s, const struct trace_source_opts *o, 
 		 "built-in, assumed: access strings fit mbec and kohler" :
 		 ftrace_import_seen_layout(s->fi) != MBEC_LAYOUT_UNKNOWN ?
 		 "built-in, from the access strings" :
-		 "built-in classic (no access string seen)",
+		 "built-in classic, guessed (no access string seen)",
 		 layout == MBEC_LAYOUT_KOHLER ? "; checked as classic" : "");
 	s->info.flags = MBEC_REC_F_IMPORTED | (ept > 0 ? MBEC_REC_F_SPTE_EPT : 0) |
 			(ept < 0 ? MBEC_REC_F_SPTE_FMT_UNKNOWN : 0) |
@@ -214,8 +229,9 @@ static int text_open(struct trace_source *s, const struct trace_source_opts *o, 
 	snprintf(s->info.tool, sizeof(s->info.tool), "ftrace text");
 	if (s->td) {
 		if (o->layout == MBEC_LAYOUT_UNKNOWN && tracedat_layout(s->td) != MBEC_LAYOUT_UNKNOWN)
-			snprintf(s->info.role.source, sizeof(s->info.role.source), "%s",
-				 tracedat_layout_source(s->td));
+			snprintf(s->info.role.source, sizeof(s->info.role.source), "%s%s",
+				 tracedat_layout_source(s->td), layout == MBEC_LAYOUT_KOHLER ?
+				 "; checked as classic" : "");
 		snprintf(s->info.role.release, sizeof(s->info.role.release), "%s",
 			 tracedat_release(s->td));
 		snprintf(s->info.tool, sizeof(s->info.tool), "trace.dat");
@@ -233,15 +249,12 @@ static int source_start(struct trace_source *s, const struct trace_source_opts *
 	if (!opts)
 		opts = &def;
 	n = trace_in_peek(&s->in, 4096, &p);
-#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	/* Not in fuzzing builds: libtracecmd's parser is not ours to fuzz. */
 	if (tracedat_is_tracedat(p, n)) {
 		s->td = tracedat_open(&s->in, err, errlen);
 		if (!s->td)
 			return -1;
 		return text_open(s, opts, err, errlen);
 	}
-#endif
 	if (!n) {
 		if (s->in.err)
 			snprintf(err, errlen, "cannot read: %s", strerror(s->in.err));

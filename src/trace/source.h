@@ -70,6 +70,11 @@ const struct trace_text_stats *trace_source_text_stats(const struct trace_source
 /* Text: the importer, for what it counted (ftrace.h: skipped lines by kind, losses). */
 struct ftrace_import;
 const struct ftrace_import *trace_source_importer(const struct trace_source *s);
+/*
+ * Text and trace.dat: nothing in the input showed the KVM layout (and no
+ * --layout gave it), so the one taken is a guess; its source says so.
+ */
+bool trace_source_layout_guessed(const struct trace_source *s);
 /* A trace.dat (read as text lines, trace_source_is_text() true): its reader; else NULL. */
 struct tracedat;
 const struct tracedat *trace_source_tracedat(const struct trace_source *s);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * trace.dat -> lines for the ftrace importer (see tracedat.h): opening,
- * reading the CPUs' records in time order, drops, damage, memory.  The
- * lines themselves are made in tracedat_form.c.
+ * trace.dat -> lines for the ftrace importer (see tracedat.h): reading the
+ * CPUs' records in time order, drops, damage, memory.  The file is opened
+ * in tracedat_open.c, the lines are made in tracedat_form.c.
  *
  * libtracecmd opens the file (every version it knows, compressed or not)
  * and hands out one CPU's records at a time; libtraceevent knows each
@@ -22,16 +22,6 @@
 #include "live/btf_layout.h"
 #include "trace/tracedat_int.h"
 
-/*
- * Exported by libtracecmd (the "uname" option of the file: "Linux host
- * 6.1.0-18-amd64 x86_64") but missing from its public header.
- */
-const char *tracecmd_get_uname(struct tracecmd_input *handle);
-/* The same: the file's version (6, 7). */
-unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
-
-#define MAX_STREAMS	1024		/* (buffer, CPU) pairs */
-#define MAX_EVENT_ID	65535		/* common_type is 16 bits */
 #define NR_SKIP_NAMES	32
 #define DROP_STEP	(256UL << 10)	/* read file data dropped from RSS in these steps */
 
@@ -74,6 +64,11 @@ enum mbec_layout tracedat_layout(const struct tracedat *td)
 	return td->layout;
 }
 
+bool tracedat_layout_guessed(const struct tracedat *td)
+{
+	return td->layout_guessed;
+}
+
 const char *tracedat_layout_source(const struct tracedat *td)
 {
 	return td->layout_source;
@@ -82,6 +77,11 @@ const char *tracedat_layout_source(const struct tracedat *td)
 const char *tracedat_release(const struct tracedat *td)
 {
 	return td->release;
+}
+
+const char *tracedat_line_buffer(const struct tracedat *td)
+{
+	return td->line_buf ? td->line_buf : "";
 }
 
 const struct tracedat_stats *tracedat_stats(const struct tracedat *td)
@@ -97,259 +97,6 @@ const char *tracedat_problem(const struct tracedat *td)
 bool tracedat_damaged(const struct tracedat *td)
 {
 	return td->damaged;
-}
-
-/* ---- opening ------------------------------------------------------------ */
-
-/*
- * libtracecmd seeks: use the file itself when `in` reads a regular file
- * from its start, otherwise copy everything to an unlinked temporary file.
- */
-static int seekable_fd(struct trace_in *in, char *err, size_t errlen)
-{
-	struct stat sb;
-	off_t cur;
-	FILE *f;
-	int fd;
-
-	if (in->fd >= 0 && !fstat(in->fd, &sb) && S_ISREG(sb.st_mode) &&
-	    (cur = lseek(in->fd, 0, SEEK_CUR)) >= 0 &&
-	    (uint64_t)cur == in->offset + (in->len - in->pos)) {
-		fd = dup(in->fd);
-		if (fd < 0 || lseek(fd, 0, SEEK_SET)) {
-			snprintf(err, errlen, "cannot reopen the trace.dat: %s", strerror(errno));
-			return -1;
-		}
-		return fd;
-	}
-	f = tmpfile();
-	if (!f) {
-		snprintf(err, errlen, "a trace.dat that is not a regular file must be copied to a "
-			 "temporary file first (libtracecmd seeks), and that failed: %s; set TMPDIR "
-			 "or pass the file's name", strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		const unsigned char *p;
-		size_t n = trace_in_peek(in, TRACE_IN_BUF, &p);
-
-		if (!n)
-			break;
-		if (fwrite(p, 1, n, f) != n) {
-			snprintf(err, errlen, "cannot copy the trace.dat to a temporary file (libtracecmd "
-				 "seeks): %s; set TMPDIR or pass the file's name", strerror(errno));
-			fclose(f);
-			return -1;
-		}
-		trace_in_skip(in, n);
-	}
-	if (in->err || fflush(f)) {
-		snprintf(err, errlen, "cannot read the trace.dat: %s", strerror(in->err ? in->err : errno));
-		fclose(f);
-		return -1;
-	}
-	fd = dup(fileno(f));
-	fclose(f);
-	if (fd >= 0 && lseek(fd, 0, SEEK_SET)) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd < 0)
-		snprintf(err, errlen, "cannot reopen the trace.dat copy: %s", strerror(errno));
-	return fd;
-}
-
-static int add_streams(struct tracedat *td, struct tracecmd_input *h)
-{
-	struct tep_handle *tep = tracecmd_get_tep(h);
-	int cpu, cpus = tep ? tep_get_cpus(tep) : 0;
-
-	for (cpu = 0; cpu < cpus && td->nr_st < MAX_STREAMS; cpu++) {
-		struct stream *s = &td->st[td->nr_st];
-
-		s->h = h;
-		s->tep = tep;
-		s->cpu = cpu;
-		s->next = tracecmd_read_data(h, cpu);
-		if (s->next)
-			td->nr_st++;
-	}
-	if ((unsigned int)cpus > td->stats.cpus)
-		td->stats.cpus = (unsigned int)cpus;
-	td->stats.buffers++;
-	return 0;
-}
-
-/*
- * The layout from the file: the kernel's formats say which series it runs
- * (this project's MBEC/GMET series traces the requested ACC in
- * kvm_mmu_spte_requested), its release how the role's bits read.
- */
-static void pick_layout(struct tracedat *td, struct tep_handle *tep)
-{
-	struct tep_event *req = tep_find_event_by_name(tep, "kvmmmu", "kvm_mmu_spte_requested");
-	struct tep_event *gp = tep_find_event_by_name(tep, "kvmmmu", "kvm_mmu_get_page");
-	struct tep_event *any = tep_find_event_by_name(tep, "kvmmmu", "kvm_mmu_set_spte");
-	unsigned int maj = 0, min = 0;
-	const char *why;
-
-	if (!req && !gp && !any) {
-		td->layout = MBEC_LAYOUT_UNKNOWN;
-		snprintf(td->layout_source, sizeof(td->layout_source),
-			 "built-in classic (trace.dat has no kvmmmu events)");
-		return;
-	}
-	if (req && tep_find_field(req, "access")) {
-		td->layout = MBEC_LAYOUT_MBEC;
-		why = "spte_requested has access";
-	} else {
-		td->layout = MBEC_LAYOUT_CLASSIC;
-		why = "spte_requested has no access";
-	}
-	/* Before 5.16, role bit 4 was gpte_is_8_bytes (cr4_pae before 5.3): the opposite. */
-	if (td->release[0] && sscanf(td->release, "%u.%u", &maj, &min) == 2)
-		td->gpte_is_8_bytes = maj < 5 || (maj == 5 && min < 16);
-	snprintf(td->layout_source, sizeof(td->layout_source), "trace.dat's formats (%s), %s", why,
-		 !td->release[0] ? "release not recorded" : td->gpte_is_8_bytes ?
-		 "role of a kernel < 5.16" : "role of 6.12");
-}
-
-/* See tracedat_open(): a handle that cannot be closed. */
-static struct tracecmd_input *volatile abandoned;
-
-/* tracecmd_open_head() takes a name: the open file's, through /proc. */
-static const char *path_of_fd(int fd, char *buf, size_t len)
-{
-	snprintf(buf, len, "/proc/self/fd/%d", fd);
-	return buf;
-}
-
-/*
- * libtracecmd 1.3 prints why it refuses a file's data on stdout, whatever
- * the log level: catch that line (for our message) instead of letting it
- * into our output.
- */
-static int init_data_quietly(struct tracecmd_input *h, char *said, size_t len)
-{
-	FILE *cap = tmpfile();
-	int saved = -1, r;
-	size_t n;
-	char *nl;
-
-	said[0] = 0;
-	fflush(stdout);
-	if (cap)
-		saved = dup(STDOUT_FILENO);
-	if (saved >= 0 && dup2(fileno(cap), STDOUT_FILENO) < 0) {
-		close(saved);
-		saved = -1;
-	}
-	r = tracecmd_init_data(h);
-	if (saved >= 0) {
-		fflush(stdout);
-		dup2(saved, STDOUT_FILENO);
-		close(saved);
-		rewind(cap);
-		n = fread(said, 1, len - 1, cap);
-		said[n] = 0;
-		while ((nl = strchr(said, '\n')))
-			*nl = nl[1] ? ' ' : 0;
-	}
-	if (cap)
-		fclose(cap);
-	return r;
-}
-
-struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
-{
-	struct tracedat *td = calloc(1, sizeof(*td));
-	char fdpath[40], said[160];
-	const char *uname;
-	struct stat sb;
-	int i, n;
-
-	if (!td) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	td->fd = seekable_fd(in, err, errlen);
-	if (td->fd < 0) {
-		free(td);
-		return NULL;
-	}
-	/* Our own message says what is wrong; the libraries' would repeat it. */
-	tracecmd_set_loglevel(TEP_LOG_NONE);
-	tep_set_loglevel(TEP_LOG_NONE);
-	if (!fstat(td->fd, &sb)) {
-		td->dev = sb.st_dev;
-		td->ino = sb.st_ino;
-	}
-	td->top = tracecmd_open_head(path_of_fd(td->fd, fdpath, sizeof(fdpath)),
-				     TRACECMD_FL_LOAD_NO_PLUGINS);
-	close(td->fd);
-	if (!td->top) {
-		snprintf(err, errlen, "trace.dat: libtracecmd cannot read its headers (damaged or cut "
-			 "short, or a file version it does not know)");
-		free(td);
-		return NULL;
-	}
-	if (init_data_quietly(td->top, said, sizeof(said))) {
-		/*
-		 * Its CPU data is not all in the file (libtracecmd then reads
-		 * none of it).  libtracecmd 1.3's tracecmd_close() crashes on a
-		 * handle in that state: keep it, reachable, instead.
-		 */
-		abandoned = td->top;
-		snprintf(err, errlen, "trace.dat cut short or damaged: libtracecmd reads none of its "
-			 "CPU data (%s); take the capture again", said[0] ? said : "no reason given");
-		free(td);
-		return NULL;
-	}
-	uname = tracecmd_get_uname(td->top);
-	if (uname)		/* "sysname nodename release machine" */
-		sscanf(uname, "%*s %*s %64s", td->release);
-	td->ev = calloc(MAX_EVENT_ID + 1, sizeof(*td->ev));
-	td->st = calloc(MAX_STREAMS, sizeof(*td->st));
-	if (!td->ev || !td->st) {
-		snprintf(err, errlen, "out of memory");
-		tracedat_close(td);
-		return NULL;
-	}
-	add_streams(td, td->top);
-	n = tracecmd_buffer_instances(td->top);
-	for (i = 0; i < n && td->nr_inst < sizeof(td->inst) / sizeof(td->inst[0]); i++) {
-		struct tracecmd_input *h = tracecmd_buffer_instance_handle(td->top, i);
-
-		if (!h)
-			continue;
-		td->inst[td->nr_inst++] = h;
-		add_streams(td, h);
-	}
-	td->stats.file_version = (unsigned int)tracecmd_get_in_file_version(td->top);
-	pick_layout(td, tracecmd_get_tep(td->top));
-	td->rl = role_layout_builtin(td->layout == MBEC_LAYOUT_MBEC ? MBEC_LAYOUT_MBEC :
-				     MBEC_LAYOUT_CLASSIC);
-	return td;
-}
-
-void tracedat_close(struct tracedat *td)
-{
-	unsigned int i;
-
-	if (!td)
-		return;
-	if (td->pending)
-		tracecmd_free_record(td->pending);
-	for (i = 0; td->st && i < td->nr_st; i++)
-		if (td->st[i].next)
-			tracecmd_free_record(td->st[i].next);
-	for (i = 0; i < td->nr_inst; i++)
-		tracecmd_close(td->inst[i]);
-	if (td->top)
-		tracecmd_close(td->top);
-	free(td->ev);
-	free(td->st);
-	free(td);
 }
 
 /* ---- events --------------------------------------------------------------- */
@@ -466,6 +213,61 @@ static struct stream *oldest(struct tracedat *td)
 	return best;
 }
 
+/*
+ * A CPU's records ended (s->last_read the last one read, 0 none): is that
+ * its last record in the file?  If not, or if the last page cannot be
+ * read, libtracecmd stopped at a page it refuses (tracedat.h).  The last
+ * record was asked before the reading began (add_streams()).  True when
+ * damaged.
+ */
+bool tracedat_check_end(struct tracedat *td, struct stream *s)
+{
+	if (s->last_read && s->last_read == s->last_offset)
+		return false;
+	s->damaged = true;
+	s->stop_offset = s->last_read;
+	td->stats.damaged_cpus++;
+	return true;
+}
+
+bool tracedat_damaged_cpu(const struct tracedat *td, unsigned int i, const char **buffer, int *cpu,
+			  unsigned long long *stop_offset, unsigned long long *last_offset)
+{
+	unsigned int k;
+
+	for (k = 0; k < td->nr_st; k++) {
+		const struct stream *s = &td->st[k];
+
+		if (!s->damaged || i--)
+			continue;
+		*buffer = s->buf;
+		*cpu = s->cpu;
+		*stop_offset = s->stop_offset;
+		*last_offset = s->last_offset;
+		return true;
+	}
+	return false;
+}
+
+/* At the end: the file is damaged when a CPU's pages were not all read. */
+static void page_damage(struct tracedat *td)
+{
+	const char *buf;
+	unsigned long long stop, last;
+	int cpu;
+
+	if (td->damaged || !td->stats.damaged_cpus ||
+	    !tracedat_damaged_cpu(td, 0, &buf, &cpu, &stop, &last))
+		return;
+	td->damaged = true;
+	snprintf(td->problem, sizeof(td->problem), "trace.dat damaged: %s%sCPU %d stops at a "
+		 "ring-buffer page libtracecmd refuses (a bad page header) %s 0x%llx, and its records "
+		 "after it were not read (%u CPU%s so damaged; each was read up to its damage); take "
+		 "the capture again", buf[0] ? buf : "", buf[0] ? " " : "", cpu,
+		 stop ? "after the record at file offset" : "before any record, its last one at",
+		 stop ? stop : last, td->stats.damaged_cpus, td->stats.damaged_cpus == 1 ? "" : "s");
+}
+
 static long damage(struct tracedat *td, const struct stream *s, const struct tep_record *r,
 		   const char *what)
 {
@@ -489,14 +291,29 @@ long tracedat_line(struct tracedat *td, char **line)
 
 		if (td->damaged)
 			return -1;
+		if (td->damage_st && !r) {
+			/* What was after a damaged page is lost, how much unknown. */
+			s = td->damage_st;
+			td->damage_st = NULL;
+			td->line_buf = s->buf;
+			n = snprintf(td->line, sizeof(td->line), "CPU:%d [EVENTS DROPPED]", s->cpu);
+			*line = td->line;
+			return n;
+		}
 		if (!r) {
 			s = oldest(td);
-			if (!s)
+			if (!s) {
+				page_damage(td);
 				return -1;
+			}
 			r = s->next;
 			s->next = tracecmd_read_data(s->h, s->cpu);
+			s->last_read = r->offset;
+			if (!s->next && tracedat_check_end(td, s))
+				td->damage_st = s;
 			td->stats.records++;
 			drop_read_page(td, s, r);
+			td->line_buf = s->buf;
 			/* A CPU's drop comes before the record it precedes. */
 			if (r->missed_events) {
 				td->pending = r;
@@ -594,8 +411,11 @@ void tracedat_skipped_names(const struct tracedat *td, char *buf, size_t len)
 void tracedat_describe(const struct tracedat *td, char *buf, size_t len)
 {
 	const struct tracedat_stats *st = &td->stats;
+	unsigned long long stop, last;
 	char names[200];
-	int o;
+	const char *b;
+	unsigned int i;
+	int o, cpu;
 
 	tracedat_skipped_names(td, names, sizeof(names));
 	o = snprintf(buf, len, "trace.dat version %u of kernel %s, %u buffer%s, %u CPUs, %llu records "
@@ -608,6 +428,17 @@ void tracedat_describe(const struct tracedat *td, char *buf, size_t len)
 	if (o >= 0 && (size_t)o < len && st->no_field)
 		o += snprintf(buf + o, len - (size_t)o, "; %llu skipped: their format lacks a "
 			      "field the checker needs", (unsigned long long)st->no_field);
+	for (i = 0; o >= 0 && (size_t)o < len && tracedat_damaged_cpu(td, i, &b, &cpu, &stop, &last);
+	     i++)
+		o += snprintf(buf + o, len - (size_t)o, "%s%s%sCPU %d", i ? ", " : "; damaged "
+			      "ring-buffer pages, read up to the damage: ", b, b[0] ? " " : "", cpu);
+	if (o >= 0 && (size_t)o < len && st->unreadable_cpus)
+		o += snprintf(buf + o, len - (size_t)o, "; %u CPU%s with data but no record in it "
+			      "(padding only, or a damaged page)", st->unreadable_cpus,
+			      st->unreadable_cpus == 1 ? "" : "s");
+	if (o >= 0 && (size_t)o < len && st->roles_guessed)
+		o += snprintf(buf + o, len - (size_t)o, "; %llu role words read with kohler's bits "
+			      "after access guessed", (unsigned long long)st->roles_guessed);
 	if (o >= 0 && (size_t)o < len && st->lost_uncounted)
 		o += snprintf(buf + o, len - (size_t)o, "; %llu drops of an unknown number of "
 			      "events, counted as 1 each", (unsigned long long)st->lost_uncounted);

@@ -55,6 +55,9 @@ void tracedat_close(struct tracedat *td);
  */
 long tracedat_line(struct tracedat *td, char **line);
 
+/* The buffer the last line came from: "" the top one, else the instance's name. */
+const char *tracedat_line_buffer(const struct tracedat *td);
+
 /*
  * A kvm_mmu_get_page record the importer made of one of our lines: add
  * what its line cannot say and the binary role word does (CR0.WP, SMEP,
@@ -66,6 +69,8 @@ void tracedat_amend(struct tracedat *td, struct mbec_event_hdr *h);
 
 /* What the formats in the file say of KVM's layout (UNKNOWN: no kvmmmu events). */
 enum mbec_layout tracedat_layout(const struct tracedat *td);
+/* No evidence of the layout in the file: the one given is a guess (said in its source). */
+bool tracedat_layout_guessed(const struct tracedat *td);
 /* Why: "from the kernel's formats in trace.dat (...)". */
 const char *tracedat_layout_source(const struct tracedat *td);
 /* Kernel release recorded in the file, "" when it has none. */
@@ -78,6 +83,9 @@ struct tracedat_stats {
 	uint64_t lost;		/* events the ring buffer dropped, as far as counted */
 	uint64_t lost_uncounted;	/* places where it dropped an unknown number */
 	uint64_t no_field;	/* records of our events whose format lacks a field we need */
+	uint64_t roles_guessed;	/* role words read with bits whose place is guessed (kohler) */
+	unsigned int damaged_cpus;	/* (buffer, CPU)s whose reading stopped at a bad page */
+	unsigned int unreadable_cpus;	/* with data in the file but no record read from it */
 	unsigned int file_version, buffers, cpus;
 };
 const struct tracedat_stats *tracedat_stats(const struct tracedat *td);
@@ -89,6 +97,19 @@ void tracedat_skipped_names(const struct tracedat *td, char *buf, size_t len);
  * 2 CPUs, 7480 records (7473 imported; 7 of other events skipped: ...)".
  */
 void tracedat_describe(const struct tracedat *td, char *buf, size_t len);
+
+/*
+ * Damaged ring-buffer pages: libtracecmd stops reading a CPU at a page
+ * whose header it refuses (a commit larger than the page) and says
+ * nothing.  When a CPU's records end, its last record in the file is
+ * looked up: if it is not the one read last, or cannot be read, the
+ * pages in between were not read.  The CPU is counted as damaged (a loss
+ * line of unknown size is sent there, so the transactions open on it are
+ * incomplete), the other CPUs are read on, and the file is damaged at the
+ * end.  The i-th damaged (buffer, CPU): false past the last.
+ */
+bool tracedat_damaged_cpu(const struct tracedat *td, unsigned int i, const char **buffer, int *cpu,
+			  unsigned long long *stop_offset, unsigned long long *last_offset);
 
 /* After the end: the damage ("" when none). */
 const char *tracedat_problem(const struct tracedat *td);

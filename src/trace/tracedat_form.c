@@ -87,10 +87,16 @@ static uint32_t role_field(const struct role_layout *rl, uint32_t word, const ch
 	return f ? role_field_value(f, word) : 0;
 }
 
-/* The access letters the importer reads: "wux" classic, "rwux" mbec. */
+/* The access letters the importer reads: "wux" classic, "rwux" mbec, "xwuX" kohler. */
 static void access_str(const struct tracedat *td, uint32_t acc, char *s)
 {
-	if (td->layout == MBEC_LAYOUT_MBEC) {
+	if (td->layout == MBEC_LAYOUT_KOHLER) {
+		s[0] = acc & KOHLER_ACC_USER_EXEC ? 'x' : '-';
+		s[1] = acc & KOHLER_ACC_WRITE ? 'w' : '-';
+		s[2] = acc & KOHLER_ACC_USER ? 'u' : '-';
+		s[3] = acc & KOHLER_ACC_EXEC ? 'X' : '-';
+		s[4] = 0;
+	} else if (td->layout == MBEC_LAYOUT_MBEC) {
 		s[0] = acc & MBEC_ACC_READ ? 'r' : '-';
 		s[1] = acc & MBEC_ACC_WRITE ? 'w' : '-';
 		s[2] = acc & MBEC_ACC_USER ? 'u' : '-';
@@ -252,8 +258,17 @@ static void format_fields(struct tracedat *td, const struct evinfo *e, const str
 			put_s(o, fv(e, r, 4) ? "r" : "-");
 		if (e->f[4])
 			put_s(o, fv(e, r, 1) & 2 ? "w" : "-");
-		if (e->f[5])
+		if (e->f[5] && td->layout == MBEC_LAYOUT_KOHLER) {
+			/*
+			 * Kohler's "(rwXxu)": X supervisor, x user execute.  On
+			 * legacy/NPT (u given) one NX bit says both; on EPT, x is
+			 * the SPTE's XU bit (10).
+			 */
+			put_s(o, fv(e, r, 5) ? "X" : "-");
+			put_s(o, (u < 0 ? (fv(e, r, 1) >> 10) & 1 : fv(e, r, 5)) ? "x" : "-");
+		} else if (e->f[5]) {
 			put_s(o, fv(e, r, 5) ? "x" : "-");
+		}
 		put_s(o, u < 0 ? "" : u ? "u" : "-");
 		ku(o, ") level ", fv(e, r, 3));
 		kx(o, " at ", fv(e, r, 2));
@@ -381,6 +396,9 @@ void tracedat_amend(struct tracedat *td, struct mbec_event_hdr *h)
 {
 	struct mbec_ev_get_page *g = (struct mbec_ev_get_page *)h;
 	const struct role_layout *rl = td->rl;
+	/* The record's word: kohler's roles are rebuilt in classic's (source.c). */
+	const struct role_layout *out = role_layout_builtin(td->layout == MBEC_LAYOUT_MBEC ?
+							    MBEC_LAYOUT_MBEC : MBEC_LAYOUT_CLASSIC);
 	const char *smep = td->layout == MBEC_LAYOUT_MBEC ? "cr4_smep" : "smep_andnot_wp";
 	unsigned int i, k;
 	uint32_t word;
@@ -405,12 +423,14 @@ void tracedat_amend(struct tracedat *td, struct mbec_event_hdr *h)
 	g->guest_mode = (uint8_t)role_field(rl, word, "guest_mode");
 	g->flags |= td->layout == MBEC_LAYOUT_MBEC ? MBEC_SP_HAS_CR4_SMEP :
 		    MBEC_SP_HAS_SMEP_ANDNOT_WP;
-	if (!td->gpte_is_8_bytes) {
+	if (td->role_guessed)
+		td->stats.roles_guessed++;
+	if (!td->gpte_is_8_bytes && rl == out) {
 		g->role = word;		/* the kernel's own word, in the built-in layout */
 		return;
 	}
-	g->role = role_put(rl, g->role, "cr0_wp", g->cr0_wp);
-	g->role = role_put(rl, g->role, smep, g->smep);
-	g->role = role_put(rl, g->role, "smap_andnot_wp", g->smap_andnot_wp);
-	g->role = role_put(rl, g->role, "guest_mode", g->guest_mode);
+	g->role = role_put(out, g->role, "cr0_wp", g->cr0_wp);
+	g->role = role_put(out, g->role, smep, g->smep);
+	g->role = role_put(out, g->role, "smap_andnot_wp", g->smap_andnot_wp);
+	g->role = role_put(out, g->role, "guest_mode", g->guest_mode);
 }

@@ -42,9 +42,15 @@ struct stream {
 	struct tracecmd_input *h;
 	struct tep_handle *tep;
 	int cpu;
+	const char *buf;			/* the buffer's name, "" the top one */
+	int inst;				/* its index in inst[], -1 the top one */
+	unsigned long long last_read;		/* offset of the last record read (0: none) */
 	struct tep_record *next;		/* NULL: this CPU is done */
 	uintptr_t page;				/* read data below here was dropped */
 	uintptr_t last;				/* page of the last record read */
+	bool damaged;				/* libtracecmd stopped at a page it refuses */
+	unsigned long long stop_offset;		/* the last record read before it */
+	unsigned long long last_offset;		/* the CPU's last record, asked first (0: unreadable) */
 };
 
 struct tracedat {
@@ -52,13 +58,20 @@ struct tracedat {
 	struct tracecmd_input *top;
 	struct tracecmd_input *inst[64];
 	unsigned int nr_inst;
+
 	struct stream *st;
 	unsigned int nr_st;
 	struct evinfo *ev;			/* by event id */
 	struct tep_record *pending;		/* read, its lost-events line sent first */
 	struct stream *pending_st;
+	const char *line_buf;			/* the buffer of the last line */
+	struct stream *damage_st;		/* its loss line is to be sent next */
 	enum mbec_layout layout;
-	const struct role_layout *rl;
+	bool layout_guessed;			/* no evidence in the file: classic taken */
+	bool role_guessed;			/* role bits of a layout not all known (kohler) */
+	enum mbec_layout table_layout;		/* from get_page's access table, or UNKNOWN */
+	char table_why[64];
+	const struct role_layout *rl;		/* the file's role words */
 	bool gpte_is_8_bytes;			/* role bit 4 means 8-byte entries (< 5.16) */
 	char release[ROLE_RELEASE_LEN];
 	char layout_source[ROLE_SOURCE_LEN];
@@ -79,6 +92,27 @@ struct tracedat {
 	char problem[320];
 	bool damaged;
 };
+
+/*
+ * Exported by libtracecmd (the "uname" option of the file: "Linux host
+ * 6.1.0-18-amd64 x86_64") but missing from its public header.
+ */
+const char *tracecmd_get_uname(struct tracecmd_input *handle);
+/* The same: the file's version (6, 7). */
+unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
+/* The same: a CPU's last record (NULL when a page on the way back cannot be read). */
+struct tep_record *tracecmd_read_cpu_last(struct tracecmd_input *handle, int cpu);
+/* The same: how many bytes of a CPU's data the file holds. */
+off_t tracecmd_get_cpu_file_size(struct tracecmd_input *handle, int cpu);
+/* The same: tracecmd_open_head() is these two, on a file it opens itself. */
+struct tracecmd_input *tracecmd_alloc_fd(int fd, int flags);
+int tracecmd_read_headers(struct tracecmd_input *handle, int state);
+
+#define MAX_STREAMS	1024		/* (buffer, CPU) pairs */
+#define MAX_EVENT_ID	65535		/* common_type is 16 bits */
+
+/* tracedat.c: a CPU's records ended; was it read to its last record?  True: damaged. */
+bool tracedat_check_end(struct tracedat *td, struct stream *s);
 
 /* The line for record r of an event we import, in td->line: its length. */
 size_t tracedat_form_line(struct tracedat *td, const struct stream *s, const struct evinfo *e,

@@ -43,8 +43,11 @@ form plugin-get_page.trace 'd["sptes_checked"]["full"] == 1 and d["roles_checked
 form plugin-exit.trace 'd["exits_checked"] == 1 and d["injects_checked"] == 1 and d["spte_format"] == "ept" and d["lines_skipped"]["other_exit"] == 1 and d["lines_skipped"]["other_event"] == 1'
 form plugin-exit-svm.trace 'd["exits_checked"] == 1 and d["sptes_checked"]["full"] == 1 and d["spte_format"] == "legacy"'
 form exit-3.x.trace 'd["exits_checked"] == 1 and d["sptes_checked"]["full"] == 1 and d["spte_format"] == "ept"'
-form kohler.trace 'd["layout"] == "kohler" and "access strings" in d["layout_source"] and d["sptes_checked"]["full"] == 1 and d["roles_checked"] == 1 and d["user_exec_unchecked"] == 4'
-form drops.trace 'd["drop_markers"] == 3 and d["lost_events_marked"] == 15 and d["drop_markers_uncounted"] == 1 and d["lost_events"] == 15 and d["lost_by_cpu"] == [{"cpu": 0, "lost": 0, "markers_uncounted": 1}, {"cpu": 1, "lost": 15, "markers_uncounted": 0}] and d["exits_checked"] == 2'
+form kohler.trace 'd["layout"] == "kohler" and not d["layout_guessed"] and "access strings" in d["layout_source"] and d["sptes_checked"]["full"] == 1 and d["roles_checked"] == 1 and d["user_exec_unchecked"] == 4'
+form drops.trace 'd["layout_guessed"] and "guessed" in d["layout_source"] and d["drop_markers"] == 3 and d["lost_events_marked"] == 15 and d["drop_markers_uncounted"] == 1 and d["lost_events"] == 15 and d["lost_by_cpu"] == [{"buffer": "", "cpu": 0, "lost": 0, "markers_uncounted": 1}, {"buffer": "", "cpu": 1, "lost": 15, "markers_uncounted": 0}] and d["exits_checked"] == 2'
+# trace-cmd report of an instance buffer: "kvm: " before kvm's lines, blanks before the top
+# buffer's; each buffer's CPU 0 keeps its own losses.
+form instance-report.trace 'd["lost_by_cpu"] == [{"buffer": "", "cpu": 0, "lost": 5, "markers_uncounted": 0}, {"buffer": "kvm", "cpu": 0, "lost": 7, "markers_uncounted": 1}] and d["buffers"] == [{"name": "", "events": 0}, {"name": "kvm", "events": 240}] and d["lines_buffer_prefixed"] == 240 and d["lines_skipped"]["other_event"] == 40 and d["lost_events"] == 12 and d["sptes_checked"]["full"] == 3'
 form fast_page_fault-3.x.trace 'd["events"]["fast_page_fault"]["received"] == 1 and d["events"]["walker_error"]["received"] == 1 and d["events"]["tdp_spte_changed"]["received"] == 1'
 form stacktrace.trace 'd["lines_skipped"]["stack_trace"] == 8 and d["lines_skipped"]["marker"] == 1 and d["sptes_checked"]["full"] == 1'
 

@@ -116,6 +116,81 @@ grep -q "1 drops of an unknown number of events" "$tmp/out" && grep -q "^lost ev
 	ok "drops: the summary says how many, and which drop had no count" ||
 	nok "drops summary" "$(head -c 600 "$tmp/out")"
 
+# ---- real trace-cmd extract files: KVM in the lab (L1 Debian 6.12, NPT, TDP MMU) ------
+# lab/init.sh's tracedat step (TRACEDAT.md): the built-in guest's kvm/kvmmmu events,
+# extracted by trace-cmd 3.1.6 in L1 (file version 7, compressed), with 2 MiB per CPU
+# and with 4 KiB (611 events dropped, as trace-cmd report says too).
+run replay $fx/lab-kvm-6.12.dat --json
+if [ $rc -eq 0 ] && pyexpr "$tmp/out" 'd["anomalies"]["total"] == 0 and d["lost_events"] == 0 and d["sptes_checked"]["full"] == 36 and d["exits_checked"] == 36 and d["tracedat_records"] == 686 and d["kernel"] == "6.12.118+deb12-amd64" and d["layout_guessed"] and d["tracedat_damaged_cpus"] == []'; then
+	ok "lab trace.dat (trace-cmd extract, KVM in L1): 36 SPTEs and 36 exits checked, 0 anomalies, 0 lost"
+else
+	nok "lab trace.dat" "exit $rc" "$(head -c 700 "$tmp/out")" "$(cat "$tmp/pyerr")"
+fi
+run replay $fx/lab-kvm-6.12-drops.dat --json
+if [ $rc -eq 0 ] && pyexpr "$tmp/out" 'd["anomalies"]["total"] == 0 and d["lost_events"] == 611 and d["tracedat_lost"] == 611 and d["lost_by_cpu"] == [{"buffer": "", "cpu": 0, "lost": 611, "markers_uncounted": 0}] and d["tracedat_records"] == 78'; then
+	ok "lab trace.dat with a 4 KiB buffer: 611 lost events counted on CPU 0, 0 anomalies"
+else
+	nok "lab trace.dat with drops" "exit $rc" "$(head -c 700 "$tmp/out")" "$(cat "$tmp/pyerr")"
+fi
+if command -v trace-cmd >/dev/null; then
+	for f in lab-kvm-6.12 lab-kvm-6.12-drops; do
+		run replay $fx/$f.dat --json; cp "$tmp/out" "$tmp/$f-dat.json"
+		trace-cmd report $fx/$f.dat 2>/dev/null >"$tmp/$f.txt"
+		run replay "$tmp/$f.txt" --json
+		if same_checks "$tmp/$f-dat.json" "$tmp/out" >"$tmp/diff"; then
+			ok "$f: its trace-cmd report text gives the same checks and losses"
+		else
+			nok "$f vs its report" "$(cat "$tmp/diff")"
+		fi
+	done
+else
+	skip "no trace-cmd: the lab files against their report text"
+fi
+
+# ---- layouts from get_page's access table: Kohler's series --------------------------
+# forms/kohler.trace as a trace.dat of a kernel with Kohler's series (its get_page
+# prints "xwuX"): the layout kohler from that table, its role bits after access
+# guessed and counted so, the same checks as the text.
+run replay $fx/kohler.dat --json; cp "$tmp/out" "$tmp/k-dat.json"; rc_dat=$rc
+run replay $fx/forms/kohler.trace --json; cp "$tmp/out" "$tmp/k-text.json"
+if [ $rc_dat -eq 0 ] && pyexpr "$tmp/k-dat.json" 'd["layout"] == "kohler" and not d["layout_guessed"] and "access table xwuX" in d["layout_source"] and "role bits after access guessed" in d["layout_source"] and d["tracedat_roles_guessed"] == 4 and d["spte_format"] == "legacy"' &&
+   python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for k in ("transactions", "sptes_checked", "roles_checked", "anomalies", "events", "layout", "spte_format"):
+    assert a[k] == b[k], k' "$tmp/k-dat.json" "$tmp/k-text.json" 2>"$tmp/pyerr"; then
+	ok "kohler trace.dat: layout from its access table, 4 role words with guessed bits counted, the checks of its text"
+else
+	nok "kohler trace.dat" "exit $rc_dat" "$(head -c 700 "$tmp/k-dat.json")" "$(cat "$tmp/pyerr")"
+fi
+run replay $fx/kohler.dat --layout classic --json
+pyexpr "$tmp/out" 'd["layout"] == "classic" and d["layout_source"].startswith("built-in, from --layout") and not d["layout_guessed"]' &&
+	ok "kohler trace.dat: --layout still decides" || nok "kohler --layout" "$(head -c 400 "$tmp/out")"
+
+# ---- an instance buffer (trace-cmd record -B kvm) beside the top one ------------------
+# The same file as forms/instance-report.trace (its trace-cmd report): the same
+# records; the drops of each buffer's CPU 0 kept apart (the unknown one counted as 1).
+run replay $fx/instance.dat --json; cp "$tmp/out" "$tmp/inst-dat.json"; rc_dat=$rc
+run replay $fx/forms/instance-report.trace --json; cp "$tmp/out" "$tmp/inst-text.json"
+if [ $rc_dat -eq 0 ] && pyexpr "$tmp/inst-dat.json" 'd["tracedat_records"] == 280 and d["tracedat_skipped"] == 40 and d["buffers"] == [{"name": "", "events": 0}, {"name": "kvm", "events": 240}] and d["lost_by_cpu"] == [{"buffer": "", "cpu": 0, "lost": 5, "markers_uncounted": 0}, {"buffer": "kvm", "cpu": 0, "lost": 8, "markers_uncounted": 0}] and d["lost_events"] == 13 and d["anomalies"]["total"] == 0' &&
+   python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for k in ("transactions", "sptes_checked", "roles_checked", "anomalies"):
+    assert a[k] == b[k], k
+ea = {k: v for k, v in a["events"].items() if k != "lost"}
+eb = {k: v for k, v in b["events"].items() if k != "lost"}
+assert ea == eb' "$tmp/inst-dat.json" "$tmp/inst-text.json" 2>"$tmp/pyerr"; then
+	ok "instance buffer: per-buffer drops (top CPU 0: 5, kvm CPU 0: 7 + 1 unknown), the same checks as its report"
+else
+	nok "instance buffer" "exit $rc_dat" "$(head -c 800 "$tmp/inst-dat.json")" "$(cat "$tmp/pyerr")"
+fi
+run replay $fx/instance.dat
+grep -q '^ring-buffer drops: CPU 0: 5, kvm CPU 0: 8$' "$tmp/out" &&
+	grep -q '^buffers: top 0 events, kvm 240 events$' "$tmp/out" &&
+	ok "instance buffer: the summary names each buffer's drops and events" ||
+	nok "instance buffer summary" "$(head -c 600 "$tmp/out")"
+
 # ---- layouts from the formats, and the planted anomaly ------------------------------
 run replay $fx/escalation.dat --json
 if [ $rc -eq 1 ] && pyexpr "$tmp/out" 'd["layout"] == "classic" and d["anomalies"]["total"] == 1 and d["anomalies"]["escalation"] == 1 and d["anomalies"]["first"][0]["rule"] == "spte-exceeds-walk"'; then
@@ -124,8 +199,8 @@ else
 	nok "escalation.dat" "exit $rc" "$(head -c 600 "$tmp/out")"
 fi
 run replay $fx/escalation-mbec.dat --json
-if [ $rc -eq 1 ] && pyexpr "$tmp/out" 'd["layout"] == "mbec" and "spte_requested has access" in d["layout_source"] and d["anomalies"]["total"] == 1 and d["anomalies"]["escalation"] == 1'; then
-	ok "escalation-mbec.dat: mbec layout from the file's formats, the planted escalation"
+if [ $rc -eq 1 ] && pyexpr "$tmp/out" 'd["layout"] == "mbec" and "access table rwux" in d["layout_source"] and d["anomalies"]["total"] == 1 and d["anomalies"]["escalation"] == 1'; then
+	ok "escalation-mbec.dat: mbec layout from the access table in its get_page format, the planted escalation"
 else
 	nok "escalation-mbec.dat" "exit $rc" "$(head -c 600 "$tmp/out")"
 fi
@@ -162,7 +237,46 @@ fi
 [ $rc -eq 1 ] && grep -q "anomalies 1" "$tmp/top" &&
 	ok "mbectop --replay reads a trace.dat" || nok "mbectop --replay" "exit $rc" "$(head -c 400 "$tmp/top")" "$(cat "$tmp/err")"
 
+# ---- what fuzz_tracedat found (fixtures/fuzz/README.md) -----------------------------
+for f in $fx/fuzz/tracedat-*.dat; do
+	# (under ASan, glibc's NULL from malloc is the allocator's warning first)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1 run replay "$f"
+	grep -v '^==[0-9]*==WARNING: AddressSanitizer failed to allocate' "$tmp/err" >"$tmp/err1"
+	if [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err1")" = 1 ] && grep -q "^mbecscope replay: $f: trace.dat" "$tmp/err1" && [ ! -s "$tmp/out" ]; then
+		ok "fuzz find $(basename "$f"): exit 2, one line: $(sed "s|^mbecscope replay: $f: ||" "$tmp/err1" | head -c 90)"
+	else
+		nok "fuzz find $(basename "$f")" "exit $rc" "$(head -c 400 "$tmp/err")"
+	fi
+done
+
 # ---- damage -------------------------------------------------------------------------
+# A ring-buffer page whose header libtracecmd refuses (commit larger than a page):
+# libtracecmd, and trace-cmd report with it, silently stop reading that CPU there.
+# two-cpus.dat with CPU 0's third page so damaged, and with CPU 1's last page.
+gzip -dc $fx/damaged-page.dat.gz >"$tmp/dp.dat"
+gzip -dc $fx/damaged-last-page.dat.gz >"$tmp/dlp.dat"
+run replay "$tmp/dp.dat" --json
+if [ $rc -eq 2 ] && grep -q "trace.dat damaged: CPU 0 stops at a ring-buffer page libtracecmd refuses (a bad page header) after the record at file offset 0x6fd0" "$tmp/err" &&
+   pyexpr "$tmp/out" 'd["tracedat_damaged_cpus"] == [{"buffer": "", "cpu": 0, "stopped_after_offset": 0x6fd0, "last_record_offset": 0x8888}] and d["tracedat_records"] == 926 and d["lost_by_cpu"] == [{"buffer": "", "cpu": 0, "lost": 0, "markers_uncounted": 1}] and d["anomalies"]["total"] == 0'; then
+	ok "damaged page mid-CPU: counted for CPU 0 (with its offsets), a loss there, exit 2, CPU 1 read whole"
+else
+	nok "damaged page" "exit $rc" "$(cat "$tmp/err")" "$(head -c 600 "$tmp/out")" "$(cat "$tmp/pyerr")"
+fi
+run replay "$tmp/dlp.dat"
+if [ $rc -eq 2 ] && grep -q "damaged: CPU 1 stops at a ring-buffer page" "$tmp/err" &&
+   grep -q "damaged ring-buffer pages, read up to the damage: CPU 1" "$tmp/out"; then
+	ok "damaged last page of CPU 1: found too (its last record cannot be read), said in the summary"
+else
+	nok "damaged last page" "exit $rc" "$(cat "$tmp/err")" "$(head -c 600 "$tmp/out")"
+fi
+gzip -dc $fx/two-cpus.dat.gz >"$tmp/two.dat" 2>/dev/null || cp $fx/two-cpus.dat "$tmp/two.dat"
+run replay "$tmp/two.dat" --json
+if [ $rc -eq 0 ] && pyexpr "$tmp/out" 'd["tracedat_damaged_cpus"] == [] and d["tracedat_unreadable_cpus"] == 0 and d["tracedat_records"] == 1188'; then
+	ok "the undamaged file: no CPU said damaged (1188 records)"
+else
+	nok "undamaged two-cpus" "exit $rc" "$(cat "$tmp/err")" "$(cat "$tmp/pyerr")"
+fi
+
 # The first record of the data's third page gets an event id no format has.
 python3 - $fx/drops.dat "$tmp/bad.dat" <<'PY'
 import struct, sys

@@ -114,6 +114,30 @@ static void test_synthetic(void)
 	ok(!role_layout_from_btf(path, &l, err, sizeof(err)) && l.abi == MBEC_LAYOUT_CLASSIC,
 	   "cr4_smep with access:3 is classic");
 
+	/*
+	 * Jon Kohler's series: access:4 (ACC_USER_EXEC in bit 3) and classic's
+	 * smep_andnot_wp kept, no cr4_smep: kohler.  And the same with a 3-bit
+	 * access, Linux 6.12's own role: classic.
+	 */
+	{
+		static const char *const k_names[] = {
+			"level", "has_4_byte_gpte", "quadrant", "direct", "access", "invalid",
+			"efer_nx", "cr0_wp", "smep_andnot_wp", "smap_andnot_wp", "ad_disabled",
+			"guest_mode", "passthrough", "is_mirror", "pad", "smm"
+		};
+		static const int k_widths[] = { 4, 1, 2, 1, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 8 };
+		static const int c_widths[] = { 4, 1, 2, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 8 };
+
+		write_role_btf(path, k_names, k_widths, 16);
+		ok(!role_layout_from_btf(path, &l, err, sizeof(err)) && l.abi == MBEC_LAYOUT_KOHLER,
+		   "access:4 with smep_andnot_wp and no cr4_smep is kohler");
+		ok(role_get(&l, 0x4000, "cr0_wp") == 1 && role_get(&l, 0x8000, "smep_andnot_wp") == 1,
+		   "kohler: fields after access read where BTF puts them (cr0_wp 14, smep 15)");
+		write_role_btf(path, k_names, c_widths, 16);
+		ok(!role_layout_from_btf(path, &l, err, sizeof(err)) && l.abi == MBEC_LAYOUT_CLASSIC,
+		   "access:3 with smep_andnot_wp is classic");
+	}
+
 	/* a BTF without the role */
 	f = fopen(path, "w");
 	if (f) {

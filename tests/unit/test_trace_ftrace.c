@@ -336,10 +336,68 @@ int main(void)
 		ok(ftrace_import_stats(fi)->drop_markers == 3 &&
 		   ftrace_import_stats(fi)->lost_events == 11 &&
 		   ftrace_import_stats(fi)->drops_uncounted == 1 &&
-		   ftrace_import_lost_on(fi, 2, &unc) == 7 && unc == 0 &&
-		   ftrace_import_lost_on(fi, 3, &unc) == 0 && unc == 1, "losses counted per CPU");
+		   ftrace_import_lost_on(fi, 0, 2, &unc) == 7 && unc == 0 &&
+		   ftrace_import_lost_on(fi, 0, 3, &unc) == 0 && unc == 1, "losses counted per CPU");
 		r = feed("CPU:2 [many EVENTS DROPPED]");
 		ok(r == FTRACE_BAD, "a drop marker that is not one is a bad line");
+	}
+	ftrace_import_free(fi);
+
+	/*
+	 * ---- trace-cmd report of several buffers: "%*s: " (the name right-aligned
+	 * to the longest), blanks for the top buffer, the command in 16 columns;
+	 * a drop marker and its event share one prefix (tracecmd/trace-read.c,
+	 * print_handle_file() and trace_show_data(), trace-cmd 3.1.6 to 3.4).
+	 */
+	fi = ftrace_import_new(MBEC_LAYOUT_UNKNOWN);
+	{
+		uint32_t unc;
+		char lossbuf[200];
+
+		ok(feed("cpus=2") == FTRACE_IGNORED, "report of buffers: cpus=N without a prefix");
+		r = feed("  kvm:  qemu-system-x86-4128  [001] 100.000001: kvm_mmu_pagetable_walk: "
+			 "addr 20000 pferr 14 U|F");
+		ok(r == FTRACE_EVENT && rec[0].hdr.tid == 4128 && rec[0].hdr.cpu == 1 &&
+		   ftrace_import_buffers(fi) == 2 &&
+		   !strcmp(ftrace_import_buffer_name(fi, 1), "kvm") &&
+		   ftrace_import_buffer_events(fi, 1) == 1, "\"  kvm: \" before the command: buffer kvm");
+		r = feed("       CPU:1 [5 EVENTS DROPPED]");
+		ok(r == FTRACE_EVENT && rec[0].lost.count == 5 &&
+		   ftrace_import_lost_on(fi, 0, 1, &unc) == 5 &&
+		   ftrace_import_lost_on(fi, 1, 1, &unc) == 0, "a blank prefix: the top buffer's drop");
+		r = feed("  kvm: CPU:1 [EVENTS DROPPED]");
+		ok(r == FTRACE_EVENT && ftrace_import_lost_on(fi, 1, 1, &unc) == 0 && unc == 1 &&
+		   ftrace_import_lost_on(fi, 0, 1, &unc) == 5 && unc == 0,
+		   "\"kvm: CPU:1 [EVENTS DROPPED]\": kvm's CPU 1, apart from the top buffer's");
+		r = feed(" qemu-system-x86-4128  [001] 100.000002: kvm_mmu_pagetable_walk: addr 21000 "
+			 "pferr 14 U|F");
+		ok(r == FTRACE_EVENT && ftrace_import_buffer_events(fi, 1) == 2 &&
+		   ftrace_import_buffer_events(fi, 0) == 0,
+		   "the event after a drop marker, unprefixed, is the marker's buffer");
+		r = feed(" qemu-system-x86-4128  [001] 100.000003: kvm_mmu_pagetable_walk: addr 22000 "
+			 "pferr 14 U|F");
+		ok(r == FTRACE_EVENT && ftrace_import_buffer_events(fi, 0) == 1,
+		   "the line after that, unprefixed, is the top buffer's");
+		r = feed("sched:      kworker/0:1-12    [000] 100.000004: sched_switch: prev_comm=a");
+		ok(r == FTRACE_IGNORED && ftrace_import_buffers(fi) == 3 &&
+		   !strcmp(ftrace_import_buffer_name(fi, 2), "sched"), "another buffer, other events");
+		r = feed("   a: b-12    [000] 100.000005: kvm_mmu_walker_error: pferr 5 P|U");
+		ok(r == FTRACE_EVENT && ftrace_import_buffers(fi) == 3,
+		   "a command holding \": \" that is not 16 columns wide is no prefix");
+		ftrace_import_describe_losses(fi, lossbuf, sizeof(lossbuf));
+		ok(!strcmp(lossbuf, "CPU 1: 5, kvm CPU 1: 0 + unknown"), "losses described per buffer: %s",
+		   lossbuf);
+		ok(ftrace_import_stats(fi)->buffer_prefixed == 3, "prefixed lines counted: %llu",
+		   (unsigned long long)ftrace_import_stats(fi)->buffer_prefixed);
+		ftrace_import_buffer_hint(fi, "kvm");
+		r = feed("CPU:0 [LOST 3 EVENTS]");
+		ok(r == FTRACE_EVENT && ftrace_import_lost_on(fi, 1, 0, &unc) == 3,
+		   "the caller's buffer (trace.dat) takes the drop");
+		ok(ftrace_line_looks_like_trace("  kvm: CPU:1 [EVENTS DROPPED]") &&
+		   ftrace_line_looks_like_trace("trace.dat: cpus=4"), "prefixed markers are ftrace text");
+		ok(feed("CPU:1 [SUBBUFFER START] [1234:0x3000]") == FTRACE_IGNORED &&
+		   ftrace_import_last_skip(fi) == FTRACE_SKIP_MARKER,
+		   "report --debug's sub-buffer marker is a marker");
 	}
 	ok(feed(" => kvm_mmu_page_fault+0x2a/0x5c0") == FTRACE_IGNORED &&
 	   ftrace_import_last_skip(fi) == FTRACE_SKIP_STACK, "stack line \" => func\"");
@@ -359,7 +417,7 @@ int main(void)
 	   feed(" m-10 [000] 1.000003: kvm_entry: vcpu 0") == FTRACE_IGNORED &&
 	   ftrace_import_last_skip(fi) == FTRACE_SKIP_OTHER_EVENT, "other exits and events");
 	ok(ftrace_import_stats(fi)->skipped[FTRACE_SKIP_STACK] == 3 &&
-	   ftrace_import_stats(fi)->skipped[FTRACE_SKIP_MARKER] == 2, "skips counted by kind");
+	   ftrace_import_stats(fi)->skipped[FTRACE_SKIP_MARKER] == 3, "skips counted by kind");
 	r = feed("  m-10 (99999999999) [000] .... 1.000001: kvm_mmu_walker_error: pferr 5 P|U");
 	ok(r == FTRACE_BAD && strstr(ftrace_import_error(fi), "TGID column is out of range"),
 	   "TGID over 32 bits: %s", ftrace_import_error(fi));
