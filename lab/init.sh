@@ -13,7 +13,9 @@
 # for people.  Kernel command line: lab.halt=reboot|poweroff (QEMU runs with
 # -no-reboot, so reboot ends it; Bochs ends on a power-off), lab.steps=LIST
 # (comma-separated subset of the steps below; default all of them:
-# workload,check,record,negative,rawtp; "debug" adds verbose runs).
+# workload,check,record,negative,rawtp; "debug" adds verbose runs),
+# lab.kvm=P=V (repeatable: a parameter for the KVM vendor module's insmod;
+# a built-in one takes MOD.P=V from the command line itself).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
@@ -27,10 +29,12 @@ mount -t bpf bpf /sys/fs/bpf
 
 halt=reboot
 steps=workload,check,record,negative,rawtp
+kparams=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lab.halt=*) halt=${arg#lab.halt=} ;;
 	lab.steps=*) steps=${arg#lab.steps=} ;;
+	lab.kvm=*) kparams="$kparams ${arg#lab.kvm=}" ;;
 	esac
 done
 
@@ -75,6 +79,7 @@ else
 	dmesg > "$out/dmesg.txt"
 	finish
 fi
+[ -n "$kparams" ] && say "$mod parameters asked for:$kparams"
 if [ -d "/sys/module/$mod" ]; then
 	say "$mod is built in"
 else
@@ -82,7 +87,7 @@ else
 	# the last one being kvm_amd or kvm_intel.
 	while read -r ko; do
 		args=
-		[ "${ko##*/}" = "${mod%_*}-${mod#*_}.ko" ] && args=$param
+		[ "${ko##*/}" = "${mod%_*}-${mod#*_}.ko" ] && args="$param$kparams"
 		if ! insmod "/lib/modules/$ko" $args 2>> "$out/log.txt"; then
 			say "insmod $ko $args failed"
 		fi

@@ -3,7 +3,7 @@
 # mbecscope inside it against KVM's real MMU, and bring the results back.
 #
 #   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|bochs]
-#              [--out DIR] [--timeout S] [--steps LIST]
+#              [--out DIR] [--timeout S] [--steps LIST] [--kvm-param P=V]...
 #
 #   --mbecscope BIN  the binary to run in L1 (default build/mbecscope);
 #                    any worktree's build works, e.g.
@@ -18,6 +18,11 @@
 #   --out DIR        where the results go (default
 #                    $BUILD/lab/runs/<emulator>-<kernel>)
 #   --steps LIST     the steps inside L1 (default workload,check,record,negative)
+#   --kvm-param P=V  a parameter of the KVM vendor module (kvm_amd under
+#                    QEMU, kvm_intel under Bochs), e.g. gmet=1 or mbec=1;
+#                    given on the kernel command line when KVM is built in
+#                    (the series), to insmod otherwise.  Repeatable.
+#                    kvm.txt in DIR says what was in effect.
 #
 # DIR receives the guest's files (check.out: check --json, negative.out,
 # record.out, workload.mbrec.gz, steps.txt, dmesg.txt, ...), console.log,
@@ -32,7 +37,7 @@ case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BUILD
 die() { echo "lab: $*" >&2; exit 2; }
 
-bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps=
+bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps= kparams=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mbecscope) bin=${2:-}; shift 2 ;;
@@ -41,7 +46,16 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:-}; shift 2 ;;
 	--timeout) timeout=${2:-}; shift 2 ;;
 	--steps) steps=${2:-}; shift 2 ;;
-	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--kvm-param)
+		case "${2:-}" in
+		[a-z_]*=?*) ;;
+		*) die "--kvm-param takes NAME=VALUE (e.g. gmet=1), not '${2:-}'" ;;
+		esac
+		case "${2%%=*}${2#*=}" in
+		*[!a-z0-9_]*) die "--kvm-param '$2': NAME and VALUE are letters, digits and _" ;;
+		esac
+		kparams="$kparams $2"; shift 2 ;;
+	-h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see lab/run.sh --help)" ;;
 	esac
 done
@@ -76,6 +90,13 @@ rd=$out/initramfs.cpio.gz
 # no_timer_check: TCG on a loaded host can miss the IO-APIC timer check's
 # window and panic ("IO-APIC + timer doesn't work").
 append="console=ttyS0 panic=-1 quiet loglevel=4 no_timer_check${steps:+ lab.steps=$steps}"
+# Vendor module parameters: MOD.P=V takes effect when the module is built
+# in; /init passes lab.kvm=P=V to insmod when it is a module.
+vmod=kvm_amd
+[ "$emu" = bochs ] && vmod=kvm_intel
+for p in $kparams; do
+	append="$append $vmod.$p lab.kvm=$p"
+done
 capture=$out/serial1.txt
 t0=$(date +%s.%N)
 case "$emu" in
