@@ -102,6 +102,12 @@ fi
 	grep -m1 'model name' /proc/cpuinfo
 } > "$out/kvm.txt"
 say "$(tr '\n' ' ' < "$out/kvm.txt")"
+# A kernel without a TSC rate makes KVM loop before every guest entry
+# (a clock update it cannot do): the workload then never gets past its
+# first instruction.  Say it before the steps time out.
+if dmesg | grep -q 'could not calculate TSC khz'; then
+	say "L1 could not calibrate its TSC (tsc_khz is 0): KVM will not enter guests; boot with tsc_early_khz="
+fi
 if [ ! -c /dev/kvm ]; then
 	say "/dev/kvm is missing after loading $mod"
 	dmesg > "$out/dmesg.txt"

@@ -90,6 +90,19 @@ rd=$out/initramfs.cpio.gz
 # no_timer_check: TCG on a loaded host can miss the IO-APIC timer check's
 # window and panic ("IO-APIC + timer doesn't work").
 append="console=ttyS0 panic=-1 quiet loglevel=4 no_timer_check${steps:+ lab.steps=$steps}"
+# Our series is configured from tinyconfig, without ACPI: L1 finds neither
+# an HPET nor a PM timer to calibrate its TSC against, the PIT calibration
+# fails under TCG, tsc_khz stays 0, and KVM then never enters a guest
+# (kvm_guest_time_update() requests another clock update on every entry;
+# the workload's vCPU sits at its first instruction until the deadline).
+# TCG's TSC counts at the host's TSC rate: tell L1 that rate.  (Under
+# Bochs the rate is Bochs's own; any nonzero value lets KVM run.)
+if [ "$kernel" = series ]; then
+	khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+	[ "${khz:-0}" -gt 0 ] 2>/dev/null ||
+		die "cannot read the host's TSC rate (cpu MHz in /proc/cpuinfo) for tsc_early_khz"
+	append="$append tsc_early_khz=$khz"
+fi
 # Vendor module parameters: MOD.P=V takes effect when the module is built
 # in; /init passes lab.kvm=P=V to insmod when it is a module.
 vmod=kvm_amd
