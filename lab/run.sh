@@ -11,7 +11,7 @@
 #   --kernel K       debian-6.1, debian-6.12 (the newest of that series apt
 #                    knows; lab/stock-kernel.sh), a linux-image-*-unsigned
 #                    package name, or series (our kernel/ series,
-#                    lab/series-kernel.sh; built on first use, 15-25 min)
+#                    lab/series-kernel.sh; built on first use, 25-55 min)
 #   --emulator E     qemu (TCG, EPYC with SVM+NPT: KVM's TDP MMU on NPT;
 #                    about 30 s) or bochs (Haswell with VMX+EPT; about
 #                    6 min).  Default qemu.
