@@ -383,7 +383,9 @@ bool mbec_kvm_permission_fault(const uint16_t permissions[16], uint64_t pfec, bo
  *	classic: ACC_READ -> USER, ACC_WRITE -> WRITE, ACC_INSTR -> FETCH,
  *		 PRESENT if any of 3-5;
  *	mbec:	 no USER for reads; PRESENT if any of 3-5 or (with @mbec) 6;
- *		 USER when 7, 8 and 9 are all set;
+ *		 USER (with @mbec: bit 9 is only defined where the CPU
+ *		 has the advanced information MBEC needs) when 7, 8 and 9
+ *		 are all set;
  *	both:	 with GVA_IS_VALID, GUEST_FINAL if GVA_TRANSLATED else
  *		 GUEST_PAGE.
  */

@@ -15,7 +15,9 @@
 # (comma-separated subset of the steps below; default all of them:
 # workload,check,record,negative,rawtp,nested; "debug" adds verbose runs,
 # "progcost" the BPF programs' cost while a storm runs, "tracedat" a
-# trace.dat taken with trace-cmd extract).
+# trace.dat taken with trace-cmd extract), lab.kvm=P=V (repeatable: a
+# parameter for the KVM vendor module's insmod; a built-in one takes
+# MOD.P=V from the command line itself).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
@@ -29,10 +31,12 @@ mount -t bpf bpf /sys/fs/bpf
 
 halt=reboot
 steps=workload,check,record,negative,rawtp,nested
+kparams=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	lab.halt=*) halt=${arg#lab.halt=} ;;
 	lab.steps=*) steps=${arg#lab.steps=} ;;
+	lab.kvm=*) kparams="$kparams ${arg#lab.kvm=}" ;;
 	esac
 done
 
@@ -77,6 +81,7 @@ else
 	dmesg > "$out/dmesg.txt"
 	finish
 fi
+[ -n "$kparams" ] && say "$mod parameters asked for:$kparams"
 if [ -d "/sys/module/$mod" ]; then
 	say "$mod is built in"
 else
@@ -84,7 +89,7 @@ else
 	# the last one being kvm_amd or kvm_intel.
 	while read -r ko; do
 		args=
-		[ "${ko##*/}" = "${mod%_*}-${mod#*_}.ko" ] && args=$param
+		[ "${ko##*/}" = "${mod%_*}-${mod#*_}.ko" ] && args="$param$kparams"
 		if ! insmod "/lib/modules/$ko" $args 2>> "$out/log.txt"; then
 			say "insmod $ko $args failed"
 		fi
@@ -99,6 +104,12 @@ fi
 	grep -m1 'model name' /proc/cpuinfo
 } > "$out/kvm.txt"
 say "$(tr '\n' ' ' < "$out/kvm.txt")"
+# A kernel without a TSC rate makes KVM loop before every guest entry
+# (a clock update it cannot do): the workload then never gets past its
+# first instruction.  Say it before the steps time out.
+if dmesg | grep -q 'could not calculate TSC khz'; then
+	say "L1 could not calibrate its TSC (tsc_khz is 0): KVM will not enter guests; boot with tsc_early_khz="
+fi
 if [ ! -c /dev/kvm ]; then
 	say "/dev/kvm is missing after loading $mod"
 	dmesg > "$out/dmesg.txt"

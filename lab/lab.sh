@@ -6,7 +6,7 @@
 # The runs (NAME: emulator x kernel):
 #   qemu-6.1     QEMU TCG (AMD, NPT, TDP MMU) x Debian's newest 6.1
 #   qemu-6.12    QEMU TCG x Debian's newest 6.12
-#   qemu-series  QEMU TCG x our kernel/ series (built once, 15-25 min)
+#   qemu-series  QEMU TCG x our kernel/ series (built once, 25-55 min)
 #   bochs-6.1    Bochs (Intel Haswell, EPT) x Debian's newest 6.1 (~6 min;
 #                run alongside the others, it takes one core)
 #   gmet         our QEMU GMET patch against AMD's rules

@@ -2,8 +2,8 @@
 # One lab run: boot an L1 kernel in an emulator with nested paging, run
 # mbecscope inside it against KVM's real MMU, and bring the results back.
 #
-#   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|bochs]
-#              [--out DIR] [--timeout S] [--steps LIST]
+#   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|qemu-gmet|bochs]
+#              [--out DIR] [--timeout S] [--steps LIST] [--kvm-param P=V]...
 #
 #   --mbecscope BIN  the binary to run in L1 (default build/mbecscope);
 #                    any worktree's build works, e.g.
@@ -11,7 +11,7 @@
 #   --kernel K       debian-6.1, debian-6.12 (the newest of that series apt
 #                    knows; lab/stock-kernel.sh), a linux-image-*-unsigned
 #                    package name, or series (our kernel/ series,
-#                    lab/series-kernel.sh; built on first use, 15-25 min)
+#                    lab/series-kernel.sh; built on first use, 25-55 min)
 #   --emulator E     qemu (TCG, EPYC with SVM+NPT: KVM's TDP MMU on NPT;
 #                    about 30 s) or bochs (Haswell with VMX+EPT; about
 #                    6 min).  Default qemu.  qemu-gmet: QEMU with our GMET
@@ -19,7 +19,13 @@
 #                    min), EPYC with SVM+NPT+GMET; KVM uses it with gmet=1.
 #   --out DIR        where the results go (default
 #                    $BUILD/lab/runs/<emulator>-<kernel>)
-#   --steps LIST     the steps inside L1 (default workload,check,record,negative)
+#   --steps LIST     the steps inside L1 (default: lab/init.sh's list,
+#                    workload,check,record,negative,rawtp,nested)
+#   --kvm-param P=V  a parameter of the KVM vendor module (kvm_amd under
+#                    QEMU, kvm_intel under Bochs), e.g. gmet=1 or mbec=1;
+#                    given on the kernel command line when KVM is built in
+#                    (the series), to insmod otherwise.  Repeatable.
+#                    kvm.txt in DIR says what was in effect.
 #
 # DIR receives the guest's files (check.out: check --json, negative.out,
 # record.out, workload.mbrec.gz, steps.txt, dmesg.txt, ...), console.log,
@@ -34,7 +40,7 @@ case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BUILD
 die() { echo "lab: $*" >&2; exit 2; }
 
-bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps=
+bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps= kparams=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mbecscope) bin=${2:-}; shift 2 ;;
@@ -43,7 +49,16 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:-}; shift 2 ;;
 	--timeout) timeout=${2:-}; shift 2 ;;
 	--steps) steps=${2:-}; shift 2 ;;
-	-h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--kvm-param)
+		case "${2:-}" in
+		[a-z_]*=?*) ;;
+		*) die "--kvm-param takes NAME=VALUE (e.g. gmet=1), not '${2:-}'" ;;
+		esac
+		case "${2%%=*}${2#*=}" in
+		*[!a-z0-9_]*) die "--kvm-param '$2': NAME and VALUE are letters, digits and _" ;;
+		esac
+		kparams="$kparams $2"; shift 2 ;;
+	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see lab/run.sh --help)" ;;
 	esac
 done
@@ -78,6 +93,26 @@ rd=$out/initramfs.cpio.gz
 # no_timer_check: TCG on a loaded host can miss the IO-APIC timer check's
 # window and panic ("IO-APIC + timer doesn't work").
 append="console=ttyS0 panic=-1 quiet loglevel=4 no_timer_check${steps:+ lab.steps=$steps}"
+# Our series is configured from tinyconfig, without ACPI: L1 finds neither
+# an HPET nor a PM timer to calibrate its TSC against, the PIT calibration
+# fails under TCG, tsc_khz stays 0, and KVM then never enters a guest
+# (kvm_guest_time_update() requests another clock update on every entry;
+# the workload's vCPU sits at its first instruction until the deadline).
+# TCG's TSC counts at the host's TSC rate: tell L1 that rate.  (Under
+# Bochs the rate is Bochs's own; any nonzero value lets KVM run.)
+if [ "$kernel" = series ]; then
+	khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+	[ "${khz:-0}" -gt 0 ] 2>/dev/null ||
+		die "cannot read the host's TSC rate (cpu MHz in /proc/cpuinfo) for tsc_early_khz"
+	append="$append tsc_early_khz=$khz"
+fi
+# Vendor module parameters: MOD.P=V takes effect when the module is built
+# in; /init passes lab.kvm=P=V to insmod when it is a module.
+vmod=kvm_amd
+[ "$emu" = bochs ] && vmod=kvm_intel
+for p in $kparams; do
+	append="$append $vmod.$p lab.kvm=$p"
+done
 capture=$out/serial1.txt
 t0=$(date +%s.%N)
 case "$emu" in

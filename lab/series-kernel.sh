@@ -41,6 +41,14 @@ log=$BUILD/lab/series-build.log
 	fi
 ) 9>"$KDIR/check.lock" || exit 2
 git -C "$src" am --abort >/dev/null 2>&1
+# Before the reset: the patched files as the last build in $out saw them
+# (content and mtime), so that a changed series rebuilds only what depends
+# on a file whose content changed, not the whole kernel (every patched file
+# gets a new mtime from the reset and git am; cpufeatures.h alone reaches
+# nearly every object).  ksrc_stamps_* in kernel/scripts/lib.sh.
+if [ -f "$out/.config" ] && git -C "$src" rev-parse -q --verify HEAD >/dev/null; then
+	KTREE=$src ksrc_stamps_save "$out"
+fi
 git -C "$src" checkout -q -f --detach pristine && git -C "$src" clean -q -fdx ||
 	kdie "cannot reset $src"
 mapfile -t patches < <(kseries)
@@ -49,6 +57,7 @@ if ! git -C "$src" "${GIT_IDENT[@]}" am -q "${patches[@]}" >"$log" 2>&1; then
 	head -20 "$log" >&2
 	exit 1
 fi
+KTREE=$src ksrc_stamps_restore "$out" >&2
 
 mkdir -p "$out"
 make -s -C "$src" O="$out" ARCH=x86_64 tinyconfig >/dev/null &&

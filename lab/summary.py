@@ -64,6 +64,9 @@ class Run:
             "npt" if "kvm_amd/parameters/npt 1" in kvm or "kvm_amd/parameters/npt Y" in kvm else "?"
         if "kvm/parameters/tdp_mmu Y" in kvm:
             self.mmu += "+tdp_mmu"
+        for feat in ("gmet", "mbec"):
+            if f"/parameters/{feat} Y" in kvm:
+                self.mmu += "+" + feat
         self.steps = {}
         for line in read(os.path.join(d, "steps.txt")).splitlines():
             p = line.split()

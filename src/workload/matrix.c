@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "workload/vmm.h"
 
@@ -234,11 +235,51 @@ static int matrix_enter(struct wl_vm *vm, struct wl_vcpu *c, unsigned int pass)
 			c->data_gpa + WL_UDATA_RESULTS);
 }
 
+/*
+ * A pass that missed its deadline: say where the first unfinished vCPU
+ * stood and what KVM did meanwhile, which tells a guest that is merely
+ * slow (its #PFs handled, rip moving) from one that makes no progress
+ * (KVM taking the same fault again and again: pf_taken climbing, rip
+ * still).
+ */
+static void matrix_late(struct wl_vm *vm, unsigned int pass, long long st0[][3],
+			struct workload_result *r)
+{
+	unsigned int i, k, faulted = 0;
+	struct wl_vcpu *c = NULL;
+	struct kvm_regs regs;
+	long long d[3];
+	char rip[32] = "?";
+
+	for (i = 0; i < vm->nr_vcpus && !c; i++)
+		if (!vm->vcpus[i].done)
+			c = &vm->vcpus[i];
+	if (!c)
+		c = &vm->vcpus[0];
+	for (k = 0; k < WORKLOAD_MATRIX_PAGES; k++)
+		faulted += c->faulted[k] != 0;
+	if (!ioctl(c->fd, KVM_GET_REGS, &regs))
+		snprintf(rip, sizeof(rip), "%#llx", (unsigned long long)regs.rip);
+	for (k = 0; k < 3; k++) {
+		long long v = wl_stat_read(c, (int)k);
+
+		d[k] = v >= 0 && st0[c->id][k] >= 0 ? v - st0[c->id][k] : -1;
+	}
+	wl_set_err(r->error, sizeof(r->error),
+		   "a matrix pass (%s) did not finish in %.0f s: vCPU %u at rip %s, %u of %u pages with a guest #PF; KVM in the pass: pf_taken %lld, pf_fixed %lld, pf_guest %lld",
+		   pass_name(pass), WL_ROUND_TIMEOUT_S, c->id, rip, faulted, WORKLOAD_MATRIX_PAGES,
+		   d[2], d[0], d[1]);
+}
+
 /* One pass of every vCPU: 0 when all of them finished it. */
 static int matrix_pass(struct wl_vm *vm, unsigned int pass, struct workload_result *r)
 {
-	unsigned int i;
+	long long st0[WORKLOAD_MAX_VCPUS][3];
+	unsigned int i, k;
 
+	for (i = 0; i < vm->nr_vcpus; i++)
+		for (k = 0; k < 3; k++)
+			st0[i][k] = wl_stat_read(&vm->vcpus[i], (int)k);
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		if (matrix_enter(vm, &vm->vcpus[i], pass)) {
 			wl_set_err(r->error, sizeof(r->error), "cannot start the %s pass: %s",
@@ -252,9 +293,13 @@ static int matrix_pass(struct wl_vm *vm, unsigned int pass, struct workload_resu
 		wl_join_threads(vm, 0);
 		return r->status = 2;
 	}
-	if (wl_join_threads(vm, wl_now_s() + WL_ROUND_TIMEOUT_S) && !wl_stop) {
-		wl_set_err(r->error, sizeof(r->error), "a matrix pass (%s) did not finish in %.0f s",
-			   pass_name(pass), WL_ROUND_TIMEOUT_S);
+	/*
+	 * A deadline sets wl_stop itself to kick the vCPUs out of KVM_RUN:
+	 * only the return value tells it from a stop that was asked for
+	 * (which ends the join early, before any deadline).
+	 */
+	if (wl_join_threads(vm, wl_now_s() + WL_ROUND_TIMEOUT_S)) {
+		matrix_late(vm, pass, st0, r);
 		return r->status = 1;
 	}
 	wl_vcpu_status(vm, r);

@@ -79,6 +79,17 @@ ok $([ $rc -eq 0 ] && ! grep -q '^not ok' "$tmp/tap" && [ "$(grep -c '^ok' "$tmp
 	"summary: a clean run passes every assertion (exit $rc)"
 python3 "$TOP/lab/summary.py" "$tmp/clean" | grep -q 'attach raw_tp 1, tp_btf 1 \[raw_tp: kvm_entry: module tracepoint'
 ok $? "summary: the line says how each program attached and why"
+python3 "$TOP/lab/summary.py" "$tmp/clean" | grep -q 'npt+tdp_mmu:'
+ok $? "summary: the line names the MMU and no feature that is off"
+mkrun "$tmp/gmet"
+printf 'kvm_amd/parameters/gmet Y\n' >> "$tmp/gmet/kvm.txt"
+python3 "$TOP/lab/summary.py" "$tmp/gmet" | grep -q 'npt+tdp_mmu+gmet:'
+ok $? "summary: a run with GMET in effect says so"
+# run.sh refuses a malformed vendor-module parameter before it boots anything.
+"$TOP/lab/run.sh" --mbecscope /bin/true --kvm-param 'gmet=1;reboot' > /dev/null 2>"$tmp/err"
+ok $([ $? -eq 2 ] && grep -q 'NAME and VALUE' "$tmp/err"; echo $?) "run.sh: --kvm-param with a stray character is exit 2"
+"$TOP/lab/run.sh" --mbecscope /bin/true --kvm-param gmet > /dev/null 2>"$tmp/err"
+ok $([ $? -eq 2 ] && grep -q 'NAME=VALUE' "$tmp/err"; echo $?) "run.sh: --kvm-param without a value is exit 2"
 
 # expect_fail NAME PATTERN EDIT...: after the edit, the TAP has a "not ok" matching PATTERN
 expect_fail() {

@@ -121,11 +121,12 @@ static void test_kvm_error_code(void)
 	is_u64(extra_u("kvm_error_code"), 0x100000007ULL, "classic 0x1ab -> P|W|U|FINAL");
 	dec(DECODE_EXIT_QUAL, 0x1ab, MBEC_LAYOUT_MBEC, false, 0);
 	is_u64(extra_u("kvm_error_code"), 0x100000003ULL, "mbec 0x1ab -> P|W|FINAL (no U)");
-	/* mbec: bit 6 makes PRESENT with MBEC; 7+8+9 make USER */
+	/* mbec: bit 6 makes PRESENT with MBEC; 7+8+9 make USER with MBEC */
 	dec(DECODE_EXIT_QUAL, 0x3c4, MBEC_LAYOUT_MBEC, true, 0);
 	is_u64(extra_u("kvm_error_code"), 0x100000015ULL, "mbec+MBEC 0x3c4 -> P|U|F|FINAL");
 	dec(DECODE_EXIT_QUAL, 0x3c4, MBEC_LAYOUT_MBEC, false, 0);
-	is_u64(extra_u("kvm_error_code"), 0x100000014ULL, "mbec, MBEC off: bit 6 ignored");
+	is_u64(extra_u("kvm_error_code"), 0x100000010ULL,
+	       "mbec, MBEC off: bit 6 and bit 9 (U) ignored");
 	dec(DECODE_EXIT_QUAL, 0x3c4, MBEC_LAYOUT_CLASSIC, false, 0);
 	is_u64(extra_u("kvm_error_code"), 0x100000010ULL, "classic 0x3c4 -> F|FINAL");
 	/* paging-structure access: GUEST_PAGE */
