@@ -2,8 +2,8 @@
 # One lab run: boot an L1 kernel in an emulator with nested paging, run
 # mbecscope inside it against KVM's real MMU, and bring the results back.
 #
-#   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|bochs]
-#              [--out DIR] [--timeout S] [--steps LIST]
+#   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|bochs|bochs3]
+#              [--out DIR] [--timeout S] [--steps LIST] [--append ARGS]
 #
 #   --mbecscope BIN  the binary to run in L1 (default build/mbecscope);
 #                    any worktree's build works, e.g.
@@ -14,10 +14,15 @@
 #                    lab/series-kernel.sh; built on first use, 15-25 min)
 #   --emulator E     qemu (TCG, EPYC with SVM+NPT: KVM's TDP MMU on NPT;
 #                    about 30 s) or bochs (Haswell with VMX+EPT; about
-#                    6 min).  Default qemu.
+#                    6 min), or bochs3 (Bochs 3.0 from lab/bochs3.sh,
+#                    cpu model=tigerlake: VMX+EPT with MBEC and the
+#                    advanced EPT-violation information; quirks in
+#                    lab/quirks.txt).  Default qemu.
 #   --out DIR        where the results go (default
 #                    $BUILD/lab/runs/<emulator>-<kernel>)
 #   --steps LIST     the steps inside L1 (default workload,check,record,negative)
+#   --append ARGS    more parameters for L1's kernel command line (e.g.
+#                    kvm_intel.mbec=1 for the series, whose KVM is built in)
 #
 # DIR receives the guest's files (check.out: check --json, negative.out,
 # record.out, workload.mbrec.gz, steps.txt, dmesg.txt, ...), console.log,
@@ -32,7 +37,7 @@ case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BUILD
 die() { echo "lab: $*" >&2; exit 2; }
 
-bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps=
+bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps= extra=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mbecscope) bin=${2:-}; shift 2 ;;
@@ -41,11 +46,12 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:-}; shift 2 ;;
 	--timeout) timeout=${2:-}; shift 2 ;;
 	--steps) steps=${2:-}; shift 2 ;;
-	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--append) extra=${2:-}; shift 2 ;;
+	-h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see lab/run.sh --help)" ;;
 	esac
 done
-case "$emu" in qemu|bochs) ;; *) die "--emulator is qemu or bochs, not '$emu'" ;; esac
+case "$emu" in qemu|bochs|bochs3) ;; *) die "--emulator is qemu, bochs or bochs3, not '$emu'" ;; esac
 case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
 [ -x "$bin" ] || die "$bin is not an executable mbecscope (make all, or --mbecscope PATH)"
 out=${out:-$BUILD/lab/runs/$emu-$kernel}
@@ -75,7 +81,7 @@ rd=$out/initramfs.cpio.gz
 "$LAB/initramfs.sh" --mbecscope "$bin" ${tree:+--kernel-tree "$tree"} -o "$rd" || exit 2
 # no_timer_check: TCG on a loaded host can miss the IO-APIC timer check's
 # window and panic ("IO-APIC + timer doesn't work").
-append="console=ttyS0 panic=-1 quiet loglevel=4 no_timer_check${steps:+ lab.steps=$steps}"
+append="console=ttyS0 panic=-1 quiet loglevel=4 no_timer_check${steps:+ lab.steps=$steps}${extra:+ $extra}"
 capture=$out/serial1.txt
 t0=$(date +%s.%N)
 case "$emu" in
@@ -92,6 +98,14 @@ qemu)
 bochs)
 	"$LAB/bochs.sh" --kernel "$image" --initrd "$rd" --append "$append lab.halt=poweroff" \
 		--dir "$out" --capture "$capture" --timeout "${timeout:-1800}"
+	rc=$?
+	;;
+bochs3)
+	b3=$("$LAB/bochs3.sh" | tail -1)
+	[ -x "$b3/bochs" ] || die "no Bochs 3.0 (lab/bochs3.sh failed)"
+	"$LAB/bochs.sh" --kernel "$image" --initrd "$rd" --append "$append lab.halt=poweroff" \
+		--dir "$out" --capture "$capture" --timeout "${timeout:-1800}" \
+		--bochs "$b3" --cpu tigerlake
 	rc=$?
 	;;
 esac

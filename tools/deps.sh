@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages a group of make targets needs, when missing.
-# usage: tools/deps.sh GROUP...   (groups: build test kernel bench lab bochs)
+# usage: tools/deps.sh GROUP...   (groups: build test kernel bench lab bochs bochs3)
 # As root it runs apt-get; otherwise it prints the exact line and fails.
 set -eu
 
@@ -10,6 +10,8 @@ pkgs_bench="bpftrace python3 time zstd trace-cmd"
 # lab/: QEMU and what makes the initramfs of a stock kernel; bochs: make lab's EPT run
 pkgs_lab="qemu-system-x86 busybox-static cpio kmod xz-utils python3 bc"
 pkgs_bochs="bochs bochs-term bochsbios vgabios genisoimage isolinux syslinux-common"
+# bochs3: lab/bochs3.sh: Bochs 3.0 from Debian 13 (debootstrap root, or its orig tarball built with g++)
+pkgs_bochs3="debootstrap g++ make xz-utils debian-archive-keyring genisoimage isolinux syslinux-common"
 pkgs_kernel="linux-source-6.12 flex bison bc libssl-dev qemu-system-x86 dwarves cpio kmod xz-utils python3"
 
 want=""
@@ -19,9 +21,10 @@ for g in "$@"; do
 	test) want="$want $pkgs_test $pkgs_lab" ;;
 	lab) want="$want $pkgs_lab" ;;
 	bochs) want="$want $pkgs_bochs" ;;
+	bochs3) want="$want $pkgs_bochs3" ;;
 	kernel) want="$want $pkgs_kernel" ;;
 	bench) want="$want $pkgs_bench" ;;
-	*) echo "deps.sh: unknown group '$g' (build, test, kernel, bench, lab, bochs)" >&2; exit 2 ;;
+	*) echo "deps.sh: unknown group '$g' (build, test, kernel, bench, lab, bochs, bochs3)" >&2; exit 2 ;;
 	esac
 done
 
