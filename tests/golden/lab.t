@@ -11,6 +11,10 @@
 #                          offered (ept_mode_based_exec; stock KVM leaves it
 #                          off), Debian 6.12.118, kvm_intel ept=1, TDP MMU;
 #                          its qualifications carry the advanced bits 9-11
+#   lab-bochs3-series-mbec1.mbr, lab-bochs3-series-mbec0.mbr  the same CPU
+#                          with our kernel/ series as L1 (lab/bochs3.sh
+#                          --method src), kvm_intel.mbec=1 (TDP roles with
+#                          cr4_smep, KVM's PFERR_USER from bit 9) and =0
 # The verdict they must give is the lab's: SPTEs checked, each coverage
 # class with its reason, #NPF / exit information checked, no anomaly, no
 # lost event, and the MMU flavour the recording says it came from.
@@ -79,5 +83,7 @@ EOF
 verdict "QEMU NPT, Debian 6.1" $fx/lab-qemu-npt-6.1.mbr legacy
 verdict "Bochs EPT, Debian 6.1" $fx/lab-bochs-ept-6.1.mbr ept
 verdict "Bochs 3.0 tigerlake EPT, Debian 6.12" $fx/lab-bochs3-ept-6.12.mbr ept
+verdict "Bochs 3.0 tigerlake EPT, series, kvm_intel.mbec=1" $fx/lab-bochs3-series-mbec1.mbr ept
+verdict "Bochs 3.0 tigerlake EPT, series, kvm_intel.mbec=0" $fx/lab-bochs3-series-mbec0.mbr ept
 echo "1..$n"
 [ $failed -eq 0 ]
