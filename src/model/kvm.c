@@ -567,12 +567,8 @@ uint64_t mbec_kvm_exit_qual_to_pfec(enum mbec_layout layout, bool mbec, uint64_t
 		const uint64_t user = EPT_VIOL_GVA_IS_VALID | EPT_VIOL_GVA_TRANSLATED |
 				      EPT_VIOL_GVA_USER;
 
-		/*
-		 * U now means "user-mode linear address", for XU: only when
-		 * the MMU uses MBEC (the root role's cr4_smep); without it
-		 * there is no XU to pick and KVM leaves U clear.
-		 */
-		if (mbec && (qual & user) == user)
+		/* U now means "user-mode linear address", for XU. */
+		if ((qual & user) == user)
 			pfec |= PFERR_USER;
 		/* An XU-only entry is present too, when bit 6 is defined. */
 		if (mbec)

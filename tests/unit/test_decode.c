@@ -125,8 +125,7 @@ static void test_kvm_error_code(void)
 	dec(DECODE_EXIT_QUAL, 0x3c4, MBEC_LAYOUT_MBEC, true, 0);
 	is_u64(extra_u("kvm_error_code"), 0x100000015ULL, "mbec+MBEC 0x3c4 -> P|U|F|FINAL");
 	dec(DECODE_EXIT_QUAL, 0x3c4, MBEC_LAYOUT_MBEC, false, 0);
-	is_u64(extra_u("kvm_error_code"), 0x100000010ULL,
-	       "mbec, MBEC off: bit 6 ignored, and no U without MBEC");
+	is_u64(extra_u("kvm_error_code"), 0x100000014ULL, "mbec, MBEC off: bit 6 ignored");
 	dec(DECODE_EXIT_QUAL, 0x3c4, MBEC_LAYOUT_CLASSIC, false, 0);
 	is_u64(extra_u("kvm_error_code"), 0x100000010ULL, "classic 0x3c4 -> F|FINAL");
 	/* paging-structure access: GUEST_PAGE */

@@ -22,8 +22,6 @@ static void exit_qual_cases(void)
 	       "mbec: a read is no longer PFERR_USER");
 	is_u64(mbec_kvm_exit_qual_to_pfec(M, true, 0x381), PFERR_USER | PFERR_GUEST_FINAL,
 	       "mbec: USER when bits 7, 8 and 9 are all set");
-	is_u64(mbec_kvm_exit_qual_to_pfec(M, false, 0x381), PFERR_GUEST_FINAL,
-	       "mbec without MBEC: no USER from bit 9 (no XU to choose)");
 	is_u64(mbec_kvm_exit_qual_to_pfec(M, true, 0x281), PFERR_GUEST_PAGE,
 	       "mbec: no USER without bit 8 (and GUEST_PAGE)");
 	is_u64(mbec_kvm_exit_qual_to_pfec(C, false, 0x1c4), PFERR_FETCH | PFERR_GUEST_FINAL,
