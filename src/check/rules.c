@@ -609,6 +609,15 @@ static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 		 */
 		if (!rule && (t->have & MBEC_TXN_REQ) && !derived) {
 			want = mbec_kvm_exit_qual_to_pfec(e->opts.layout, e->opts.mbec, qual);
+			/*
+			 * The mbec layout takes PFERR_USER from the advanced
+			 * information only when the MMU uses MBEC: without it
+			 * there is no XU to choose and KVM leaves U clear (the
+			 * series' KUnit test expects the same; the model's
+			 * table, which it shares, does not say so).
+			 */
+			if (e->opts.layout == MBEC_LAYOUT_MBEC && !e->opts.mbec)
+				want &= ~PFERR_USER;
 			mask = PFERR_CHECKED;
 			if (ec32) {
 				mask &= 0xffffffffULL;

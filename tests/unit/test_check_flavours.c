@@ -216,6 +216,31 @@ static void test_vmx_stale(void)
 	mbec_check_free(e);
 }
 
+/* The mbec layout with MBEC off: KVM takes no PFERR_USER from bit 9. */
+static unsigned int mbec_off_user_read(uint64_t kvm_error_code)
+{
+	struct mbec_check_opts o = { .layout = MBEC_LAYOUT_MBEC, .spte_ept = true };
+	uint64_t qual = EPT_VIOL_ACC_READ | EPT_VIOL_GVA_IS_VALID | EPT_VIOL_GVA_TRANSLATED |
+			EPT_VIOL_GVA_USER;
+	struct mbec_check *e = mbec_check_new(&o);
+	unsigned int n;
+
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, qual, MBEC_EXIT_INFO1_FRESH);
+	page_fault(e, qual);
+	req(e, 0x40, kvm_error_code, MBEC_FAULT_IS_TDP);
+	n = (unsigned int)total(e) + (mbec_check_summary(e)->exits_checked == 1 ? 0 : 100);
+	mbec_check_free(e);
+	return n;
+}
+
+static void test_mbec_off_user(void)
+{
+	ok(mbec_off_user_read(PFERR_GUEST_FINAL) == 0,
+	   "mbec layout, MBEC off: a read of a user page gives no PFERR_USER, as KVM does");
+	ok(mbec_off_user_read(PFERR_USER | PFERR_GUEST_FINAL) == 1,
+	   "exit-qual fires: PFERR_USER from bit 9 while the MMU has no MBEC");
+}
+
 static void shadow_page(struct mbec_check *e, bool wp_unknown);
 
 static void test_format_evidence(void)
@@ -490,6 +515,7 @@ static void test_tdp_role_mbec(void)
 int main(void)
 {
 	test_tdp_role_mbec();
+	test_mbec_off_user();
 	test_cr0_wp_unknown();
 	test_spte_pages();
 	test_incomplete();
