@@ -167,7 +167,7 @@ kernel-kunit:
 # with mbecscope run inside them; not part of make test (Bochs takes minutes,
 # the series kernel a long build the first time).
 lab: all
-	$(Q)tools/deps.sh lab bochs kernel qemu-gmet
+	$(Q)tools/deps.sh lab bochs bochs3 kernel qemu-gmet
 	$(Q)BUILD=$(BUILD) lab/lab.sh --mbecscope $(BUILD)/mbecscope
 
 install: all

@@ -102,6 +102,8 @@ fi
 		[ -r "$p" ] && echo "${p#/sys/module/} $(cat "$p")"
 	done
 	grep -m1 'model name' /proc/cpuinfo
+	# The VMX features L1's kernel sees (ept_mode_based_exec: MBEC).
+	grep -m1 '^vmx flags' /proc/cpuinfo
 } > "$out/kvm.txt"
 say "$(tr '\n' ' ' < "$out/kvm.txt")"
 # A kernel without a TSC rate makes KVM loop before every guest entry

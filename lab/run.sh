@@ -2,8 +2,9 @@
 # One lab run: boot an L1 kernel in an emulator with nested paging, run
 # mbecscope inside it against KVM's real MMU, and bring the results back.
 #
-#   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|qemu-gmet|bochs]
+#   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|qemu-gmet|bochs|bochs3]
 #              [--out DIR] [--timeout S] [--steps LIST] [--kvm-param P=V]...
+#              [--append ARGS]
 #
 #   --mbecscope BIN  the binary to run in L1 (default build/mbecscope);
 #                    any worktree's build works, e.g.
@@ -14,9 +15,13 @@
 #                    lab/series-kernel.sh; built on first use, 25-55 min)
 #   --emulator E     qemu (TCG, EPYC with SVM+NPT: KVM's TDP MMU on NPT;
 #                    about 30 s) or bochs (Haswell with VMX+EPT; about
-#                    6 min).  Default qemu.  qemu-gmet: QEMU with our GMET
-#                    patch (lab/qemu-gmet.sh; built on first use, 20-40
-#                    min), EPYC with SVM+NPT+GMET; KVM uses it with gmet=1.
+#                    6 min), or bochs3 (Bochs 3.0 from lab/bochs3.sh,
+#                    cpu model=tigerlake: VMX+EPT with MBEC and the
+#                    advanced EPT-violation information; quirks in
+#                    lab/quirks.txt).  Default qemu.  qemu-gmet: QEMU
+#                    with our GMET patch (lab/qemu-gmet.sh; built on
+#                    first use, 20-40 min), EPYC with SVM+NPT+GMET; KVM
+#                    uses it with gmet=1.
 #   --out DIR        where the results go (default
 #                    $BUILD/lab/runs/<emulator>-<kernel>)
 #   --steps LIST     the steps inside L1 (default: lab/init.sh's list,
@@ -26,6 +31,7 @@
 #                    given on the kernel command line when KVM is built in
 #                    (the series), to insmod otherwise.  Repeatable.
 #                    kvm.txt in DIR says what was in effect.
+#   --append ARGS    more parameters for L1's kernel command line
 #
 # DIR receives the guest's files (check.out: check --json, negative.out,
 # record.out, workload.mbrec.gz, steps.txt, dmesg.txt, ...), console.log,
@@ -40,7 +46,7 @@ case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BUILD
 die() { echo "lab: $*" >&2; exit 2; }
 
-bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps= kparams=
+bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps= kparams= extra=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mbecscope) bin=${2:-}; shift 2 ;;
@@ -58,11 +64,12 @@ while [ $# -gt 0 ]; do
 		*[!a-z0-9_]*) die "--kvm-param '$2': NAME and VALUE are letters, digits and _" ;;
 		esac
 		kparams="$kparams $2"; shift 2 ;;
+	--append) extra=${2:-}; shift 2 ;;
 	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see lab/run.sh --help)" ;;
 	esac
 done
-case "$emu" in qemu|qemu-gmet|bochs) ;; *) die "--emulator is qemu, qemu-gmet or bochs, not '$emu'" ;; esac
+case "$emu" in qemu|qemu-gmet|bochs|bochs3) ;; *) die "--emulator is qemu, qemu-gmet, bochs or bochs3, not '$emu'" ;; esac
 case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
 [ -x "$bin" ] || die "$bin is not an executable mbecscope (make all, or --mbecscope PATH)"
 out=${out:-$BUILD/lab/runs/$emu-$kernel}
@@ -92,7 +99,7 @@ rd=$out/initramfs.cpio.gz
 "$LAB/initramfs.sh" --mbecscope "$bin" ${tree:+--kernel-tree "$tree"} -o "$rd" || exit 2
 # no_timer_check: TCG on a loaded host can miss the IO-APIC timer check's
 # window and panic ("IO-APIC + timer doesn't work").
-append="console=ttyS0 panic=-1 quiet loglevel=4 no_timer_check${steps:+ lab.steps=$steps}"
+append="console=ttyS0 panic=-1 quiet loglevel=4 no_timer_check${steps:+ lab.steps=$steps}${extra:+ $extra}"
 # Our series is configured from tinyconfig, without ACPI: L1 finds neither
 # an HPET nor a PM timer to calibrate its TSC against, the PIT calibration
 # fails under TCG, tsc_khz stays 0, and KVM then never enters a guest
@@ -109,7 +116,7 @@ fi
 # Vendor module parameters: MOD.P=V takes effect when the module is built
 # in; /init passes lab.kvm=P=V to insmod when it is a module.
 vmod=kvm_amd
-[ "$emu" = bochs ] && vmod=kvm_intel
+case "$emu" in bochs*) vmod=kvm_intel ;; esac
 for p in $kparams; do
 	append="$append $vmod.$p lab.kvm=$p"
 done
@@ -139,6 +146,14 @@ qemu-gmet)
 bochs)
 	"$LAB/bochs.sh" --kernel "$image" --initrd "$rd" --append "$append lab.halt=poweroff" \
 		--dir "$out" --capture "$capture" --timeout "${timeout:-1800}"
+	rc=$?
+	;;
+bochs3)
+	b3=$("$LAB/bochs3.sh" | tail -1)
+	[ -x "$b3/bochs" ] || die "no Bochs 3.0 (lab/bochs3.sh failed)"
+	"$LAB/bochs.sh" --kernel "$image" --initrd "$rd" --append "$append lab.halt=poweroff" \
+		--dir "$out" --capture "$capture" --timeout "${timeout:-1800}" \
+		--bochs "$b3" --cpu tigerlake
 	rc=$?
 	;;
 esac

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages a group of make targets needs, when missing.
-# usage: tools/deps.sh GROUP...   (groups: build test kernel bench lab bochs qemu-gmet)
+# usage: tools/deps.sh GROUP...   (groups: build test kernel bench lab bochs bochs3 qemu-gmet)
 # As root it runs apt-get; otherwise it prints the exact line and fails.
 set -eu
 
@@ -12,6 +12,8 @@ pkgs_lab="qemu-system-x86 busybox-static cpio kmod xz-utils python3 bc"
 pkgs_bochs="bochs bochs-term bochsbios vgabios genisoimage isolinux syslinux-common"
 # qemu-gmet: building Debian's QEMU 7.2 with our GMET patch (lab/qemu-gmet.sh)
 pkgs_qemu_gmet="dpkg-dev patch meson ninja-build pkg-config libglib2.0-dev libpixman-1-dev"
+# bochs3: lab/bochs3.sh: Bochs 3.0 from Debian 13 (debootstrap root, or its orig tarball built with g++)
+pkgs_bochs3="debootstrap g++ make xz-utils debian-archive-keyring genisoimage isolinux syslinux-common"
 pkgs_kernel="linux-source-6.12 flex bison bc libssl-dev qemu-system-x86 dwarves cpio kmod xz-utils python3"
 
 # qemu-gmet needs `apt-get source qemu`, so a deb-src entry for the same
@@ -27,9 +29,10 @@ for g in "$@"; do
 	lab) want="$want $pkgs_lab" ;;
 	bochs) want="$want $pkgs_bochs" ;;
 	qemu-gmet) want="$want $pkgs_qemu_gmet"; debsrc_needed=1 ;;
+	bochs3) want="$want $pkgs_bochs3" ;;
 	kernel) want="$want $pkgs_kernel" ;;
 	bench) want="$want $pkgs_bench" ;;
-	*) echo "deps.sh: unknown group '$g' (build, test, kernel, bench, lab, bochs, qemu-gmet)" >&2; exit 2 ;;
+	*) echo "deps.sh: unknown group '$g' (build, test, kernel, bench, lab, bochs, bochs3, qemu-gmet)" >&2; exit 2 ;;
 	esac
 done
 

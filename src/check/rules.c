@@ -233,6 +233,7 @@ static void check_role_walk(struct mbec_check *e, const struct mbec_txn *t,
 
 void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 {
+	struct mbec_mode mode = e->opts.expect_mode;
 	struct mbec_role_flags rf;
 	enum mbec_flavour fl;
 	const char *rule = NULL;
@@ -244,7 +245,16 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 	if (!e->opts.expect_mode_valid || sp->ev.guest_mode)
 		return;
 	fl = ck_flavour_of(e, sp, NULL);
-	mbec_kvm_role_flags(e->opts.layout, fl, &e->opts.expect_mode, &rf);
+	/*
+	 * A TDP page's role says whether KVM itself uses MBEC (EPT) or GMET
+	 * (NPT) in its TDP tables (cr4_smep in the mbec layout): KVM's own
+	 * setting, not the guest's CPU mode, which has no say in them.
+	 */
+	if (mbec_flavour_is_tdp(fl)) {
+		mode.mbec = fl == MBEC_FL_TDP_EPT && e->opts.mbec;
+		mode.gmet = fl == MBEC_FL_TDP_NPT && e->opts.mbec;
+	}
+	mbec_kvm_role_flags(e->opts.layout, fl, &mode, &rf);
 	e->sum.roles_checked++;
 	smep = e->opts.layout == MBEC_LAYOUT_MBEC ? rf.cr4_smep : rf.smep_andnot_wp;
 	if (!!sp->ev.efer_nx != rf.efer_nx)

@@ -1,18 +1,28 @@
 #!/bin/bash
-# Replay of two recordings the lab made inside L1 (lab/run.sh; the step
+# Replay of the recordings the lab made inside L1 (lab/run.sh; the step
 # `mbecscope record --workload`), so that NPT and EPT are checked on every
 # machine without the emulators:
 #   lab-qemu-npt-6.1.mbr   QEMU TCG, AMD EPYC with NPT, Debian 6.1.0-57,
 #                          kvm_amd npt=1, TDP MMU
 #   lab-bochs-ept-6.1.mbr  Bochs 2.7, Haswell with VMX+EPT, Debian 6.1.0-57,
 #                          kvm_intel ept=1, TDP MMU
+#   lab-bochs3-ept-6.12.mbr  Bochs 3.0 (Debian 13's package, lab/bochs3.sh
+#                          --method deb), tigerlake with VMX+EPT and MBEC
+#                          offered (ept_mode_based_exec; stock KVM leaves it
+#                          off), Debian 6.12.118, kvm_intel ept=1, TDP MMU;
+#                          its qualifications carry the advanced bits 9-11
+#   lab-bochs3-series-mbec1.mbr, lab-bochs3-series-mbec0.mbr  the same CPU
+#                          with our kernel/ series as L1 (lab/bochs3.sh
+#                          --method src), kvm_intel.mbec=1 (TDP roles with
+#                          cr4_smep, KVM's PFERR_USER from bit 9) and =0
 # The verdict they must give is the lab's: SPTEs checked, each coverage
 # class with its reason, #NPF / exit information checked, no anomaly, no
 # lost event, and the MMU flavour the recording says it came from.
-# Both were recorded by the binary with issue 13's checker fixes (a
+# All were recorded by the binary with issue 13's checker fixes (a
 # recording by an older `record` lacks the kernel's error-code width and a
 # current VMX qualification, and replays with false exit-qual anomalies).
-# To make them again: lab/run.sh --kernel debian-6.1 [--emulator bochs],
+# To make them again: lab/run.sh --kernel debian-6.1 [--emulator bochs]
+# (or --kernel debian-6.12 --emulator bochs3),
 # then zcat build/lab/runs/<run>/workload.mbrec.gz > tests/golden/fixtures/...
 set -u
 : "${MBECSCOPE:=build/asan/mbecscope}"
@@ -72,5 +82,8 @@ EOF
 
 verdict "QEMU NPT, Debian 6.1" $fx/lab-qemu-npt-6.1.mbr legacy
 verdict "Bochs EPT, Debian 6.1" $fx/lab-bochs-ept-6.1.mbr ept
+verdict "Bochs 3.0 tigerlake EPT, Debian 6.12" $fx/lab-bochs3-ept-6.12.mbr ept
+verdict "Bochs 3.0 tigerlake EPT, series, kvm_intel.mbec=1" $fx/lab-bochs3-series-mbec1.mbr ept
+verdict "Bochs 3.0 tigerlake EPT, series, kvm_intel.mbec=0" $fx/lab-bochs3-series-mbec0.mbr ept
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -216,6 +216,31 @@ static void test_vmx_stale(void)
 	mbec_check_free(e);
 }
 
+/* The mbec layout with MBEC off: KVM takes no PFERR_USER from bit 9. */
+static unsigned int mbec_off_user_read(uint64_t kvm_error_code)
+{
+	struct mbec_check_opts o = { .layout = MBEC_LAYOUT_MBEC, .spte_ept = true };
+	uint64_t qual = EPT_VIOL_ACC_READ | EPT_VIOL_GVA_IS_VALID | EPT_VIOL_GVA_TRANSLATED |
+			EPT_VIOL_GVA_USER;
+	struct mbec_check *e = mbec_check_new(&o);
+	unsigned int n;
+
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, qual, MBEC_EXIT_INFO1_FRESH);
+	page_fault(e, qual);
+	req(e, 0x40, kvm_error_code, MBEC_FAULT_IS_TDP);
+	n = (unsigned int)total(e) + (mbec_check_summary(e)->exits_checked == 1 ? 0 : 100);
+	mbec_check_free(e);
+	return n;
+}
+
+static void test_mbec_off_user(void)
+{
+	ok(mbec_off_user_read(PFERR_GUEST_FINAL) == 0,
+	   "mbec layout, MBEC off: a read of a user page gives no PFERR_USER, as KVM does");
+	ok(mbec_off_user_read(PFERR_USER | PFERR_GUEST_FINAL) == 1,
+	   "exit-qual fires: PFERR_USER from bit 9 while the MMU has no MBEC");
+}
+
 static void shadow_page(struct mbec_check *e, bool wp_unknown);
 
 static void test_format_evidence(void)
@@ -440,8 +465,57 @@ static void test_cr0_wp_unknown(void)
 	mbec_check_free(e);
 }
 
+/*
+ * A TDP root on EPT in the mbec layout: role.cr4_smep says whether KVM
+ * uses MBEC in its own tables (kvm_intel.mbec), whatever the guest's CR4.
+ */
+static unsigned int tdp_root_role_anomalies(bool kvm_mbec, bool smep)
+{
+	struct mbec_check_opts o = { .layout = MBEC_LAYOUT_MBEC, .spte_ept = true,
+				     .mbec = kvm_mbec, .expect_mode_valid = true };
+	struct mbec_ev_get_page g = { 0 };
+	struct mbec_check *e;
+	unsigned int n;
+
+	o.expect_mode.mmu = MBEC_MMU_LEGACY;
+	o.expect_mode.levels = 4;
+	o.expect_mode.cr0_wp = true;
+	o.expect_mode.efer_nx = true;	/* and CR4.SMEP=0 */
+	e = mbec_check_new(&o);
+	hdr(&g.hdr, MBEC_EV_GET_PAGE, sizeof(g));
+	g.sp = SPT + 0x10000;
+	g.spt = SPT;
+	g.level = 4;
+	g.direct = 1;
+	g.access = MBEC_ACC_READ | MBEC_ACC_WRITE | MBEC_ACC_USER | MBEC_ACC_EXEC;
+	g.efer_nx = 1;
+	g.cr0_wp = 1;
+	g.smep = smep;
+	g.flags = MBEC_SP_CREATED | MBEC_SP_TDP_MMU | MBEC_SP_HAS_CR4_SMEP;
+	mbec_check_feed(e, &g, sizeof(g));
+	total(e);
+	n = mbec_check_summary(e)->anomalies[MBEC_AN_ROLE] +
+	    (mbec_check_summary(e)->roles_checked == 1 ? 0 : 100);
+	mbec_check_free(e);
+	return n;
+}
+
+static void test_tdp_role_mbec(void)
+{
+	ok(tdp_root_role_anomalies(true, true) == 0,
+	   "TDP root with kvm_intel.mbec=1: cr4_smep=1 under a guest without SMEP is right");
+	ok(tdp_root_role_anomalies(false, false) == 0,
+	   "TDP root without MBEC: cr4_smep=0 is right");
+	ok(tdp_root_role_anomalies(true, false) == 1,
+	   "role fires: a TDP root without cr4_smep while KVM uses MBEC");
+	ok(tdp_root_role_anomalies(false, true) == 1,
+	   "role fires: a TDP root with cr4_smep while KVM does not use MBEC");
+}
+
 int main(void)
 {
+	test_tdp_role_mbec();
+	test_mbec_off_user();
 	test_cr0_wp_unknown();
 	test_spte_pages();
 	test_incomplete();
