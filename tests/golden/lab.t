@@ -15,6 +15,13 @@
 #                          with our kernel/ series as L1 (lab/bochs3.sh
 #                          --method src), kvm_intel.mbec=1 (TDP roles with
 #                          cr4_smep, KVM's PFERR_USER from bit 9) and =0
+#   lab-qemu-gmet-series-gmet1.mbr, lab-qemu-gmet-series-gmet0.mbr  QEMU 7.2
+#                          with our GMET patch (lab/qemu-gmet.sh), GMET
+#                          offered, our series as L1 with kvm_amd.gmet=1
+#                          (TDP roles access 0xb with cr4_smep, NPT leaves
+#                          U=0) and =0
+#   lab-qemu-gmet-6.12.mbr the same CPU under Debian 6.12.118 (stock KVM
+#                          leaves GMET off: the control)
 # The verdict they must give is the lab's: SPTEs checked, each coverage
 # class with its reason, #NPF / exit information checked, no anomaly, no
 # lost event, and the MMU flavour the recording says it came from.
@@ -22,7 +29,8 @@
 # recording by an older `record` lacks the kernel's error-code width and a
 # current VMX qualification, and replays with false exit-qual anomalies).
 # To make them again: lab/run.sh --kernel debian-6.1 [--emulator bochs]
-# (or --kernel debian-6.12 --emulator bochs3),
+# (or --kernel debian-6.12 --emulator bochs3, or --emulator qemu-gmet
+# --kernel series --kvm-param gmet=1),
 # then zcat build/lab/runs/<run>/workload.mbrec.gz > tests/golden/fixtures/...
 set -u
 : "${MBECSCOPE:=build/asan/mbecscope}"
@@ -85,5 +93,8 @@ verdict "Bochs EPT, Debian 6.1" $fx/lab-bochs-ept-6.1.mbr ept
 verdict "Bochs 3.0 tigerlake EPT, Debian 6.12" $fx/lab-bochs3-ept-6.12.mbr ept
 verdict "Bochs 3.0 tigerlake EPT, series, kvm_intel.mbec=1" $fx/lab-bochs3-series-mbec1.mbr ept
 verdict "Bochs 3.0 tigerlake EPT, series, kvm_intel.mbec=0" $fx/lab-bochs3-series-mbec0.mbr ept
+verdict "QEMU GMET NPT, series, kvm_amd.gmet=1" $fx/lab-qemu-gmet-series-gmet1.mbr legacy
+verdict "QEMU GMET NPT, series, kvm_amd.gmet=0" $fx/lab-qemu-gmet-series-gmet0.mbr legacy
+verdict "QEMU GMET NPT, Debian 6.12" $fx/lab-qemu-gmet-6.12.mbr legacy
 echo "1..$n"
 [ $failed -eq 0 ]
