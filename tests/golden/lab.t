@@ -30,6 +30,7 @@
 #                          kvm_intel.mbec=1, the nested workload: shadow EPT
 #                          with and without L1's MBEC (role.cr4_smep), the
 #                          EPT violations injected into it
+#   lab-bochs3-series-mbec0-nested.mbr  the same with kvm_intel.mbec=0
 # The verdict they must give is the lab's: SPTEs checked, each coverage
 # class with its reason, #NPF / exit information checked, no anomaly, no
 # lost event, and the MMU flavour the recording says it came from.
@@ -111,5 +112,6 @@ verdict "QEMU GMET NPT, Debian 6.12" $fx/lab-qemu-gmet-6.12.mbr legacy
 verdict "QEMU GMET nested SVM, series, kvm_amd.gmet=1" $fx/lab-qemu-gmet-series-gmet1-nested.mbr legacy nested
 verdict "QEMU GMET nested SVM, series, kvm_amd.gmet=0" $fx/lab-qemu-gmet-series-gmet0-nested.mbr legacy nested
 verdict "Bochs 3.0 nested VMX, series, kvm_intel.mbec=1" $fx/lab-bochs3-series-mbec1-nested.mbr ept nested
+verdict "Bochs 3.0 nested VMX, series, kvm_intel.mbec=0" $fx/lab-bochs3-series-mbec0-nested.mbr ept nested
 echo "1..$n"
 [ $failed -eq 0 ]
