@@ -17,7 +17,8 @@
 # "progcost" the BPF programs' cost while a storm runs, "tracedat" a
 # trace.dat taken with trace-cmd extract), lab.kvm=P=V (repeatable: a
 # parameter for the KVM vendor module's insmod; a built-in one takes
-# MOD.P=V from the command line itself).
+# MOD.P=V from the command line itself).  "nested-record" (not by default)
+# records the nested workload.
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
@@ -146,6 +147,12 @@ case ",$steps," in *,nested,*)
 	run nested mbecscope workload --nested --json
 	run nested-text mbecscope workload --nested
 	run nested-negative mbecscope workload --nested --inject-mismatch --json ;;
+esac
+# Not by default: a recording of the nested workload (KVM shadowing the
+# guest's own NPT/EPT, the #NPF / EPT violations it injects), for replay.
+case ",$steps," in *,nested-record,*)
+	run nested-record mbecscope record --workload --nested --json -o /tmp/nested.mbrec
+	[ -f /tmp/nested.mbrec ] && gzip -c /tmp/nested.mbrec > "$out/nested.mbrec.gz" ;;
 esac
 # Not by default: the BPF programs' runs and run time per program while the
 # storm runs (bench/RESULTS.md, "in-kernel cost"): tools/progcost in windows

@@ -38,6 +38,24 @@ static bool gpte_present(enum mbec_flavour fl, uint64_t pte)
 	return pte & PTE_P;
 }
 
+/*
+ * Does the MMU of a shadow EPT page use MBEC?  Not KVM's module flag
+ * alone: a shadow EPT MMU (L2 on the EPT tables of the L1 hypervisor) uses
+ * it only when L1 turned the mode-based execute control on in its VMCS12,
+ * which no event carries and KVM keeps in the role's cr4_smep (mbec
+ * layout; patch 0008's kvm_init_shadow_ept_mmu(..., mbec, ...)).  The
+ * module flag, when the role does not say.
+ */
+static bool shadow_ept_mbec(const struct mbec_check *e, const struct sp_info *sp)
+{
+	if (!e->opts.mbec)
+		return false;
+	if (sp && sp->ev.guest_mode && e->opts.layout == MBEC_LAYOUT_MBEC &&
+	    (sp->ev.flags & MBEC_SP_HAS_CR4_SMEP))
+		return sp->ev.smep;
+	return true;
+}
+
 /* The guest's CPU mode as far as the role (or the walk) tells it. */
 static void mode_of(const struct mbec_check *e, enum mbec_flavour fl, const struct sp_info *sp,
 		    const struct mbec_txn *t, struct mbec_mode *m)
@@ -54,6 +72,8 @@ static void mode_of(const struct mbec_check *e, enum mbec_flavour fl, const stru
 	if (m->mmu != MBEC_MMU_LEGACY && m->levels < 4)
 		m->levels = 4;
 	m->mbec = e->opts.mbec && m->mmu == MBEC_MMU_EPT;
+	if (fl == MBEC_FL_SHADOW_EPT)
+		m->mbec = shadow_ept_mbec(e, sp);
 	m->gmet = e->opts.mbec && m->mmu == MBEC_MMU_NPT;
 	m->advanced_info = true;
 	m->execonly = true;
@@ -576,6 +596,24 @@ static void check_spte(struct mbec_check *e, const struct mbec_txn *t, int idx, 
  * SVM's VMCB is current at kvm_exit.  A kernel whose fault->error_code is
  * 32 bits (6.1) cannot carry bits 32 and up: only bits 31:0 are compared.
  */
+/*
+ * Whether the MMU that took an EPT violation uses MBEC: KVM's flag, or for
+ * L2 on a shadow EPT MMU what the role of the SPTE the fault installed
+ * says (shadow_ept_mbec); the flag when it installed none.
+ */
+static bool exit_mmu_mbec(struct mbec_check *e, const struct mbec_txn *t)
+{
+	struct sp_info *sp;
+	bool stale;
+
+	if (!e->opts.mbec || !t->nspte)
+		return e->opts.mbec;
+	sp = sp_of(e, t->spte[0].sptep, &stale);
+	if (!sp || stale || ck_flavour_of(e, sp, t) != MBEC_FL_SHADOW_EPT)
+		return e->opts.mbec;
+	return shadow_ept_mbec(e, sp);
+}
+
 static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 {
 	const struct mbec_ev_exit *x = &t->exit;
@@ -585,12 +623,14 @@ static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 	bool derived = t->req.flags & MBEC_FAULT_DERIVED;
 	bool ec32 = (t->have & MBEC_TXN_REQ) && (t->req.flags & MBEC_FAULT_EC32);
 	const char *rule = NULL;
+	bool mbec = e->opts.mbec;
 	char d[320];
 
 	ev_init(&b);
 	if (!(t->have & MBEC_TXN_EXIT) || !(x->flags & MBEC_EXIT_HAS_INFO))
 		return;
 	if ((x->flags & MBEC_EXIT_VMX) && x->reason == EXIT_REASON_EPT_VIOLATION) {
+		mbec = exit_mmu_mbec(e, t);
 		if (stale) {
 			if (!(t->have & MBEC_TXN_PF)) {
 				e->sum.exits_unchecked++;
@@ -608,13 +648,13 @@ static void check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 		 * compare the model with itself.
 		 */
 		if (!rule && (t->have & MBEC_TXN_REQ) && !derived) {
-			want = mbec_kvm_exit_qual_to_pfec(e->opts.layout, e->opts.mbec, qual);
+			want = mbec_kvm_exit_qual_to_pfec(e->opts.layout, mbec, qual);
 			mask = PFERR_CHECKED;
 			if (ec32) {
 				mask &= 0xffffffffULL;
 				e->sum.exits_low32++;
 			}
-			if (!e->opts.mbec && (qual & EPT_VIOL_PROT_USER_EXEC) &&
+			if (!mbec && (qual & EPT_VIOL_PROT_USER_EXEC) &&
 			    !(qual & EPT_VIOL_PROT_RWX) && (got & PFERR_PRESENT))
 				rule = "undefined exit-qualification bit 6 used (MBEC off)";
 			else if ((want ^ got) & mask)

@@ -32,7 +32,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s record -o FILE [--workload] [--duration S] [--pid PID] [--layout L]\n"
+		"usage: %s record -o FILE [--workload [--nested]] [--duration S] [--pid PID] [--layout L]\n"
 		"                        [--json] [-v]\n"
 		"\n"
 		"Attach to KVM's MMU tracepoints like 'check' and write every event to a\n"
@@ -41,6 +41,8 @@ static void usage(FILE *f)
 		"  -o, --output FILE  the recording to write ('-': standard output)\n"
 		"  --workload         run the built-in guest and record only its events; ends\n"
 		"                     when the guest is done\n"
+		"  --nested           with --workload: the nested workload ('workload --nested':\n"
+		"                     the guest as a hypervisor, one matrix round)\n"
 		"  --duration S       stop after S seconds (with --workload: repeat the matrix\n"
 		"                     for S seconds); default: until SIGINT/SIGTERM\n"
 		"  --pid PID          record only the VMM process PID\n"
@@ -181,6 +183,7 @@ int cmd_record(int argc, char **argv)
 	static const struct option long_opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "workload", no_argument, NULL, 'w' },
+		{ "nested", no_argument, NULL, 'N' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "layout", required_argument, NULL, 'l' },
@@ -194,7 +197,7 @@ int cmd_record(int argc, char **argv)
 	struct record_run run = { 0 };
 	struct mbec_check_opts copts = { 0 };
 	const char *out = NULL;
-	bool workload = false, json = false, created = false;
+	bool workload = false, nested = false, json = false, created = false;
 	int tail, c, fd = -1, wl_status, rc = EXIT_FINE;
 	long pid = 0;
 	char err[320];
@@ -210,6 +213,9 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'w':
 			workload = true;
+			break;
+		case 'N':
+			nested = true;
 			break;
 		case 'd':
 			if (cli_parse_duration("record", optarg, &so.duration))
@@ -243,7 +249,11 @@ int cmd_record(int argc, char **argv)
 	if (!strcmp(out, "-") && json)
 		return cli_usage_error("record", "--json prints to standard output: write the "
 				       "recording to a file (-o FILE)");
+	if (nested && (!workload || so.duration > 0))
+		return cli_usage_error("record", "--nested goes with --workload and runs one round: "
+				       "add --workload, drop --duration");
 	workload_opts_init(&wo);
+	wo.nested = nested;
 	wo.quiet = true;
 	wo.duration = so.duration;
 	so.pid = (uint32_t)pid;

@@ -17,7 +17,9 @@ struct slot {
 	uint32_t tid;
 	bool open;
 	uint64_t loss_mark;	/* LOST records seen when this thread's last walk began */
+	bool has_outer;		/* outer holds a walk an inner walk interrupted */
 	struct mbec_txn txn;
+	struct mbec_txn outer;	/* only up to spte[] is kept: it has no SPTE yet */
 };
 
 struct mbec_correlate {
@@ -87,10 +89,26 @@ static struct slot *slot_of(struct mbec_correlate *c, uint32_t tid)
 	return &c->slots[c->nslots++];
 }
 
+/*
+ * The outer walk ends without coming back (a record after the inner walk
+ * that does not continue it): hand it on as it is, incomplete.
+ */
+static void drop_outer(struct mbec_correlate *c, struct slot *s)
+{
+	if (!s->has_outer)
+		return;
+	s->has_outer = false;
+	s->outer.incomplete = true;
+	s->outer.seq = ++c->closed;
+	if (c->on_txn)
+		c->on_txn(c->ctx, &s->outer);
+}
+
 static struct mbec_txn *open_txn(struct mbec_correlate *c, struct slot *s,
 				 const struct mbec_event_hdr *h)
 {
 	close_txn(c, s);
+	drop_outer(c, s);
 	/*
 	 * spte[] is most of a transaction (1.5 KiB) and only its first nspte
 	 * entries are ever read, each written whole by copy_rec(): clearing
@@ -129,6 +147,50 @@ static void copy_rec(void *dst, size_t dstsize, const struct mbec_event_hdr *h)
 	memcpy(dst, h, n);
 }
 
+/*
+ * A walk that has begun and not reached its end (no entry yet, or the
+ * last one points to a table: present - any of bits 2:0, P/RW/US or
+ * R/W/X - above level 1 without PS, bit 7 in both formats) and has not
+ * failed.
+ */
+static bool walk_unfinished(const struct mbec_txn *t)
+{
+	int n = t->nelem;
+	uint64_t last;
+
+	if (!(t->have & MBEC_TXN_WALK) ||
+	    (t->have & (MBEC_TXN_REQ | MBEC_TXN_SPTE | MBEC_TXN_WALK_ERROR)))
+		return false;
+	if (!n)
+		return true;
+	last = t->pte[n - 1];
+	return t->pte_level[n - 1] > 1 && (last & 7) && !(last & (1ULL << 7));
+}
+
+/*
+ * Under nested paging KVM translates each table address of a walk of L2's
+ * own page tables through L1's nested tables (translate_nested_gpa): a
+ * whole walk, traced, inside the outer one.  The outer walk is put aside
+ * while the inner one runs and taken back at its next entry (one level
+ * below its last) or its error.  1 when the inner walk was closed and
+ * the outer one is open again.
+ */
+static int resume_outer(struct mbec_correlate *c, struct slot *s, int level)
+{
+	int n = s->outer.nelem;
+
+	if (!s->has_outer || !s->open || walk_unfinished(&s->txn))
+		return 0;
+	if (level >= 0 && n && level >= s->outer.pte_level[n - 1])
+		return 0;
+	close_txn(c, s);
+	memcpy(&s->txn, &s->outer, offsetof(struct mbec_txn, spte));
+	s->txn.nspte_overflow = 0;
+	s->has_outer = false;
+	s->open = true;
+	return 1;
+}
+
 static void add_elem(struct mbec_txn *t, uint64_t pte, int level)
 {
 	if (t->nelem < MBEC_TXN_MAX_ELEM) {
@@ -152,6 +214,7 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 		for (i = 0; i < c->nslots; i++) {
 			c->slots[i].txn.incomplete = true;
 			close_txn(c, &c->slots[i]);
+			drop_outer(c, &c->slots[i]);
 		}
 		return 0;
 	}
@@ -191,7 +254,15 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 	case MBEC_EV_PAGETABLE_WALK: {
 		const struct mbec_ev_walk *w = (const void *)h;
 
-		t = txn_for(c, s, h, MBEC_TXN_WALK | after_walk);
+		if (s->open && !s->has_outer && walk_unfinished(&s->txn)) {
+			/* An inner walk (see resume_outer): the outer one waits. */
+			memcpy(&s->outer, &s->txn, offsetof(struct mbec_txn, spte));
+			s->open = false;
+			t = open_txn(c, s, h);
+			s->has_outer = true;
+		} else {
+			t = txn_for(c, s, h, MBEC_TXN_WALK | after_walk);
+		}
 		s->loss_mark = c->lost_records;
 		t->walk_addr = w->addr;
 		t->walk_pferr = w->pferr;
@@ -206,6 +277,7 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 		 * of the one before it (or higher) belongs to a walk whose
 		 * start was lost.
 		 */
+		resume_outer(c, s, e->level);
 		if (!s->open || !(s->txn.have & MBEC_TXN_WALK) || (s->txn.have & after_walk) ||
 		    (s->txn.have & MBEC_TXN_WALK_ERROR) ||
 		    (s->txn.nelem && e->level >= s->txn.pte_level[s->txn.nelem - 1])) {
@@ -226,6 +298,9 @@ int mbec_correlate_feed(struct mbec_correlate *c, const struct mbec_event_hdr *h
 	case MBEC_EV_WALKER_ERROR: {
 		const struct mbec_ev_walker_error *e = (const void *)h;
 
+		/* The inner walk failed, and with it the outer one: the second error. */
+		if (s->open && (s->txn.have & MBEC_TXN_WALK_ERROR))
+			resume_outer(c, s, -1);
 		if (!s->open || !(s->txn.have & MBEC_TXN_WALK) || (s->txn.have & after_walk)) {
 			t = open_txn(c, s, h);
 			t->incomplete = true;
@@ -269,8 +344,10 @@ void mbec_correlate_flush(struct mbec_correlate *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nslots; i++)
+	for (i = 0; i < c->nslots; i++) {
 		close_txn(c, &c->slots[i]);
+		drop_outer(c, &c->slots[i]);
+	}
 }
 
 uint64_t mbec_correlate_count(const struct mbec_correlate *c)

@@ -306,6 +306,9 @@ unsigned int mbec_kvm_compose_acc(enum mbec_layout layout, enum mbec_flavour fl,
 		if (gpte_last(level, gptes[i]))
 			break;
 	}
+	/* XU gives user execute only to an EPT MMU with MBEC (series patch 0008). */
+	if (fl == MBEC_FL_SHADOW_EPT && !mode->mbec)
+		acc &= ~bits_of(layout)->uexec;
 	return acc;
 }
 

@@ -15,6 +15,22 @@
 #                          with our kernel/ series as L1 (lab/bochs3.sh
 #                          --method src), kvm_intel.mbec=1 (TDP roles with
 #                          cr4_smep, KVM's PFERR_USER from bit 9) and =0
+#   lab-qemu-gmet-series-gmet1.mbr, lab-qemu-gmet-series-gmet0.mbr  QEMU 7.2
+#                          with our GMET patch (lab/qemu-gmet.sh), GMET
+#                          offered, our series as L1 with kvm_amd.gmet=1
+#                          (TDP roles access 0xb with cr4_smep, NPT leaves
+#                          U=0) and =0
+#   lab-qemu-gmet-6.12.mbr the same CPU under Debian 6.12.118 (stock KVM
+#                          leaves GMET off: the control)
+#   lab-qemu-gmet-series-gmet1-nested.mbr, ...-gmet0-nested.mbr  the same
+#                          runs' nested workload (record --workload --nested,
+#                          lab step nested-record): KVM's shadow of the
+#                          guest's NPT and the #NPF it injects, GMET on / off
+#   lab-bochs3-series-mbec1-nested.mbr  Bochs 3.0 tigerlake, our series,
+#                          kvm_intel.mbec=1, the nested workload: shadow EPT
+#                          with and without L1's MBEC (role.cr4_smep), the
+#                          EPT violations injected into it
+#   lab-bochs3-series-mbec0-nested.mbr  the same with kvm_intel.mbec=0
 # The verdict they must give is the lab's: SPTEs checked, each coverage
 # class with its reason, #NPF / exit information checked, no anomaly, no
 # lost event, and the MMU flavour the recording says it came from.
@@ -22,7 +38,8 @@
 # recording by an older `record` lacks the kernel's error-code width and a
 # current VMX qualification, and replays with false exit-qual anomalies).
 # To make them again: lab/run.sh --kernel debian-6.1 [--emulator bochs]
-# (or --kernel debian-6.12 --emulator bochs3),
+# (or --kernel debian-6.12 --emulator bochs3, or --emulator qemu-gmet
+# --kernel series --kvm-param gmet=1),
 # then zcat build/lab/runs/<run>/workload.mbrec.gz > tests/golden/fixtures/...
 set -u
 : "${MBECSCOPE:=build/asan/mbecscope}"
@@ -31,9 +48,10 @@ n=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# verdict NAME FILE SPTE-FORMAT: the assertions on one recording
+# verdict NAME FILE SPTE-FORMAT [nested]: the assertions on one recording
+# (nested: also injected #NPF / EPT violations checked)
 verdict() {
-	local name=$1 file=$2 fmt=$3 rc
+	local name=$1 file=$2 fmt=$3 nested=${4:-} rc
 	"$MBECSCOPE" replay "$file" --json >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	n=$((n + 1))
@@ -43,9 +61,9 @@ verdict() {
 		failed=$((failed + 1))
 		echo "not ok $n - $name: replay exits 0 (exit $rc: $(head -c 200 "$tmp/err"))"
 	fi
-	python3 - "$tmp/out" "$name" "$fmt" "$n" >"$tmp/tap" <<'EOF'
+	python3 - "$tmp/out" "$name" "$fmt" "$n" "$nested" >"$tmp/tap" <<'EOF'
 import json, sys
-path, name, fmt, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+path, name, fmt, n, nested = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 try:
     d = json.load(open(path))
 except ValueError as e:
@@ -67,6 +85,9 @@ for cov in ("full", "partial", "none"):
     a(why == sp.get(cov, 0), f"coverage {cov}: {sp.get(cov, 0)}, each with a reason",
       f"{sp.get(cov, 0) - why} without a reason")
 a(d.get("exits_checked", 0) > 0, f"exit information checked: {d.get('exits_checked', 0)}", "none")
+if nested:
+    a(d.get("injects_checked", 0) > 0,
+      f"injections into the nested guest checked: {d.get('injects_checked', 0)}", "none")
 an = d.get("anomalies", {})
 cls = ", ".join(f"{k} {v}" for k, v in sorted(an.items())
                 if isinstance(v, int) and k != "total" and v)
@@ -85,5 +106,12 @@ verdict "Bochs EPT, Debian 6.1" $fx/lab-bochs-ept-6.1.mbr ept
 verdict "Bochs 3.0 tigerlake EPT, Debian 6.12" $fx/lab-bochs3-ept-6.12.mbr ept
 verdict "Bochs 3.0 tigerlake EPT, series, kvm_intel.mbec=1" $fx/lab-bochs3-series-mbec1.mbr ept
 verdict "Bochs 3.0 tigerlake EPT, series, kvm_intel.mbec=0" $fx/lab-bochs3-series-mbec0.mbr ept
+verdict "QEMU GMET NPT, series, kvm_amd.gmet=1" $fx/lab-qemu-gmet-series-gmet1.mbr legacy
+verdict "QEMU GMET NPT, series, kvm_amd.gmet=0" $fx/lab-qemu-gmet-series-gmet0.mbr legacy
+verdict "QEMU GMET NPT, Debian 6.12" $fx/lab-qemu-gmet-6.12.mbr legacy
+verdict "QEMU GMET nested SVM, series, kvm_amd.gmet=1" $fx/lab-qemu-gmet-series-gmet1-nested.mbr legacy nested
+verdict "QEMU GMET nested SVM, series, kvm_amd.gmet=0" $fx/lab-qemu-gmet-series-gmet0-nested.mbr legacy nested
+verdict "Bochs 3.0 nested VMX, series, kvm_intel.mbec=1" $fx/lab-bochs3-series-mbec1-nested.mbr ept nested
+verdict "Bochs 3.0 nested VMX, series, kvm_intel.mbec=0" $fx/lab-bochs3-series-mbec0-nested.mbr ept nested
 echo "1..$n"
 [ $failed -eq 0 ]

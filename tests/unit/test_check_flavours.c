@@ -512,9 +512,77 @@ static void test_tdp_role_mbec(void)
 	   "role fires: a TDP root with cr4_smep while KVM does not use MBEC");
 }
 
+/*
+ * L2 on a shadow EPT MMU, kvm_intel.mbec=1: whether the MMU uses MBEC is
+ * the L1 hypervisor's choice (its VMCS12), kept in role.cr4_smep.  With it
+ * off, XU gives no user execute (role.access rw-x under entries with XU)
+ * and bit 9 of the qualification no PFERR_USER, as KVM does (the lab's
+ * nested workload on Bochs 3.0, the control passes).  Returns role
+ * anomalies + 10 x exit-qual anomalies (+ 100 when not both checked).
+ */
+static unsigned int shadow_ept_mbec_anomalies(bool l1_mbec, unsigned int access, uint64_t ec)
+{
+	struct mbec_check_opts o = { .layout = MBEC_LAYOUT_MBEC, .spte_ept = true, .mbec = true };
+	uint64_t qual = EPT_VIOL_ACC_READ | EPT_VIOL_GVA_IS_VALID | EPT_VIOL_GVA_TRANSLATED |
+			EPT_VIOL_GVA_USER;
+	uint64_t table = EPTE_R | EPTE_W | EPTE_XS | EPTE_XU;
+	struct mbec_ev_get_page g = { 0 };
+	const struct mbec_check_summary *sum;
+	struct mbec_check *e = mbec_check_new(&o);
+	unsigned int n;
+	int lvl;
+
+	hdr(&g.hdr, MBEC_EV_GET_PAGE, sizeof(g));
+	g.sp = SPT + 0x10000;
+	g.spt = SPT;
+	g.gfn = 0x103;
+	g.level = 1;
+	g.access = access;
+	g.cr0_wp = 1;
+	g.guest_mode = 1;
+	g.smep = l1_mbec;
+	g.flags = MBEC_SP_CREATED | MBEC_SP_HAS_CR4_SMEP;
+	mbec_check_feed(e, &g, sizeof(g));
+	exit_rec(e, 1, EXIT_REASON_EPT_VIOLATION, qual, MBEC_EXIT_INFO1_FRESH);
+	page_fault(e, qual);
+	walk_start(e, 0x40000, 0);
+	for (lvl = 4; lvl >= 1; lvl--)
+		elem(e, lvl, lvl == 1 ? table | (6ULL << 3) | (0x40ULL << 12) :
+			     table | ((0x100ULL + lvl) << 12));
+	req(e, 0x40, ec, 0);
+	set_spte(e, 0x40, EPTE_R | EPTE_W | EPTE_XS | (6ULL << 3) | SPTE_MMU_PRESENT |
+			  MBEC_SPTE_EPT_MMU_WRITABLE | MBEC_SPTE_EPT_HOST_WRITABLE | (0x7d00ULL << 12));
+	total(e);
+	sum = mbec_check_summary(e);
+	n = sum->anomalies[MBEC_AN_ROLE] + 10 * sum->anomalies[MBEC_AN_EXIT_QUAL] +
+	    (sum->roles_checked == 1 && sum->exits_checked == 1 ? 0 : 100);
+	mbec_check_free(e);
+	return n;
+}
+
+static void test_shadow_ept_mbec(void)
+{
+	const unsigned int rwx = MBEC_ACC_READ | MBEC_ACC_WRITE | MBEC_ACC_EXEC;
+	const uint64_t ec = PFERR_GUEST_FINAL;
+
+	ok(shadow_ept_mbec_anomalies(false, rwx, ec) == 0,
+	   "L1 without MBEC on shadow EPT: XU ignored, no PFERR_USER from bit 9, as KVM does");
+	ok(shadow_ept_mbec_anomalies(false, MBEC_ACC_ALL, ec) == 1,
+	   "role fires: user execute from XU while L1 has MBEC off");
+	ok(shadow_ept_mbec_anomalies(false, rwx, ec | PFERR_USER) == 10,
+	   "exit-qual fires: PFERR_USER from bit 9 while L1 has MBEC off");
+	ok(shadow_ept_mbec_anomalies(true, MBEC_ACC_ALL, ec | PFERR_USER) == 0,
+	   "L1 with MBEC on shadow EPT: XU gives user execute, bit 9 PFERR_USER");
+	ok(shadow_ept_mbec_anomalies(true, rwx, ec | PFERR_USER) == 1,
+	   "role fires: no user execute from XU while L1 has MBEC on");
+	ok(shadow_ept_mbec_anomalies(true, MBEC_ACC_ALL, ec) == 10,
+	   "exit-qual fires: no PFERR_USER from bit 9 while L1 has MBEC on");
+}
+
 int main(void)
 {
 	test_tdp_role_mbec();
+	test_shadow_ept_mbec();
 	test_mbec_off_user();
 	test_cr0_wp_unknown();
 	test_spte_pages();

@@ -66,6 +66,15 @@ static void req(struct mbec_correlate *c, uint32_t tid, uint64_t gfn, uint64_t e
 	mbec_correlate_feed(c, &r.hdr);
 }
 
+static void werr(struct mbec_correlate *c, uint32_t tid, uint32_t pferr)
+{
+	struct mbec_ev_walker_error w;
+
+	hdr(&w.hdr, MBEC_EV_WALKER_ERROR, sizeof(w), tid, 2);
+	w.pferr = pferr;
+	mbec_correlate_feed(c, &w.hdr);
+}
+
 static void spte(struct mbec_correlate *c, uint32_t tid, uint64_t gfn, uint64_t v)
 {
 	struct mbec_ev_set_spte s;
@@ -223,6 +232,71 @@ static void test_overflow(void)
 	mbec_correlate_free(c);
 }
 
+/*
+ * KVM walking L2's page tables under nested paging (from a lab run, QEMU
+ * with GMET, our series): each table address goes through L1's nested
+ * tables in a walk of its own, traced inside the outer walk.
+ */
+static void test_nested_walk(void)
+{
+	struct mbec_correlate *c = mbec_correlate_new(on_txn, NULL);
+
+	nseen = 0;
+	walk(c, 1, 0x110011e, 0x14);		/* L2 fetch: the outer walk */
+	walk(c, 1, 0x1104000, 0x6);		/* its root table, translated */
+	elem(c, 1, 0x1011027, 4);
+	elem(c, 1, 0x1012027, 3);
+	elem(c, 1, 0x1013027, 2);
+	elem(c, 1, 0x1104067, 1);
+	elem(c, 1, 0x1105027, 4);		/* the outer walk goes on */
+	walk(c, 1, 0x1105000, 0x6);
+	elem(c, 1, 0x1011027, 4);
+	elem(c, 1, 0x1012027, 3);
+	elem(c, 1, 0x10000e7, 2);		/* a 2M leaf ends this inner walk */
+	elem(c, 1, 0x1106027, 3);
+	elem(c, 1, 0x1107027, 2);
+	elem(c, 1, 0x1100025, 1);
+	req(c, 1, 0x1100, 0x14);
+	mbec_correlate_flush(c);
+	ok(nseen == 3 && mbec_correlate_inferred_lost(c) == 0,
+	   "inner walks of a nested translation are no lost records (%d transactions, "
+	   "%llu inferred lost)", nseen, (unsigned long long)mbec_correlate_inferred_lost(c));
+	ok(seen[0].walk_addr == 0x1104000 && seen[0].nelem == 4 && !seen[0].incomplete &&
+	   seen[1].walk_addr == 0x1105000 && seen[1].nelem == 3 && !seen[1].incomplete,
+	   "each inner walk is a transaction of its own, whole");
+	ok(seen[2].walk_addr == 0x110011e && seen[2].nelem == 4 && !seen[2].incomplete &&
+	   seen[2].pte_level[0] == 4 && seen[2].pte_level[3] == 1 && (seen[2].have & MBEC_TXN_REQ),
+	   "the outer walk keeps its address, its four entries and its fault");
+
+	/* A hole in the outer walk: an entry that does not go on from it is still a loss. */
+	nseen = 0;
+	walk(c, 2, 0x2000, 0x4);
+	elem(c, 2, 0x3027, 4);
+	walk(c, 2, 0x3000, 0x6);
+	elem(c, 2, 0x4027, 4);
+	elem(c, 2, 0x5025, 1);
+	elem(c, 2, 0x6027, 4);			/* not below the outer's level 4 */
+	mbec_correlate_flush(c);
+	ok(mbec_correlate_inferred_lost(c) == 1 && nseen == 3 && seen[1].walk_addr == 0x2000 &&
+	   seen[1].incomplete && seen[2].incomplete && seen[2].walk_addr == 0,
+	   "an entry that continues neither walk is counted lost and the outer one incomplete");
+
+	/* The inner walk fails, then the outer one with it. */
+	nseen = 0;
+	walk(c, 3, 0x2000, 0x4);
+	elem(c, 3, 0x3027, 4);
+	walk(c, 3, 0x3000, 0x6);
+	elem(c, 3, 0x4026, 4);
+	werr(c, 3, 0x5);
+	werr(c, 3, 0x15);
+	mbec_correlate_flush(c);
+	ok(nseen == 2 && seen[0].walk_addr == 0x3000 && seen[0].walker_error_pferr == 0x5 &&
+	   seen[1].walk_addr == 0x2000 && seen[1].walker_error_pferr == 0x15 &&
+	   !seen[1].incomplete && mbec_correlate_inferred_lost(c) == 1,
+	   "the second walker error belongs to the outer walk");
+	mbec_correlate_free(c);
+}
+
 int main(void)
 {
 	test_records();
@@ -230,5 +304,6 @@ int main(void)
 	test_boundaries();
 	test_lost_walk_start();
 	test_overflow();
+	test_nested_walk();
 	return done_testing();
 }
