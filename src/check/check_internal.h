@@ -151,5 +151,12 @@ void ck_learn_format(struct mbec_check *e, const struct mbec_ev_exit *x);
 void ck_learn_format_sp(struct mbec_check *e, const struct mbec_ev_get_page *g);
 void ck_learn_memslot(struct mbec_check *e, const struct mbec_ev_spte_requested *r);
 void ck_role_expect(struct mbec_check *e, struct sp_info *sp);
+/* rules.c: the shadow page holding sptep, unless unknown or stale since a loss */
+struct sp_info *ck_sp_of(struct mbec_check *e, uint64_t sptep, bool *stale);
+/* rules.c: does the MMU that made this shadow page use MBEC */
+bool ck_shadow_ept_mbec(const struct mbec_check *e, const struct sp_info *sp);
+/* rules_exit.c: the error code against the exit, and faults without progress */
+void ck_check_exit_qual(struct mbec_check *e, const struct mbec_txn *t);
+void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t);
 
 #endif /* MBEC_CHECK_INTERNAL_H */
