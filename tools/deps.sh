@@ -5,7 +5,7 @@
 set -eu
 
 pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev libtracecmd-dev libtraceevent-dev"
-pkgs_test="libclang-rt-14-dev tmux util-linux zstd python3 curl systemd trace-cmd"
+pkgs_test="libclang-rt-14-dev tmux util-linux zstd python3 curl systemd trace-cmd prometheus python3-yaml"
 pkgs_bench="bpftrace python3 time zstd trace-cmd"
 # lab/: QEMU and what makes the initramfs of a stock kernel; bochs: make lab's EPT run
 pkgs_lab="qemu-system-x86 busybox-static cpio kmod xz-utils python3 bc"
