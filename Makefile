@@ -17,6 +17,14 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all
 LDLIBS   := -lbpf -lelf -lz -lzstd -lncursesw -lmicrohttpd -lm $(TRACECMD_LIBS)
+# watch --journal sends structured entries with libsystemd when it is there
+# (tools/deps.sh build installs it); without it, watch falls back to syslog
+# and says so.
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
+ifneq ($(SYSTEMD_LIBS),)
+CPPFLAGS += -DHAVE_SD_JOURNAL
+LDLIBS   += $(SYSTEMD_LIBS)
+endif
 
 # Everything under src/ (the built-in guest in src/workload too) is one
 # library; the CLI's main() is kept out of it so tests can link the rest.

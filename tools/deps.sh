@@ -4,7 +4,7 @@
 # As root it runs apt-get; otherwise it prints the exact line and fails.
 set -eu
 
-pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev libtracecmd-dev libtraceevent-dev"
+pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev libtracecmd-dev libtraceevent-dev libsystemd-dev"
 pkgs_test="libclang-rt-14-dev tmux util-linux zstd python3 curl systemd trace-cmd prometheus python3-yaml"
 pkgs_bench="bpftrace python3 time zstd trace-cmd"
 # lab/: QEMU and what makes the initramfs of a stock kernel; bochs: make lab's EPT run
