@@ -123,6 +123,8 @@ int cmd_watch(int argc, char **argv)
 	mbec_source_opts_init(&so);
 	opterr = 0;
 	optind = 1;
+	if (argc == 2 && !strcmp(argv[1], "--list-options"))
+		return cli_list_options(long_opts, ":hvjq");
 	while ((c = getopt_long(argc, argv, ":hvjq", long_opts, &idx)) != -1) {
 		switch (c) {
 		case O_REPLAY:
