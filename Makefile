@@ -17,6 +17,14 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -MMD -MP
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	    -fno-sanitize-recover=all
 LDLIBS   := -lbpf -lelf -lz -lzstd -lncursesw -lmicrohttpd -lm $(TRACECMD_LIBS)
+# watch --journal sends structured entries with libsystemd when it is there
+# (tools/deps.sh build installs it); without it, watch falls back to syslog
+# and says so.
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
+ifneq ($(SYSTEMD_LIBS),)
+CPPFLAGS += -DHAVE_SD_JOURNAL
+LDLIBS   += $(SYSTEMD_LIBS)
+endif
 
 # Everything under src/ (the built-in guest in src/workload too) is one
 # library; the CLI's main() is kept out of it so tests can link the rest.
@@ -30,7 +38,7 @@ OBJS      := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 
-.PHONY: all run test deps deps-test clean install asan unit bench fuzz fuzz-build \
+.PHONY: all run test deps deps-test clean install asan unit bench fuzz fuzz-build deb \
 	kernel-check kernel-kunit lab help
 all: $(BUILD)/mbecscope $(BUILD)/mbectop
 
@@ -46,13 +54,14 @@ help:
 	@echo "make kernel-kunit  the KVM MMU KUnit suite under QEMU"
 	@echo "make lab           mbecscope inside L1 kernels under QEMU and Bochs (about 15 min)"
 	@echo "make install       install to PREFIX (/usr/local)"
+	@echo "make deb           the Debian package in $(BUILD)/deb/ (lintian-checked)"
 
 deps:
 	$(Q)tools/deps.sh build
 # Everything `make test` runs, the kernel series check included: the suite
 # must never pass by skipping a test for want of a package.
 deps-test: deps
-	$(Q)tools/deps.sh test kernel
+	$(Q)tools/deps.sh test kernel deb
 
 # A failed command leaves no half-written target behind.
 .DELETE_ON_ERROR:
@@ -175,6 +184,17 @@ install: all
 	install -m 0755 $(BUILD)/mbecscope $(DESTDIR)$(PREFIX)/sbin/mbecscope
 	ln -sf mbecscope $(DESTDIR)$(PREFIX)/sbin/mbectop
 	install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+
+# ---- Debian package: dpkg-buildpackage on a copy of the tree (committed
+# and new files, not build/), so its outputs land in $(BUILD)/deb/.
+deb:
+	$(Q)tools/deps.sh build deb
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/mbecscope
+	$(Q)git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(BUILD)/deb/mbecscope
+	$(Q)cd $(BUILD)/deb/mbecscope && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; echo "make deb: dpkg-buildpackage failed; log: $(BUILD)/deb/build.log" >&2; exit 1; }
+	$(Q)lintian --fail-on error $(BUILD)/deb/*.changes
+	@ls $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf $(BUILD)

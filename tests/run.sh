@@ -1,7 +1,7 @@
 #!/bin/bash
 # Run every test of the suite and total the TAP results.
 #   unit binaries:  $BUILD/asan/tests/*      (C, linked with the library)
-#   scripts:        tests/{cli,golden,live,kernel,fuzz,lab}/*.t   (bash, TAP)
+#   scripts:        tests/{cli,golden,live,kernel,fuzz,lab,ops}/*.t   (bash, TAP)
 # The last line is "N passed, N failed, N skipped"; the exit status is
 # non-zero when anything failed or a test died without saying why.
 set -u
@@ -46,7 +46,7 @@ for t in "$BUILD"/asan/tests/*; do
 	[ -x "$t" ] || continue
 	run_one "unit/$(basename "$t")" "$t"
 done
-for dir in cli golden fuzz live kernel lab; do
+for dir in cli golden fuzz live kernel lab ops; do
 	for t in tests/$dir/*.t; do
 		[ -f "$t" ] || continue
 		run_one "$dir/$(basename "$t" .t)" bash "$t"

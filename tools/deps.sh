@@ -1,11 +1,11 @@
 #!/bin/sh
 # Install the Debian packages a group of make targets needs, when missing.
-# usage: tools/deps.sh GROUP...   (groups: build test kernel bench lab bochs bochs3 qemu-gmet)
+# usage: tools/deps.sh GROUP...   (groups: build test kernel bench lab bochs bochs3 qemu-gmet deb)
 # As root it runs apt-get; otherwise it prints the exact line and fails.
 set -eu
 
-pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev libtracecmd-dev libtraceevent-dev"
-pkgs_test="libclang-rt-14-dev tmux util-linux zstd python3 curl systemd trace-cmd"
+pkgs_build="gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config libmicrohttpd-dev libtracecmd-dev libtraceevent-dev libsystemd-dev"
+pkgs_test="libclang-rt-14-dev tmux util-linux zstd python3 curl systemd trace-cmd prometheus python3-yaml"
 pkgs_bench="bpftrace python3 time zstd trace-cmd"
 # lab/: QEMU and what makes the initramfs of a stock kernel; bochs: make lab's EPT run
 pkgs_lab="qemu-system-x86 busybox-static cpio kmod xz-utils python3 bc"
@@ -14,6 +14,8 @@ pkgs_bochs="bochs bochs-term bochsbios vgabios genisoimage isolinux syslinux-com
 pkgs_qemu_gmet="dpkg-dev patch meson ninja-build pkg-config libglib2.0-dev libpixman-1-dev"
 # bochs3: lab/bochs3.sh: Bochs 3.0 from Debian 13 (debootstrap root, or its orig tarball built with g++)
 pkgs_bochs3="debootstrap g++ make xz-utils debian-archive-keyring genisoimage isolinux syslinux-common"
+# deb: make deb (dpkg-buildpackage, debhelper, lintian)
+pkgs_deb="dpkg-dev debhelper lintian fakeroot bash-completion man-db"
 pkgs_kernel="linux-source-6.12 flex bison bc libssl-dev qemu-system-x86 dwarves cpio kmod xz-utils python3"
 
 # qemu-gmet needs `apt-get source qemu`, so a deb-src entry for the same
@@ -32,7 +34,8 @@ for g in "$@"; do
 	bochs3) want="$want $pkgs_bochs3" ;;
 	kernel) want="$want $pkgs_kernel" ;;
 	bench) want="$want $pkgs_bench" ;;
-	*) echo "deps.sh: unknown group '$g' (build, test, kernel, bench, lab, bochs, bochs3, qemu-gmet)" >&2; exit 2 ;;
+	deb) want="$want $pkgs_deb" ;;
+	*) echo "deps.sh: unknown group '$g' (build, test, kernel, bench, lab, bochs, bochs3, qemu-gmet, deb)" >&2; exit 2 ;;
 	esac
 done
 

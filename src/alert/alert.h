@@ -149,6 +149,7 @@ struct watch_config {
 	struct alert_config rules;
 	char json_path[512];		/* JSON lines file; "" none, "-" stdout */
 	bool syslog;
+	bool journal;			/* structured journal entries (syslog without libsystemd) */
 	char textfile[512];		/* node_exporter textfile; "" none */
 	double textfile_every_s;	/* how often it is rewritten (15) */
 	char listen[128];		/* [ADDR:]PORT of the HTTP endpoint; "" none */

@@ -44,6 +44,7 @@ static const struct opt opts[] = {
 	{ "disable", T_RULES, 0, "rules not to raise, comma-separated" },
 	{ "output", T_PATH, W(json_path), "JSON lines file (- stdout), reopened on SIGHUP" },
 	{ "syslog", T_BOOL, W(syslog), "alerts to syslog (daemon facility)" },
+	{ "journal", T_BOOL, W(journal), "alerts as structured journal entries" },
 	{ "textfile", T_PATH, W(textfile), "Prometheus node_exporter textfile" },
 	{ "textfile-interval", T_DURATION, W(textfile_every_s), "how often it is rewritten" },
 	{ "listen", T_LISTEN, W(listen), "[ADDR:]PORT of the /metrics endpoint" },

@@ -140,6 +140,8 @@ int alert_sinks_open(struct alert_sinks *s, char *err, size_t errlen)
 	}
 	if (s->syslog)
 		openlog("mbecscope", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	if (s->journal)
+		alert_journal_open(s);
 	return 0;
 }
 
@@ -201,12 +203,10 @@ void alert_sinks_emit(struct alert_sinks *s, const struct alert *a)
 		if (fflush(s->jf) || ferror(s->jf))
 			write_failed(s, s->jf, s->json_path);
 	}
-	if (s->syslog) {
-		int prio = a->kind == ALERT_SUMMARY ? LOG_NOTICE :
-			   a->rule < ALERT_R_FAULT_STORM ? LOG_ERR : LOG_WARNING;
-
-		syslog(prio, "%s", line);
-	}
+	if (s->syslog)
+		syslog(alert_priority(a), "%s", line);
+	if (s->journal)
+		alert_journal_emit(s, a, line);
 	s->lines++;
 }
 
@@ -246,8 +246,17 @@ int alert_sinks_close(struct alert_sinks *s, char *err, size_t errlen)
 		}
 	}
 	s->jf = NULL;
+	if (s->journal)
+		alert_journal_close(s);
 	if (s->syslog)
 		closelog();
+	if (s->journal_errors && !s->errors) {
+		if (err)
+			snprintf(err, errlen, "the journal refused %llu alert entr%s (the other "
+				 "sinks have them)", (unsigned long long)s->journal_errors,
+				 s->journal_errors == 1 ? "y" : "ies");
+		return -1;
+	}
 	if (!s->errors)
 		return 0;
 	if (err)

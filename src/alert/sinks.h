@@ -22,6 +22,9 @@ struct alert_sinks {
 	char json_path[512];	/* "" none */
 	FILE *jf;
 	bool syslog;
+	bool journal;		/* structured entries (journal.c) */
+	bool journal_native;	/* sd_journal_sendv; false: syslog with the fields in text */
+	uint64_t journal_errors;	/* entries sd_journal_sendv refused */
 	bool has_real;		/* event time can be shown as UTC */
 	int64_t real_offset_ns;	/* CLOCK_REALTIME - event clock */
 	uint64_t lines, errors;	/* errors: alert lines that could not be written */
@@ -47,6 +50,18 @@ int alert_sinks_close(struct alert_sinks *s, char *err, size_t errlen);
 
 /* One alert as a JSON document on one line (the JSON lines format). */
 void alert_write_json(FILE *f, const struct alert *a, bool has_real, int64_t real_offset_ns);
+
+/* ---- the journal (journal.c) ----------------------------------------------- */
+
+/* Journal or, when it is missing, syslog: 0 (the fallback is said once). */
+int alert_journal_open(struct alert_sinks *s);
+/* One alert as a journal entry with MESSAGE_ID and MBECSCOPE_* fields. */
+void alert_journal_emit(struct alert_sinks *s, const struct alert *a, const char *line);
+void alert_journal_close(struct alert_sinks *s);
+/* The fixed MESSAGE_ID of an alert (per rule; one for every summary). */
+const char *alert_journal_message_id(const struct alert *a);
+/* Its syslog priority: LOG_ERR anomalies, LOG_WARNING others, LOG_NOTICE summaries. */
+int alert_priority(const struct alert *a);
 
 /* ---- Prometheus (prom.c) ---------------------------------------------------- */
 

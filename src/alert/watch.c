@@ -194,6 +194,7 @@ static int sinks_open(struct watch_run *run, bool quiet, char *err, size_t errle
 	run->sinks.out_json = run->json;
 	snprintf(run->sinks.json_path, sizeof(run->sinks.json_path), "%s", run->cfg.json_path);
 	run->sinks.syslog = run->cfg.syslog;
+	run->sinks.journal = run->cfg.journal;
 	/* Live, a failed write is said when it happens; replay says it at the end. */
 	run->sinks.say_at_once = !strcmp(run->pi.mode, "live");
 	run->pi.start_time = clock_ns(CLOCK_REALTIME) / 1e9;

@@ -27,6 +27,13 @@ extern int cli_verbose;
  */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * `mbecscope CMD --list-options` (for the generated bash completion): the
+ * command's getopt table, one option a line: "--name" or "--name=" when
+ * it takes a value, then "-x" or "-x=" for each letter of shorts.
+ */
+struct option;
+int cli_list_options(const struct option *o, const char *shorts);
 
 /* Subcommands, each in src/cli/cmd_<name>.c. */
 int cmd_check(int argc, char **argv);

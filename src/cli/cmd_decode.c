@@ -91,6 +91,8 @@ int cmd_decode(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
+	if (argc == 2 && !strcmp(argv[1], "--list-options"))
+		return cli_list_options(decode_opts_long, ":hv");
 	while ((c = getopt_long(argc, argv, ":hv", decode_opts_long, NULL)) != -1) {
 		switch (c) {
 		case OPT_LAYOUT:

@@ -513,6 +513,8 @@ int cmd_model(int argc, char **argv)
 	r.mode.advanced_info = true;
 	optind = 0;
 	opterr = 0;
+	if (argc == 2 && !strcmp(argv[1], "--list-options"))
+		return cli_list_options(model_opts_long, ":h");
 	while ((c = getopt_long(argc, argv, ":h", model_opts_long, NULL)) != -1) {
 		if (c >= OPT_MMU && c <= OPT_PRETTY)
 			set |= 1u << (c - OPT_MMU);

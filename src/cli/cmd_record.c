@@ -206,6 +206,8 @@ int cmd_record(int argc, char **argv)
 	mbec_source_opts_init(&so);
 	opterr = 0;
 	optind = 1;
+	if (argc == 2 && !strcmp(argv[1], "--list-options"))
+		return cli_list_options(long_opts, ":ho:vj");
 	while ((c = getopt_long(argc, argv, ":ho:vj", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':

@@ -434,6 +434,8 @@ int cmd_replay(int argc, char **argv)
 	wo.quiet = true;
 	opterr = 0;
 	optind = 1;
+	if (argc == 2 && !strcmp(argv[1], "--list-options"))
+		return cli_list_options(long_opts, ":hvjo:");
 	while ((c = getopt_long(argc, argv, ":hvjo:", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':

@@ -90,6 +90,8 @@ int cmd_top(int argc, char **argv)
 	r.view.sort_key = TOP_S_FAULTS;
 	opterr = 0;
 	optind = 1;
+	if (argc == 2 && !strcmp(argv[1], "--list-options"))
+		return cli_list_options(long_opts, ":d:bn:p:hv");
 	while ((c = getopt_long(argc, argv, ":d:bn:p:hv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':

@@ -23,7 +23,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s watch [--replay FILE] [--config FILE] [--json] [--output FILE]\n"
-		"       [--syslog] [--textfile FILE] [--listen [ADDR:]PORT [--allow-remote]]\n"
+		"       [--syslog] [--journal] [--textfile FILE]\n"
+		"       [--listen [ADDR:]PORT [--allow-remote]]\n"
 		"       [--pid PID | --workload matrix|storm] [--duration S] [RULE OPTIONS] [-v]\n"
 		"\n"
 		"Watch KVM's MMU and raise alerts: every anomaly class of the checker, fault\n"
@@ -38,6 +39,7 @@ static void usage(FILE *f)
 		"  -q, --quiet         nothing on stdout\n"
 		"  --output FILE       JSON lines appended to FILE, reopened on SIGHUP\n"
 		"  --syslog            alerts to syslog (facility daemon)\n"
+		"  --journal           alerts as structured journal entries (MESSAGE_ID, fields)\n"
 		"  --textfile FILE     Prometheus node_exporter textfile, rewritten atomically\n"
 		"  --textfile-interval D  how often (default 15s)\n"
 		"  --listen [ADDR:]PORT   serve /metrics over HTTP (ADDR default 127.0.0.1)\n"
@@ -83,6 +85,7 @@ int cmd_watch(int argc, char **argv)
 		/* configuration keys */
 		{ "output", required_argument, NULL, O_KEY },
 		{ "syslog", no_argument, NULL, O_KEY },
+		{ "journal", no_argument, NULL, O_KEY },
 		{ "textfile", required_argument, NULL, O_KEY },
 		{ "textfile-interval", required_argument, NULL, O_KEY },
 		{ "listen", required_argument, NULL, O_KEY },
@@ -120,6 +123,8 @@ int cmd_watch(int argc, char **argv)
 	mbec_source_opts_init(&so);
 	opterr = 0;
 	optind = 1;
+	if (argc == 2 && !strcmp(argv[1], "--list-options"))
+		return cli_list_options(long_opts, ":hvjq");
 	while ((c = getopt_long(argc, argv, ":hvjq", long_opts, &idx)) != -1) {
 		switch (c) {
 		case O_REPLAY:

@@ -77,6 +77,8 @@ int cmd_workload(int argc, char **argv)
 	workload_opts_init(&o);
 	opterr = 0;
 	optind = 1;
+	if (argc == 2 && !strcmp(argv[1], "--list-options"))
+		return cli_list_options(long_opts, ":hvj");
 	while ((c = getopt_long(argc, argv, ":hvj", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':

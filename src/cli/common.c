@@ -169,3 +169,16 @@ double cli_now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+int cli_list_options(const struct option *o, const char *shorts)
+{
+	const char *c;
+
+	for (; o->name; o++)
+		if (strcmp(o->name, "ringbuf-kb"))	/* tests only */
+			printf("--%s%s\n", o->name, o->has_arg == no_argument ? "" : "=");
+	for (c = shorts; *c; c++)
+		if (*c != ':')
+			printf("-%c%s\n", *c, c[1] == ':' ? "=" : "");
+	return EXIT_FINE;
+}

@@ -114,6 +114,11 @@ int main(int argc, char **argv)
 		       MBEC_REC_VERSION_ZLIB, MBEC_REC_VERSION, MBEC_EVENTS_VERSION);
 		return EXIT_FINE;
 	}
+	if (!strcmp(argv[1], "--list-commands")) {	/* the generated bash completion */
+		for (cmd = commands; cmd->name; cmd++)
+			printf("%s\n", cmd->name);
+		return EXIT_FINE;
+	}
 	cmd = find_command(argv[1]);
 	if (!cmd)
 		return cli_usage_error(NULL, "unknown command '%s'; try '%s --help'",
