@@ -172,24 +172,14 @@ static void *nested_thread(void *arg)
 	struct wln_run *w = arg;
 	struct wl_vcpu *c = w->c;
 	struct kvm_run *run = c->run;
+	int ret;
 
 	while (!w->done && !c->status) {
-		if (ioctl(c->fd, KVM_RUN, 0)) {
-			if (errno == EINTR || errno == EAGAIN) {
-				run->immediate_exit = 0;
-				if (wl_stop)
-					break;
-				continue;
-			}
-			wl_vcpu_fail(c, 2, "KVM_RUN: %s", strerror(errno));
+		ret = wl_vcpu_run(c);
+		if (ret < 0)
 			break;
-		}
-		if (run->exit_reason == KVM_EXIT_INTR) {
-			run->immediate_exit = 0;
-			if (wl_stop)
-				break;
+		if (!ret)
 			continue;
-		}
 		if (run->exit_reason == KVM_EXIT_IO && run->io.port == WLN_PORT_VMFAIL &&
 		    w->ops->failed) {
 			char line[160];

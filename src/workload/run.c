@@ -151,6 +151,22 @@ set_fail:
 	return -1;
 }
 
+int wl_vcpu_run(struct wl_vcpu *c)
+{
+	struct kvm_run *run = c->run;
+
+	if (ioctl(c->fd, KVM_RUN, 0)) {
+		if (errno != EINTR && errno != EAGAIN) {
+			wl_vcpu_fail(c, 2, "KVM_RUN: %s", strerror(errno));
+			return -1;
+		}
+	} else if (run->exit_reason != KVM_EXIT_INTR) {
+		return 1;
+	}
+	run->immediate_exit = 0;
+	return wl_stop ? -1 : 0;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct wl_vcpu *c = arg;
@@ -160,22 +176,11 @@ static void *vcpu_thread(void *arg)
 	for (;;) {
 		if (wl_stop && c->vm->l->pattern == WORKLOAD_STORM)
 			break;
-		if (ioctl(c->fd, KVM_RUN, 0)) {
-			if (errno == EINTR || errno == EAGAIN) {
-				run->immediate_exit = 0;
-				if (wl_stop)
-					break;
-				continue;
-			}
-			wl_vcpu_fail(c, 2, "KVM_RUN: %s", strerror(errno));
+		ret = wl_vcpu_run(c);
+		if (ret < 0)
 			break;
-		}
-		if (run->exit_reason == KVM_EXIT_INTR) {
-			run->immediate_exit = 0;
-			if (wl_stop)
-				break;
+		if (!ret)
 			continue;
-		}
 		if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_OUT &&
 		    run->io.port >= WL_PORT_EXC && run->io.port < WL_PORT_EXC + 32) {
 			ret = handle_exception(c, run->io.port - WL_PORT_EXC);

@@ -111,6 +111,12 @@ void wl_mismatch(struct wl_vm *vm, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int wl_resume(struct wl_vcpu *c, struct kvm_regs *r, uint64_t rip, uint64_t rsp,
 	      uint64_t rflags);
+/*
+ * One KVM_RUN: 1 with an exit in c->run to handle, 0 when the run was
+ * interrupted (a kick) and the caller goes on, -1 when it must stop
+ * (wl_stop after a kick, or KVM_RUN failed: c->status says so).
+ */
+int wl_vcpu_run(struct wl_vcpu *c);
 void wl_kick_all(struct wl_vm *vm);
 int wl_start_threads(struct wl_vm *vm, char *err, size_t len);
 int wl_start_one(struct wl_vcpu *c, char *err, size_t len);
