@@ -200,6 +200,35 @@ static int read_access(struct ftrace_import *fi, const char *tok, size_t n,
 }
 
 /*
+ * "qN [direct] ACCESS [invalid]", where the kernel's and trace-cmd's kvm
+ * plugin's forms of kvm_mmu_get_page agree.  The token (tok, n) holds the
+ * quadrant on entry and the token after these on return; what names the
+ * form in errors.
+ */
+static int read_quadrant_access(struct ftrace_import *fi, const char *what, const char **p,
+				const char **tok, size_t *n, struct text_role *r)
+{
+	const char *q;
+
+	if (**tok != 'q' || !ft_parse_dec(*tok + 1, &r->quadrant, &q) || q != *tok + *n ||
+	    r->quadrant > 3)
+		return ft_bad(fi, "%s: no quadrant (q0-q3)", what);
+	*n = token(p, tok);
+	if (tok_is(*tok, *n, "direct")) {
+		r->direct = true;
+		*n = token(p, tok);
+	}
+	if (read_access(fi, *tok, *n, r) == FTRACE_BAD)
+		return FTRACE_BAD;
+	*n = token(p, tok);
+	if (tok_is(*tok, *n, "invalid")) {
+		r->invalid = true;
+		*n = token(p, tok);
+	}
+	return 0;
+}
+
+/*
  * The kernel's forms: "sp [gen N ]gfn G <level> [pae|N-byte ]qQ[ direct] ACC[ invalid]
  * [!]nxe[ [!]ad] root R sync|unsync new|existing", <level> "lL" or "L".
  */
@@ -239,21 +268,8 @@ static int read_kernel_role(struct ftrace_import *fi, const char *p, struct text
 	} else if (lprefix && isdigit((unsigned char)*tok)) {
 		return ft_bad(fi, "kvm_mmu_get_page: no 4-byte/8-byte after the level");
 	}
-	if (*tok != 'q' || !ft_parse_dec(tok + 1, &r->quadrant, &q) || q != tok + n ||
-	    r->quadrant > 3)
-		return ft_bad(fi, "kvm_mmu_get_page: no quadrant (q0-q3)");
-	n = token(&p, &tok);
-	if (tok_is(tok, n, "direct")) {
-		r->direct = true;
-		n = token(&p, &tok);
-	}
-	if (read_access(fi, tok, n, r) == FTRACE_BAD)
+	if (read_quadrant_access(fi, "kvm_mmu_get_page", &p, &tok, &n, r) == FTRACE_BAD)
 		return FTRACE_BAD;
-	n = token(&p, &tok);
-	if (tok_is(tok, n, "invalid")) {
-		r->invalid = true;
-		n = token(&p, &tok);
-	}
 	r->nx = !(n && *tok == '!');
 	if (!tok_is(tok + !r->nx, n - !r->nx, "nxe"))
 		return ft_bad(fi, "kvm_mmu_get_page: no [!]nxe after the access");
@@ -312,22 +328,9 @@ static int read_plugin_role(struct ftrace_import *fi, const char *p, struct text
 			return ft_bad(fi, "kvm_mmu_get_page (trace-cmd plugin): no level after the "
 				      "gfn");
 		n = token(&p, &tok);
-		if (*tok != 'q' || !ft_parse_dec(tok + 1, &r->quadrant, &q) || q != tok + n ||
-		    r->quadrant > 3)
-			return ft_bad(fi, "kvm_mmu_get_page (trace-cmd plugin): no quadrant "
-				      "(q0-q3)");
-		n = token(&p, &tok);
-		if (tok_is(tok, n, "direct")) {
-			r->direct = true;
-			n = token(&p, &tok);
-		}
-		if (read_access(fi, tok, n, r) == FTRACE_BAD)
+		if (read_quadrant_access(fi, "kvm_mmu_get_page (trace-cmd plugin)", &p, &tok, &n,
+					 r) == FTRACE_BAD)
 			return FTRACE_BAD;
-		n = token(&p, &tok);
-		if (tok_is(tok, n, "invalid")) {
-			r->invalid = true;
-			n = token(&p, &tok);
-		}
 		pae = !(n && *tok == '!');
 		if (!tok_is(tok + !pae, n - !pae, "pae"))
 			return ft_bad(fi, "kvm_mmu_get_page (trace-cmd plugin): no [!]pae");
