@@ -11,6 +11,8 @@
  * the size and signedness the format gives them.
  */
 #include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +203,82 @@ static void drop_read_page(struct tracedat *td, struct stream *s, const struct t
 	s->last = pg;
 }
 
+/*
+ * The guard around libtracecmd's record reads (tracedat_int.h).  While a
+ * trace.dat is open, SIGSEGV and SIGBUS come here first: in a guarded read
+ * they end that read; anywhere else the previous action is put back and
+ * the signal raised again under it (the default, or a sanitizer's report).
+ */
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t fault_armed, fault_sig;
+static struct sigaction old_segv, old_bus;
+static unsigned int guard_users;
+
+static void on_fault(int sig)
+{
+	if (fault_armed) {
+		fault_armed = 0;
+		fault_sig = sig;
+		siglongjmp(fault_jmp, 1);
+	}
+	sigaction(sig, sig == SIGSEGV ? &old_segv : &old_bus, NULL);
+	raise(sig);
+}
+
+void tracedat_guard(bool on)
+{
+	struct sigaction sa;
+
+	if (on && guard_users++ == 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_fault;
+		sa.sa_flags = SA_NODEFER;	/* siglongjmp() leaves the mask as it is */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGSEGV, &sa, &old_segv);
+		sigaction(SIGBUS, &sa, &old_bus);
+	} else if (!on && guard_users && --guard_users == 0) {
+		sigaction(SIGSEGV, &old_segv, NULL);
+		sigaction(SIGBUS, &old_bus, NULL);
+	}
+}
+
+struct tep_record *tracedat_read(struct tracedat *td, struct tracecmd_input *h, int cpu,
+				 enum tracedat_read how)
+{
+	struct tep_record *r;
+
+	if (td->lib_fault)
+		return NULL;
+	if (sigsetjmp(fault_jmp, 0)) {
+		td->lib_fault = fault_sig;
+		return NULL;
+	}
+	fault_armed = 1;
+	if (how == TD_READ_FIRST)
+		r = tracecmd_read_cpu_first(h, cpu);
+	else if (how == TD_READ_LAST)
+		r = tracecmd_read_cpu_last(h, cpu);
+	else
+		r = tracecmd_read_data(h, cpu);
+	fault_armed = 0;
+	return r;
+}
+
+/* libtracecmd died reading s's pages: the file is damaged there, said so. */
+void tracedat_lib_fault(struct tracedat *td, const struct stream *s)
+{
+	char where[64] = "before its first record";
+
+	if (s->last_read)
+		snprintf(where, sizeof(where), "after the record at file offset 0x%llx",
+			 (unsigned long long)s->last_read);
+	snprintf(td->problem, sizeof(td->problem), "trace.dat damaged: libtracecmd/libtraceevent "
+		 "crashed (%s) reading %s%sCPU %d's ring-buffer pages, %s; the records before it "
+		 "were read; take the capture again", strsignal(td->lib_fault),
+		 s->buf[0] ? s->buf : "", s->buf[0] ? " " : "", s->cpu, where);
+	td->damaged = true;
+}
+
 /* The stream whose next record is the oldest, or NULL at the end. */
 static struct stream *oldest(struct tracedat *td)
 {
@@ -307,8 +385,14 @@ long tracedat_line(struct tracedat *td, char **line)
 				return -1;
 			}
 			r = s->next;
-			s->next = tracecmd_read_data(s->h, s->cpu);
 			s->last_read = r->offset;
+			s->next = tracedat_read(td, s->h, s->cpu, TD_READ_NEXT);
+			if (td->lib_fault) {
+				/* r is the library's: kept (tracedat_close()), not freed by it */
+				td->pending = r;
+				tracedat_lib_fault(td, s);
+				return -1;
+			}
 			if (!s->next && tracedat_check_end(td, s))
 				td->damage_st = s;
 			td->stats.records++;

@@ -91,6 +91,9 @@ struct tracedat {
 	uint64_t prefix_secs;
 	char problem[320];
 	bool damaged;
+	int lib_fault;				/* the signal libtracecmd died of, or 0 */
+	bool guarded;				/* tracedat_guard(true) done for it */
+	struct tracedat *next_faulted;		/* kept after lib_fault */
 };
 
 /*
@@ -111,6 +114,17 @@ int tracecmd_read_headers(struct tracecmd_input *handle, int state);
 #define MAX_STREAMS	1024		/* (buffer, CPU) pairs */
 #define MAX_EVENT_ID	65535		/* common_type is 16 bits */
 
+/*
+ * tracedat.c: libtracecmd's record reads, guarded.  A damaged ring-buffer
+ * page can make libtraceevent's kbuffer read out of bounds (found by
+ * fuzzing); the fault is caught, the file said damaged (td->lib_fault) and
+ * the libraries are not called on it again.  NULL then, or at the end.
+ */
+enum tracedat_read { TD_READ_FIRST, TD_READ_LAST, TD_READ_NEXT };
+struct tep_record *tracedat_read(struct tracedat *td, struct tracecmd_input *h, int cpu,
+				 enum tracedat_read how);
+void tracedat_guard(bool on);
+void tracedat_lib_fault(struct tracedat *td, const struct stream *s);
 /* tracedat.c: a CPU's records ended; was it read to its last record?  True: damaged. */
 bool tracedat_check_end(struct tracedat *td, struct stream *s);
 

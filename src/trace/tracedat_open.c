@@ -98,14 +98,19 @@ static int add_streams(struct tracedat *td, struct tracecmd_input *h, const char
 		 * reading must end.  Then back to the first record.
 		 */
 		if (tracecmd_get_cpu_file_size(h, cpu) > 0) {
-			struct tep_record *last = tracecmd_read_cpu_last(h, cpu);
+			struct tep_record *last = tracedat_read(td, h, cpu, TD_READ_LAST);
 
 			if (last) {
 				s->last_offset = last->offset;
 				tracecmd_free_record(last);
 			}
 		}
-		s->next = tracecmd_read_cpu_first(h, cpu);
+		if (!td->lib_fault)
+			s->next = tracedat_read(td, h, cpu, TD_READ_FIRST);
+		if (td->lib_fault) {
+			tracedat_lib_fault(td, s);
+			return -1;
+		}
 		if (s->next) {
 			td->nr_st++;
 		} else if (s->last_offset) {
@@ -257,6 +262,9 @@ static struct abandoned {
 	struct tracecmd_input *h;
 } *abandoned;
 
+/* Files the libraries crashed on (tracedat_close()). */
+static struct tracedat *faulted;
+
 static void abandon(struct tracecmd_input *h, int fd)
 {
 	struct abandoned *a = malloc(sizeof(*a));
@@ -334,14 +342,14 @@ static int init_data_quietly(struct tracecmd_input *h, char *said, size_t len)
  * libtraceevent 1.7.1 dereferences NULL in tep_parse_event() on some
  * malformed event formats (found by fuzzing, tests/fuzz/fuzz_tracedat.c),
  * and libtracecmd trusts the file's section sizes: a damaged trace.dat
- * can crash them while they read its headers.  They do that first in a
- * child process: a crash there is a damaged file, said as such.  0 when
+ * can crash them while they read its headers or open its buffer
+ * instances.  They do that first in a child process: a crash there is a damaged file, said as such.  0 when
  * the child lived (whether or not the libraries accepted the file).
  */
 static int probe_headers(int fd, char *err, size_t errlen)
 {
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
-	int status, hfd;
+	int status, hfd, quiet, n;
 	unsigned int i;
 	pid_t pid;
 
@@ -356,17 +364,33 @@ static int probe_headers(int fd, char *err, size_t errlen)
 		/* Die by the signal (not a sanitizer's report) for the parent to see. */
 		for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 			signal(sigs[i], SIG_DFL);
+		/* glibc's "free(): invalid pointer" is the parent's to say, in its words. */
+		setenv("LIBC_FATAL_STDERR_", "1", 1);
+		quiet = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (quiet >= 0)
+			dup2(quiet, STDERR_FILENO);
 		h = open_handle(fd, &hfd);
-		_exit(h && !init_data_quietly(h, said, sizeof(said)) ? 0 : 3);
+		if (!h || init_data_quietly(h, said, sizeof(said)))
+			_exit(3);
+		/*
+		 * The parent opens each buffer instance too: libtracecmd 1.3
+		 * frees a half-built instance handle with tracecmd_close(),
+		 * which crashes on it (found by fuzzing).  Open them here first.
+		 */
+		n = tracecmd_buffer_instances(h);
+		for (i = 0; (int)i < n; i++)
+			tracecmd_buffer_instance_handle(h, (int)i);
+		_exit(0);
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 0;
 	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3))
 		return 0;
-	snprintf(err, errlen, "trace.dat damaged: libtracecmd/libtraceevent %s while reading its "
-		 "headers and event formats; take the capture again",
-		 WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "failed");
+	snprintf(err, errlen, "trace.dat damaged: libtracecmd/libtraceevent %s%s%s while reading "
+		 "its headers, event formats and buffer instances; take the capture again",
+		 WIFSIGNALED(status) ? "crashed (" : "failed",
+		 WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "", WIFSIGNALED(status) ? ")" : "");
 	return -1;
 }
 
@@ -431,7 +455,10 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 		tracedat_close(td);
 		return NULL;
 	}
-	add_streams(td, td->top, "", -1);
+	tracedat_guard(true);
+	td->guarded = true;
+	if (add_streams(td, td->top, "", -1))
+		goto lib_fault;
 	n = tracecmd_buffer_instances(td->top);
 	for (i = 0; i < n && td->nr_inst < sizeof(td->inst) / sizeof(td->inst[0]); i++) {
 		struct tracecmd_input *h = tracecmd_buffer_instance_handle(td->top, i);
@@ -441,13 +468,19 @@ struct tracedat *tracedat_open(struct trace_in *in, char *err, size_t errlen)
 			continue;
 		td->inst[td->nr_inst++] = h;
 
-		add_streams(td, h, name ? name : "?", (int)td->nr_inst - 1);
+		if (add_streams(td, h, name ? name : "?", (int)td->nr_inst - 1))
+			goto lib_fault;
 	}
 	td->stats.file_version = (unsigned int)tracecmd_get_in_file_version(td->top);
 	pick_layout(td, tracecmd_get_tep(td->top));
 	td->rl = role_layout_builtin(td->layout == MBEC_LAYOUT_UNKNOWN ? MBEC_LAYOUT_CLASSIC :
 				     td->layout);
 	return td;
+
+lib_fault:
+	snprintf(err, errlen, "%s", td->problem);
+	tracedat_close(td);
+	return NULL;
 }
 
 void tracedat_close(struct tracedat *td)
@@ -456,6 +489,17 @@ void tracedat_close(struct tracedat *td)
 
 	if (!td)
 		return;
+	if (td->guarded)
+		tracedat_guard(false);
+	if (td->lib_fault) {
+		/*
+		 * The libraries died on this file: nothing of theirs is called
+		 * again.  What they hold stays reachable, from here.
+		 */
+		td->next_faulted = faulted;
+		faulted = td;
+		return;
+	}
 	if (td->pending)
 		tracecmd_free_record(td->pending);
 	for (i = 0; td->st && i < td->nr_st; i++)
