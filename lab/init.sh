@@ -18,7 +18,9 @@
 # trace.dat taken with trace-cmd extract), lab.kvm=P=V (repeatable: a
 # parameter for the KVM vendor module's insmod; a built-in one takes
 # MOD.P=V from the command line itself).  "nested-record" (not by default)
-# records the nested workload.
+# records the nested workload; "livetests" (not by default) runs
+# tests/live in the host's root shared over 9p (lab.repo=, lab.live=,
+# lab.testbin=).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 export HOME=/root
@@ -204,6 +206,49 @@ case ",$steps," in *,tracedat,*)
 		run tracedat-replay-$kb mbecscope replay /tmp/kvm-$kb.dat --json
 	done
 	;;
+esac
+# Not by default: the live tests (tests/live) against this KVM, in the
+# host's root: QEMU exports it read-only over 9p (tag hostroot), a tmpfs
+# overlay makes it writable here, and lab/livetests.sh runs in the checkout
+# lab.repo= names, with lab.testbin= as MBECSCOPE and lab.live= (names,
+# comma-separated) for a subset.  Each test's log comes back as live-*.
+case ",$steps," in *,livetests,*)
+	repo= live= testbin=
+	for arg in $(cat /proc/cmdline); do
+		case "$arg" in
+		lab.repo=*) repo=${arg#lab.repo=} ;;
+		lab.live=*) live=${arg#lab.live=} ;;
+		lab.testbin=*) testbin=${arg#lab.testbin=} ;;
+		esac
+	done
+	while read -r ko; do
+		insmod "/lib/modules/$ko" 2>> "$out/log.txt" || say "insmod $ko failed"
+	done < /lib/modules/modules.9p
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+	mkdir -p /host /ovl /newroot /dev/pts /dev/shm
+	mount -t devpts devpts /dev/pts
+	mount -t tmpfs tmpfs /dev/shm
+	if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=524288,cache=loose hostroot /host; then
+		say "livetests: cannot mount the host's root (9p tag hostroot): was QEMU given -virtfs?"
+	elif ! { mount -t tmpfs tmpfs /ovl && mkdir -p /ovl/up /ovl/work &&
+		 mount -t overlay overlay -o lowerdir=/host,upperdir=/ovl/up,workdir=/ovl/work /newroot; }; then
+		say "livetests: cannot put a tmpfs overlay over the host's root"
+	elif [ ! -x "/newroot$repo/lab/livetests.sh" ]; then
+		say "livetests: no lab/livetests.sh under lab.repo=$repo"
+	else
+		mount -t proc proc /newroot/proc
+		mount -o rbind /sys /newroot/sys
+		mount -o rbind /dev /newroot/dev
+		mount -t tmpfs tmpfs /newroot/tmp
+		mkdir -p /newroot/run/lab-results
+		mount -o bind "$out" /newroot/run/lab-results
+		cat /proc/mounts > "$out/livetests-mounts.txt"
+		say "livetests: in $repo, ${live:-all of tests/live}, MBECSCOPE=${testbin:-default}"
+		run livetests chroot /newroot /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root TERM=xterm LANG=C.UTF-8 ${testbin:+MBECSCOPE=$testbin} \
+			/bin/bash "$repo/lab/livetests.sh" /run/lab-results "$live"
+		umount /newroot/run/lab-results
+	fi ;;
 esac
 # Not by default: what to look at when a step fails (every guest #PF, the
 # verifier's log), each kept to its first and last 128 KiB.

@@ -57,14 +57,13 @@ if tc=$(command -v trace-cmd); then
 	done
 fi
 
-# KVM's modules: closure from modules.dep, dependencies first.
-if [ -n "$tree" ]; then
-	rel=$(cat "$tree/release" 2>/dev/null) || die "$tree is not a kernel tree of lab/stock-kernel.sh"
-	mdir=$tree/lib/modules/$rel
-	[ -f "$mdir/modules.dep" ] || die "$mdir/modules.dep is missing (depmod -b)"
-	for vendor in amd intel; do
-		want=$(grep -E "/kvm-$vendor\.ko(\.xz|\.zst|\.gz)?:" "$mdir/modules.dep") ||
-			die "$mdir/modules.dep has no kvm-$vendor module"
+# modules NAME...: the modules' closure from modules.dep, unpacked into the
+# initramfs, their paths printed in load order (dependencies first).
+# Status 1 when one is not a module of the kernel.
+modules() {
+	local name want m ko order list=
+	for name in "$@"; do
+		want=$(grep -E "/$name\.ko(\.xz|\.zst|\.gz)?:" "$mdir/modules.dep") || return 1
 		# modules.dep lists M: D1 D2 ... where each Di may need the later
 		# ones: load them from the last to the first, then M.
 		set -- ${want#*:}
@@ -82,9 +81,25 @@ if [ -n "$tree" ]; then
 				*) cat "$mdir/$m" ;;
 				esac > "$root/lib/modules/$ko" || die "cannot unpack $mdir/$m"
 			fi
-			echo "$ko"
-		done > "$root/lib/modules/modules.$vendor"
+			list="$list $ko"
+		done
 	done
+	printf '%s\n' $list | awk '!seen[$0]++'
+}
+
+# KVM's modules, and those of the livetests step (the host's root over 9p
+# under an overlay): modules.amd, modules.intel, modules.9p.
+if [ -n "$tree" ]; then
+	rel=$(cat "$tree/release" 2>/dev/null) || die "$tree is not a kernel tree of lab/stock-kernel.sh"
+	mdir=$tree/lib/modules/$rel
+	[ -f "$mdir/modules.dep" ] || die "$mdir/modules.dep is missing (depmod -b)"
+	for vendor in amd intel; do
+		modules kvm-$vendor > "$root/lib/modules/modules.$vendor" ||
+			die "$mdir/modules.dep has no kvm-$vendor module"
+	done
+	# (a kernel with 9p or overlayfs built in has none of these: fine)
+	modules 9pnet_virtio 9p overlay > "$root/lib/modules/modules.9p" ||
+		: > "$root/lib/modules/modules.9p"
 fi
 
 mkdir -p "$(dirname "$out")"

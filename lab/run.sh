@@ -4,7 +4,7 @@
 #
 #   lab/run.sh [--mbecscope BIN] [--kernel K] [--emulator qemu|qemu-gmet|bochs|bochs3]
 #              [--out DIR] [--timeout S] [--steps LIST] [--kvm-param P=V]...
-#              [--append ARGS]
+#              [--append ARGS] [--live NAMES] [--testbin BIN]
 #
 #   --mbecscope BIN  the binary to run in L1 (default build/mbecscope);
 #                    any worktree's build works, e.g.
@@ -32,6 +32,11 @@
 #                    (the series), to insmod otherwise.  Repeatable.
 #                    kvm.txt in DIR says what was in effect.
 #   --append ARGS    more parameters for L1's kernel command line
+#   --live NAMES     with the livetests step (QEMU only): the tests/live
+#                    files to run in L1, comma-separated (default all).
+#                    L1 sees the host's root read-only over 9p and runs
+#                    them in this checkout ($TOP), with --testbin as
+#                    MBECSCOPE (default $BUILD/asan/mbecscope)
 #
 # DIR receives the guest's files (check.out: check --json, negative.out,
 # record.out, workload.mbrec.gz, steps.txt, dmesg.txt, ...), console.log,
@@ -46,7 +51,7 @@ case "$BUILD" in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BUILD
 die() { echo "lab: $*" >&2; exit 2; }
 
-bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps= kparams= extra=
+bin=$BUILD/mbecscope kernel=debian-6.12 emu=qemu out= timeout= steps= kparams= extra= live= testbin=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mbecscope) bin=${2:-}; shift 2 ;;
@@ -65,6 +70,8 @@ while [ $# -gt 0 ]; do
 		esac
 		kparams="$kparams $2"; shift 2 ;;
 	--append) extra=${2:-}; shift 2 ;;
+	--live) live=${2:-}; shift 2 ;;
+	--testbin) testbin=${2:-}; shift 2 ;;
 	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown argument '$1' (see lab/run.sh --help)" ;;
 	esac
@@ -113,6 +120,22 @@ if [ "$kernel" = series ]; then
 		die "cannot read the host's TSC rate (cpu MHz in /proc/cpuinfo) for tsc_early_khz"
 	append="$append tsc_early_khz=$khz"
 fi
+# The livetests step: the host's root for L1, read-only over 9p (QEMU only).
+share=() mem=2G
+case ",$steps," in *,livetests,*)
+	case "$emu" in qemu|qemu-gmet) ;; *) die "the livetests step needs QEMU (9p): --emulator qemu" ;; esac
+	case "$live" in *[!a-z0-9_,]*) die "--live takes test names (tests/live/NAME.t), comma-separated" ;; esac
+	testbin=${testbin:-$BUILD/asan/mbecscope}
+	case "$testbin" in /*) ;; *) testbin=$PWD/$testbin ;; esac
+	[ -x "$testbin" ] || die "$testbin is not an executable mbecscope (make asan, or --testbin PATH)"
+	case "$TOP$testbin" in *[[:space:]]*) die "the checkout's path and --testbin must have no blanks" ;; esac
+	# (multidevs=remap: the host's mounts have colliding inode numbers, /proc and
+	# /sys among them, which L1 would otherwise take for one directory)
+	share=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
+	mem=3G
+	append="$append lab.repo=$TOP lab.testbin=$testbin${live:+ lab.live=$live}"
+	;;
+esac
 # Vendor module parameters: MOD.P=V takes effect when the module is built
 # in; /init passes lab.kvm=P=V to insmod when it is a module.
 vmod=kvm_amd
@@ -127,7 +150,7 @@ qemu)
 	command -v qemu-system-x86_64 >/dev/null ||
 		die "qemu-system-x86_64 is missing: apt-get install qemu-system-x86"
 	timeout "${timeout:-600}" qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt \
-		-m 2G -smp 1 -nographic -no-reboot -monitor none \
+		-m $mem -smp 1 -nographic -no-reboot -monitor none "${share[@]}" \
 		-kernel "$image" -initrd "$rd" -append "$append lab.halt=reboot" \
 		-serial "file:$out/console.log" -serial "file:$capture" \
 		</dev/null >"$out/qemu.log" 2>&1
@@ -137,7 +160,7 @@ qemu-gmet)
 	qemu=$("$LAB/qemu-gmet.sh" | tail -1) && [ -x "$qemu" ] ||
 		die "no QEMU with the GMET patch (lab/qemu-gmet.sh)"
 	timeout "${timeout:-600}" "$qemu" -accel tcg -cpu EPYC,+svm,+npt,+gmet \
-		-m 2G -smp 1 -nographic -no-reboot -monitor none -nic none -vga none \
+		-m $mem -smp 1 -nographic -no-reboot -monitor none -nic none -vga none "${share[@]}" \
 		-kernel "$image" -initrd "$rd" -append "$append lab.halt=reboot" \
 		-serial "file:$out/console.log" -serial "file:$capture" \
 		</dev/null >"$out/qemu.log" 2>&1

@@ -120,8 +120,12 @@ class Run:
         self.raw, self.raw_err = load_json(os.path.join(d, "rawtp.out"))
         self.nested_word = ""
         wanted = first_line(os.path.join(d, "steps-wanted.txt"))
-        self.wanted = [s for s in STEPS if s in wanted.split(",")] if wanted else STEPS
+        self.wanted_all = wanted.split(",") if wanted else STEPS
+        self.wanted = [s for s in STEPS if s in self.wanted_all]
+        self.live_word = ""
         self.judge()
+        if "livetests" in self.wanted_all:
+            self.judge_live()
 
     def a(self, ok, what, whynot=""):
         self.asserts.append((bool(ok), what, whynot))
@@ -151,10 +155,13 @@ class Run:
                 self.a(rc in want, f"step {s} ran (exit {rc})",
                        self.err_line(s) or f"exit {rc}")
         wl = self.steps.get("workload")
-        self.a(wl and wl[0] == 0, "the built-in workload passed its self-check",
-               self.err_line("workload") or "no workload step")
+        if "workload" in self.wanted:
+            self.a(wl and wl[0] == 0, "the built-in workload passed its self-check",
+                   self.err_line("workload") or "no workload step")
         if "nested" in self.wanted:
             self.judge_nested()
+        if "check" not in self.wanted:
+            return      # a run of other steps only (tracedat, livetests, ...)
         c = self.check
         if c is None:
             self.a(False, "check --workload --json gave a summary", self.check_err)
@@ -230,8 +237,9 @@ class Run:
         n = self.neg
         nn = n.get("anomalies", {}).get("total", 0) if n else 0
         self.neg_n = nn
-        self.a(nn > 0, f"negative control fired: {nn} anomalies",
-               self.neg_err or "--perturb-model nx found nothing")
+        if "negative" in self.wanted:
+            self.a(nn > 0, f"negative control fired: {nn} anomalies",
+                   self.neg_err or "--perturb-model nx found nothing")
         self.raw_word = ""
         if "rawtp" in self.wanted:
             self.judge_raw()
@@ -293,6 +301,28 @@ class Run:
         self.raw_word = (f"; raw_tp: SPTEs {sp}, exits {ex_n}, anomalies {tot}"
                          f"{' (' + cls + ')' if cls else ''}, lost {lost}")
 
+    def judge_live(self):
+        """livetests: the step ran; every tests/live file ran and exited 0."""
+        st = self.steps.get("livetests")
+        self.a(st is not None, "step livetests ran",
+               first_line(os.path.join(self.d, "log.txt")) or "the guest never got to it")
+        names = sorted(f[5:-3] for f in os.listdir(self.d)
+                       if f.startswith("live-") and f.endswith(".rc"))
+        self.a(names, "live tests ran", "no live-*.rc came back")
+        oks = noks = skips = 0
+        for name in names:
+            rc = first_line(os.path.join(self.d, f"live-{name}.rc"))
+            log = read(os.path.join(self.d, f"live-{name}.log")).splitlines()
+            o = sum(1 for x in log if re.match(r"ok \d+", x))
+            k = sum(1 for x in log if re.match(r"ok \d+.*# *SKIP", x)) + \
+                sum(1 for x in log if re.match(r"1\.\.0 # *SKIP", x))
+            f = sum(1 for x in log if x.startswith("not ok"))
+            oks, noks, skips = oks + o - k, noks + f, skips + k
+            self.a(rc == "0" and not f, f"live/{name}: exit {rc}, {o - k} ok, {f} not ok, "
+                   f"{k} skipped", next((x for x in log if x.startswith("not ok")), f"exit {rc}"))
+        self.live_word = (f"; live tests: {len(names)} files, {oks} ok, {noks} not ok, "
+                          f"{skips} skipped")
+
     def attach_word(self):
         """'tp_btf 12', or 'tp_btf 10, raw_tp 2 (kvm_exit, kvm_entry: why)'."""
         hows = {}
@@ -318,7 +348,9 @@ class Run:
 
     def line(self):
         head = f"{self.emu:5} {self.kernel:12} {self.release} {self.mmu}"
-        if self.check is None:
+        if self.check is None and "check" not in self.wanted:
+            body = f"steps {','.join(self.wanted_all)}{self.nested_word}{self.live_word}"
+        elif self.check is None:
             body = f"no check summary ({self.check_err}){self.nested_word}"
         else:
             cls = ", ".join(f"{k} {v}" for k, v in sorted(self.classes.items()))
