@@ -32,7 +32,7 @@
 #                    (the series), to insmod otherwise.  Repeatable.
 #                    kvm.txt in DIR says what was in effect.
 #   --append ARGS    more parameters for L1's kernel command line
-#   --live NAMES     with the livetests step (QEMU only): the tests/live
+#   --live NAMES     with the livetests step (--emulator qemu): the tests/live
 #                    files to run in L1, comma-separated (default all).
 #                    L1 sees the host's root read-only over 9p and runs
 #                    them in this checkout ($TOP), with --testbin as
@@ -77,6 +77,15 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$emu" in qemu|qemu-gmet|bochs|bochs3) ;; *) die "--emulator is qemu, qemu-gmet, bochs or bochs3, not '$emu'" ;; esac
+case ",$steps," in *,livetests,*)
+	case "$emu" in qemu) ;; *) die "the livetests step needs Debian's QEMU, with 9p (the GMET build has none): --emulator qemu" ;; esac
+	case "$live" in *[!a-z0-9_,]*) die "--live takes test names (tests/live/NAME.t), comma-separated" ;; esac
+	testbin=${testbin:-$BUILD/asan/mbecscope}
+	case "$testbin" in /*) ;; *) testbin=$PWD/$testbin ;; esac
+	[ -x "$testbin" ] || die "$testbin is not an executable mbecscope (make asan, or --testbin PATH)"
+	case "$TOP$testbin" in *[[:space:]]*) die "the checkout's path and --testbin must have no blanks" ;; esac
+	;;
+esac
 case "$bin" in /*) ;; *) bin=$PWD/$bin ;; esac
 [ -x "$bin" ] || die "$bin is not an executable mbecscope (make all, or --mbecscope PATH)"
 out=${out:-$BUILD/lab/runs/$emu-$kernel}
@@ -123,12 +132,6 @@ fi
 # The livetests step: the host's root for L1, read-only over 9p (QEMU only).
 share=() mem=2G
 case ",$steps," in *,livetests,*)
-	case "$emu" in qemu|qemu-gmet) ;; *) die "the livetests step needs QEMU (9p): --emulator qemu" ;; esac
-	case "$live" in *[!a-z0-9_,]*) die "--live takes test names (tests/live/NAME.t), comma-separated" ;; esac
-	testbin=${testbin:-$BUILD/asan/mbecscope}
-	case "$testbin" in /*) ;; *) testbin=$PWD/$testbin ;; esac
-	[ -x "$testbin" ] || die "$testbin is not an executable mbecscope (make asan, or --testbin PATH)"
-	case "$TOP$testbin" in *[[:space:]]*) die "the checkout's path and --testbin must have no blanks" ;; esac
 	# (multidevs=remap: the host's mounts have colliding inode numbers, /proc and
 	# /sys among them, which L1 would otherwise take for one directory)
 	share=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")

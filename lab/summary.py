@@ -13,7 +13,9 @@ in it says why; exit qualifications or #NPF information were checked;
 no anomaly; no lost event; every program attached as tp_btf or says why not;
 the negative control (check --perturb-model nx) found anomalies; with the
 nested step: every workload --nested pass ran and passed, and its
-negative control (--inject-mismatch) failed.
+negative control (--inject-mismatch) failed; with the livetests step:
+every tests/live file sent back (live-NAME.log, .rc) exited 0 with no
+"not ok".  Only the steps the run asked for (steps-wanted.txt) are judged.
 Anomalies that an entry of lab/quirks.txt ($LAB_QUIRKS in tests) explains,
 for a run under that entry's emulator only, are counted as explained, not
 as a failure.

@@ -127,6 +127,47 @@ sed -i '/^rawtp/d' "$tmp/fewer/steps.txt"
 rm "$tmp/fewer/rawtp.out"
 summ "$tmp/fewer"
 ok $? "summary: a run without the rawtp step is not failed for it"
+# A run of other steps only (lab/run.sh --steps tracedat) is judged on them.
+mkrun "$tmp/only-td"
+echo tracedat > "$tmp/only-td/steps-wanted.txt"
+echo 'tracedat-replay-4 0 1 2 x' > "$tmp/only-td/steps.txt"
+rm "$tmp/only-td"/*.out
+summ "$tmp/only-td"
+rc=$?
+ok $([ $rc -eq 0 ] && python3 "$TOP/lab/summary.py" "$tmp/only-td" | grep -q 'steps tracedat;.* ok$'; echo $?) \
+	"summary: a tracedat-only run is not failed for the check steps (exit $rc)"
+# livetests: each tests/live file's log and status came back (lab/livetests.sh).
+mklive() {
+	mkrun "$1"
+	echo livetests > "$1/steps-wanted.txt"
+	echo 'livetests 0 1 200 x' > "$1/steps.txt"
+	rm "$1"/*.out
+	printf 'ok 1 - a\nok 2 - b # SKIP why\n1..2\n' > "$1/live-check.log"
+	echo 0 > "$1/live-check.rc"
+	printf 'ok 1 - c\n1..1\n' > "$1/live-top.log"
+	echo 0 > "$1/live-top.rc"
+}
+mklive "$tmp/live"
+summ "$tmp/live"
+rc=$?
+ok $([ $rc -eq 0 ] && python3 "$TOP/lab/summary.py" "$tmp/live" |
+	grep -q 'live tests: 2 files, 2 ok, 0 not ok, 1 skipped;'; echo $?) \
+	"summary: a livetests run counts each file's ok, not ok and skips (exit $rc)"
+mklive "$tmp/live-fail"
+printf 'ok 1 - c\nnot ok 2 - d broke\n1..2\n' > "$tmp/live-fail/live-top.log"
+echo 1 > "$tmp/live-fail/live-top.rc"
+summ "$tmp/live-fail"
+rc=$?
+ok $([ $rc -eq 1 ] && grep -q '^not ok.*live/top: exit 1, 1 ok, 1 not ok.*not ok 2 - d broke' "$tmp/tap"; echo $?) \
+	"summary: a live test that failed fails the run, naming its first failure (exit $rc)"
+mklive "$tmp/live-none"
+rm "$tmp/live-none"/live-*
+summ "$tmp/live-none"
+rc=$?
+ok $([ $rc -eq 1 ] && grep -q '^not ok.*live tests ran' "$tmp/tap"; echo $?) \
+	"summary: a livetests run that sent no result back fails (exit $rc)"
+"$TOP/lab/run.sh" --mbecscope /bin/true --steps livetests --emulator bochs > /dev/null 2>"$tmp/err"
+ok $([ $? -eq 2 ] && grep -q "needs Debian's QEMU, with 9p" "$tmp/err"; echo $?) "run.sh: livetests under Bochs is exit 2, said"
 
 # Emulator quirks (lab/quirks.txt's format): an entry explains the anomalies
 # of its rule whose qualification matches, in runs under its emulator only.
