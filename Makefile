@@ -122,7 +122,7 @@ FUZZ_SRCS := src/trace/input.c src/trace/recording.c $(wildcard src/trace/ftrace
 	     src/correlate/event.c src/live/btf_layout.c $(sort $(wildcard src/model/*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuzz/*.c)))
 FUZZ_SECONDS ?= 300
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard include/*.h src/trace/*.h)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) $(wildcard include/*.h src/trace/*.h src/model/*.h)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 $(CPPFLAGS) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

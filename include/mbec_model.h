@@ -6,7 +6,7 @@
  *  1. the architectural oracle (mbec_arch_*, src/model/arch.c), written
  *     from the SDM/APM: a walk plus an access give an outcome with its
  *     error code, #NPF EXITINFO1 or EPT exit qualification;
- *  2. the KVM mapping model (mbec_kvm_*, src/model/kvm.c), computed the way
+ *  2. the KVM mapping model (mbec_kvm_*, src/model/kvm*.c), computed the way
  *     KVM computes: ACC composed from the walk, a permission bitmask per
  *     mode indexed by error code and ACC, the SPTE bits KVM may install for
  *     an ACC, exit qualification -> error code, nested exit-qualification
@@ -216,7 +216,7 @@ static inline bool mbec_outcome_faults(const struct mbec_outcome *o)
 int mbec_arch_perm_table(const struct mbec_mode *mode, uint16_t out[16], uint16_t care[16]);
 
 /* ---------------------------------------------------------------------- */
-/* Layer 2: the KVM mapping model (src/model/kvm.c)                       */
+/* Layer 2: the KVM mapping model (src/model/kvm*.c)                      */
 /* ---------------------------------------------------------------------- */
 
 /*

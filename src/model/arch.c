@@ -6,8 +6,8 @@
  * exceptions, 29.3.3 EPT misconfigurations and violations, 28.2.1 exit
  * qualification for EPT violations) and the AMD APM vol. 2 (5.6 page
  * protection, 15.25 nested paging, GMET).  It knows nothing about KVM: no
- * ACC values, no permission bitmask, no SPTEs.  Layer 2 (kvm.c) must
- * never be used here, and this file must never be used by kvm.c, or the
+ * ACC values, no permission bitmask, no SPTEs.  Layer 2 (kvm*.c) must
+ * never be used here, and this file must never be used by kvm*.c, or the
  * agreement tests prove nothing.
  */
 #include <errno.h>

@@ -5,15 +5,8 @@
 # allow; drop markers become lost events, stack traces and markers are
 # skipped by kind; a line of a known event that cannot be read, or an
 # out-of-range column, stays exit 2.
-set -u
-: "${MBECSCOPE:=build/asan/mbecscope}"
+. "$(dirname "$0")/lib.sh"
 fx=tests/golden/fixtures/forms
-n=0 failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
 # form NAME PYEXPR [ARGS...]: replay --json exits 0, reads every line, finds
 # no anomaly and no shadow page missing, and PYEXPR (d = the JSON) holds.
@@ -104,5 +97,4 @@ bad "layouts that disagree" 'changes the layout \(classic before\)' "$tmp/p8.tra
 bad "--layout mbec on Kohler's strings" 'is kohler.s, but the lines are read as mbec .*: replay with --layout kohler' \
 	"$fx/kohler.trace" --layout mbec
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -41,12 +41,7 @@
 # (or --kernel debian-6.12 --emulator bochs3, or --emulator qemu-gmet
 # --kernel series --kvm-param gmet=1),
 # then zcat build/lab/runs/<run>/workload.mbrec.gz > tests/golden/fixtures/...
-set -u
-: "${MBECSCOPE:=build/asan/mbecscope}"
-fx=tests/golden/fixtures
-n=0 failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 # verdict NAME FILE SPTE-FORMAT [nested]: the assertions on one recording
 # (nested: also injected #NPF / EPT violations checked)
@@ -113,5 +108,4 @@ verdict "QEMU GMET nested SVM, series, kvm_amd.gmet=1" $fx/lab-qemu-gmet-series-
 verdict "QEMU GMET nested SVM, series, kvm_amd.gmet=0" $fx/lab-qemu-gmet-series-gmet0-nested.mbr legacy nested
 verdict "Bochs 3.0 nested VMX, series, kvm_intel.mbec=1" $fx/lab-bochs3-series-mbec1-nested.mbr ept nested
 verdict "Bochs 3.0 nested VMX, series, kvm_intel.mbec=0" $fx/lab-bochs3-series-mbec0-nested.mbr ept nested
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

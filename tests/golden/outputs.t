@@ -8,16 +8,7 @@
 #    boundary or inside a chunk: exit 2 both ways;
 #  - write errors (/dev/full) of --export-json, -o, watch --output and
 #    standard output: one line, exit 2.
-set -u
-: "${MBECSCOPE:=build/asan/mbecscope}"
-fx=tests/golden/fixtures
-n=0 failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-run() { "$MBECSCOPE" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
+. "$(dirname "$0")/lib.sh"
 # expect NAME RC REGEX: the last run exited RC with one stderr line matching REGEX
 expect() {
 	if [ $rc -eq "$2" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -qE -- "$3" "$tmp/err"; then
@@ -115,5 +106,4 @@ expect "watch --output /dev/full: exit 2, one line" 2 "could not write to /dev/f
 rc=$?
 expect "watch to a full standard output: exit 2, one line" 2 "could not write to standard output: No space left"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

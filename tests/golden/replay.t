@@ -9,23 +9,7 @@
 #    at the same time as the live run whose JSON summary is committed next
 #    to it: the text import must give the same checks;
 #  - damaged input: truncated and bit-flipped recordings, garbage text.
-set -u
-: "${MBECSCOPE:=build/asan/mbecscope}"
-fx=tests/golden/fixtures
-n=0 failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-
-run() { "$MBECSCOPE" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
-
-# pyexpr FILE EXPR: EXPR (python, d = the JSON document) is true
-pyexpr() {
-	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" \
-		"$1" 2>"$tmp/pyerr"
-}
+. "$(dirname "$0")/lib.sh"
 
 # anomalies FILE: "class=count,..." of the non-zero classes, and the rules
 anomalies() {
@@ -363,5 +347,4 @@ for cmd in replay record; do
 		nok "$cmd --help" "exit $rc" "$(cat "$tmp/err")"
 done
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

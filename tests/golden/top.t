@@ -3,18 +3,11 @@
 # outputs (the built-in workload, recorded on this project's shadow-paging
 # host, and a planted SPTE escalation), at any --speed; JSON frames; the
 # pid filter; a recording cut short; replay needs no root.
-set -u
-: "${MBECSCOPE:=build/asan/mbecscope}"
+. "$(dirname "$0")/lib.sh"
 TOP="$(dirname "$MBECSCOPE")/mbectop"
-fx=tests/golden/fixtures
-n=0 failed=0
-tmp=$(mktemp -d)
 # tmux's socket is in $tmp (kill-server leaves a -L socket in /tmp/tmux-UID).
 sock="$tmp/tmux.sock"
 trap 'tmux -S "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 
 # golden NAME WANT-RC ARGS...: stdout equals tests/golden/NAME.out, stderr empty
 golden() {
@@ -133,8 +126,7 @@ if command -v tmux >/dev/null; then
 		nok "tmux: q leaves the replay, exit 0" "$(grep '^rc=' "$tmp/pane")"
 	tmux -S "$sock" kill-server 2>/dev/null
 else
-	n=$((n + 1)); echo "ok $n - tmux replay # SKIP tmux is not installed"
-	n=$((n + 1)); echo "ok $n - tmux q # SKIP tmux is not installed"
+	skip "tmux replay" "tmux is not installed"
+	skip "tmux q" "tmux is not installed"
 fi
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

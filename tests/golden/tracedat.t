@@ -9,25 +9,9 @@
 #    formats, the anomaly found, --layout still overrides;
 #  - stdin (a file and a pipe), mbectop --replay;
 #  - damage: a record of an event the file has no format for, a cut file.
-set -u
 # libtraceevent's own leaks while parsing formats (see the file).
 export LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/tests/lsan-libtraceevent.supp:print_suppressions=0
-: "${MBECSCOPE:=build/asan/mbecscope}"
-fx=tests/golden/fixtures
-n=0 failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-
-run() { "$MBECSCOPE" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
-
-pyexpr() {
-	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" \
-		"$1" 2>"$tmp/pyerr"
-}
+. "$(dirname "$0")/lib.sh"
 
 # same_checks A B: two replay --json summaries with the same counts and verdicts
 same_checks() {
@@ -309,5 +293,4 @@ run replay "$tmp/head.dat"
 [ $rc -eq 2 ] && grep -q "libtracecmd cannot read its headers" "$tmp/err" &&
 	ok "a trace.dat cut in its headers: exit 2" || nok "headers cut" "exit $rc" "$(cat "$tmp/err")"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+tap_done

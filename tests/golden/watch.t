@@ -10,15 +10,9 @@
 #  - the same input gives the same output; --output and the textfile (checked
 #    by a strict exposition-format parser) agree with stdout;
 #  - a missing or damaged input: exit 2 and one line.
-set -u
-M=${MBECSCOPE:-build/asan/mbecscope}
+. "$(dirname "$0")/lib.sh"
+M=$MBECSCOPE
 P="python3 tests/golden/watch_prom.py"
-fx=tests/golden/fixtures
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0	# every .t exits non-zero when one of its tests failed
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed + 1)); echo "not ok $n - $2"; fi; }
 lines() { wc -l <"$1" | tr -d ' '; }
 
 # alerts FILE: "rule/detail/gfn ..." of the alert lines, sorted; "none" when none
@@ -46,7 +40,7 @@ expect() {
 	"$M" watch --replay "$f" --json >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	got=$(alerts "$tmp/out")
-	ok $([ $rc -eq 1 ] && [ "$got" = "$want" ] && [ ! -s "$tmp/err" ]; echo $?) \
+	ok_if $([ $rc -eq 1 ] && [ "$got" = "$want" ] && [ ! -s "$tmp/err" ]; echo $?) \
 		"$(basename "$f"): $got (rc=$rc)"
 	[ "$got" = "$want" ] || echo "# want $want"
 	sed 's/^/# /' "$tmp/err"
@@ -72,7 +66,7 @@ for c in escalation no-progress format exit-qual nested-inject role; do
 	a=$(grep -c '"type":"alert"' "$tmp/out")
 	s=$(summaries "$tmp/out")
 	an=$(grep -o '"anomalies":[0-9]*' "$tmp/out" | cut -d: -f2)
-	ok $([ "$a" = 1 ] && [ "$s" = "$c:1" ] && [ "$an" = 2 ]; echo $?) \
+	ok_if $([ "$a" = 1 ] && [ "$s" = "$c:1" ] && [ "$an" = 2 ]; echo $?) \
 		"$c twice: $an anomalies, $a alert, summary $s"
 done
 
@@ -80,16 +74,16 @@ done
 "$M" watch --replay $fx/planted.mbr --json >"$tmp/out" 2>"$tmp/err"
 rc=$?
 got=$(alerts "$tmp/out" | tr ' ' '\n' | cut -d/ -f1 | tr '\n' ' ')
-ok $([ $rc -eq 1 ] && [ "$got" = "escalation format nested-inject no-progress role " ]; echo $?) \
+ok_if $([ $rc -eq 1 ] && [ "$got" = "escalation format nested-inject no-progress role " ]; echo $?) \
 	"planted.mbr: one alert per planted class ($got)"
 
 # A real capture of the workload: nothing fires.
 "$M" watch --replay $fx/workload.mbr --json >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok $([ $rc -eq 0 ] && [ "$(alerts "$tmp/out")" = none ] && [ "$(lines "$tmp/out")" = 1 ]; echo $?) \
+ok_if $([ $rc -eq 0 ] && [ "$(alerts "$tmp/out")" = none ] && [ "$(lines "$tmp/out")" = 1 ]; echo $?) \
 	"workload.mbr (clean, real): no alert, exit 0 (rc=$rc)"
 "$M" watch --replay $fx/workload.mbr --fault-rate 1 --fault-factor 0 --json >"$tmp/out" 2>&1
-ok $([ $? -eq 1 ] && [ "$(alerts "$tmp/out" | cut -d/ -f1)" = fault-storm ]; echo $?) \
+ok_if $([ $? -eq 1 ] && [ "$(alerts "$tmp/out" | cut -d/ -f1)" = fault-storm ]; echo $?) \
 	"workload.mbr with --fault-rate 1: its faults do count (negative control)"
 
 # ---- a generated storm: VM 5001 at 200 write faults/s for 20 s, then 3000
@@ -116,14 +110,14 @@ EOF
 	--textfile "$tmp/storm.prom" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 got=$(alerts "$tmp/out")
-ok $([ $rc -eq 1 ] && [ "$got" = "exec-storm/-/-/5001 fault-storm/-/-/5001" ]; echo $?) \
+ok_if $([ $rc -eq 1 ] && [ "$got" = "exec-storm/-/-/5001 fault-storm/-/-/5001" ]; echo $?) \
 	"storm: fault-storm and exec-storm once each, VM 5001 only ($got)"
-ok $(grep -q '"rule":"exec-storm".*"per_second":3000,"threshold_per_second":200' "$tmp/out" &&
+ok_if $(grep -q '"rule":"exec-storm".*"per_second":3000,"threshold_per_second":200' "$tmp/out" &&
 	grep -q '"rule":"fault-storm".*"per_second":3000,"threshold_per_second":2000' "$tmp/out"; echo $?) \
 	"storm: 3000/s against 10x the baselines (200/s of faults, none of execute faults)"
 s=$(summaries "$tmp/out")
-ok $([ "$s" = "exec-storm:2 fault-storm:2" ]; echo $?) "storm: the other two storm seconds summarized ($s)"
-ok $(diff <(grep -v '"type":"end"' "$tmp/out") "$tmp/storm.jsonl" >/dev/null; echo $?) \
+ok_if $([ "$s" = "exec-storm:2 fault-storm:2" ]; echo $?) "storm: the other two storm seconds summarized ($s)"
+ok_if $(diff <(grep -v '"type":"end"' "$tmp/out") "$tmp/storm.jsonl" >/dev/null; echo $?) \
 	"--output got the same JSON lines as stdout"
 $P "$tmp/storm.prom" \
 	--expect 'mbecscope_watch_info{mode="replay",source="'"$tmp"'/storm.trace",config=""}' == 1 \
@@ -134,20 +128,20 @@ $P "$tmp/storm.prom" \
 	--expect 'mbecscope_vm_exec_faults_total{vm="5001"}' == 9000 \
 	--expect 'mbecscope_vm_faults_total{vm="6001"}' == 4600 \
 	--expect 'mbecscope_vm_exec_faults_total{vm="6001"}' == 0 >"$tmp/pc" 2>&1
-ok $? "storm: the textfile passes the strict parser and counts faults per VM"
+ok_if $? "storm: the textfile passes the strict parser and counts faults per VM"
 sed 's/^/# /' "$tmp/pc"
 
 "$M" watch --replay "$tmp/storm.trace" --json >"$tmp/out2" 2>&1
-ok $(cmp -s "$tmp/out" "$tmp/out2"; echo $?) "the same input gives the same output, byte for byte"
+ok_if $(cmp -s "$tmp/out" "$tmp/out2"; echo $?) "the same input gives the same output, byte for byte"
 "$M" watch --replay "$tmp/storm.trace" --json --disable exec-storm --fault-factor 0 >"$tmp/out" 2>&1
-ok $([ $? -eq 0 ] && [ "$(alerts "$tmp/out")" = none ]; echo $?) \
+ok_if $([ $? -eq 0 ] && [ "$(alerts "$tmp/out")" = none ]; echo $?) \
 	"storm with exec-storm disabled and the baseline rule off: quiet (200-3000/s < 20000/s)"
 "$M" watch --replay "$tmp/storm.trace" --fault-rate 2500 --exec-rate 0 --exec-factor 0 \
 	--fault-factor 0 --json >"$tmp/out" 2>&1
-ok $([ $? -eq 1 ] && [ "$(alerts "$tmp/out")" = "fault-storm/-/-/5001" ]; echo $?) \
+ok_if $([ $? -eq 1 ] && [ "$(alerts "$tmp/out")" = "fault-storm/-/-/5001" ]; echo $?) \
 	"storm: the absolute fault-rate alone fires too"
 "$M" watch --replay "$tmp/storm.trace" >"$tmp/text" 2>&1
-ok $(grep -q '^ALERT warning exec-storm vm 5001: ' "$tmp/text" && grep -q '^SUMMARY warning' "$tmp/text" &&
+ok_if $(grep -q '^ALERT warning exec-storm vm 5001: ' "$tmp/text" && grep -q '^SUMMARY warning' "$tmp/text" &&
 	grep -q '^watch: 35202 records, 2 alerts fired' "$tmp/text"; echo $?) "text lines: ALERT, SUMMARY, the end line"
 
 # The anomaly fixtures in the textfile: one anomaly and one alert of the class.
@@ -155,25 +149,24 @@ ok $(grep -q '^ALERT warning exec-storm vm 5001: ' "$tmp/text" && grep -q '^SUMM
 $P "$tmp/p.prom" --expect 'mbecscope_anomalies_total{class="role"}' == 1 \
 	--expect 'mbecscope_alerts_total{rule="role",severity="critical"}' == 1 \
 	--expect 'mbecscope_alerts_total{rule="exit-qual",severity="critical"}' == 0 >"$tmp/pc" 2>&1
-ok $? "planted.mbr: the textfile counts its anomalies and alerts"
+ok_if $? "planted.mbr: the textfile counts its anomalies and alerts"
 sed 's/^/# /' "$tmp/pc"
 
 # ---- bad input ------------------------------------------------------------------
 "$M" watch --replay "$tmp/nonexistent" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && [ ! -s "$tmp/out" ]; echo $?) \
+ok_if $([ $rc -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && [ ! -s "$tmp/out" ]; echo $?) \
 	"a missing file: exit 2, one line, nothing on stdout (rc=$rc)"
 head -c 2000 $fx/workload.mbr >"$tmp/cut.mbr"
 "$M" watch --replay "$tmp/cut.mbr" --json >"$tmp/out" 2>"$tmp/err"
 rc=$?
-ok $([ $rc -ne 1 ] && grep -q "cut short" "$tmp/err" && grep -q '"type":"end"' "$tmp/out"; echo $?) \
+ok_if $([ $rc -ne 1 ] && grep -q "cut short" "$tmp/err" && grep -q '"type":"end"' "$tmp/out"; echo $?) \
 	"a cut recording: replayed up to the cut, which is named (rc=$rc)"
 sed 's/^/# /' "$tmp/err"
 "$M" watch --replay $fx/role.trace --workload storm >/dev/null 2>"$tmp/err"
-ok $([ $? -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ]; echo $?) "--replay with --workload: exit 2"
+ok_if $([ $? -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ]; echo $?) "--replay with --workload: exit 2"
 "$M" watch --replay $fx/role.trace --output /nonexistent/dir/x.jsonl >"$tmp/out" 2>"$tmp/err"
-ok $([ $? -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && [ ! -s "$tmp/out" ]; echo $?) \
+ok_if $([ $? -eq 2 ] && [ "$(lines "$tmp/err")" = 1 ] && [ ! -s "$tmp/out" ]; echo $?) \
 	"an --output that cannot be opened: exit 2 before any alert"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done
