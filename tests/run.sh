@@ -59,7 +59,12 @@ live_in_lab() {
 	local dir=$BUILD/lab/runs/livetests rc name log
 	echo "# live tests: ${why:-asked for (MBEC_LIVE=lab)}: run in the lab's L1" \
 		"(lab/run.sh --steps livetests: QEMU TCG, Debian 6.12, KVM on NPT, TDP MMU)"
-	lab/run.sh --steps livetests --testbin "$MBECSCOPE" --out "$dir" ${MBEC_LIVE_ONLY:+--live "$MBEC_LIVE_ONLY"} \
+	local names=${MBEC_LIVE_ONLY:-}
+	if [ -z "$names" ]; then
+		for t in tests/live/*.t; do names="$names,$(basename "$t" .t)"; done
+		names=${names#,}$lab_units
+	fi
+	lab/run.sh --steps livetests --testbin "$MBECSCOPE" --out "$dir" --live "$names" \
 		--timeout "${MBEC_LIVE_TIMEOUT:-3000}" >"$logdir/live_lab.log" 2>&1
 	rc=$?
 	# An L1 that never got to the tests (TCG boot flakes have been seen:
@@ -68,31 +73,27 @@ live_in_lab() {
 		echo "# lab: L1 sent no result back (exit $rc; $(tail -n 1 "$dir/console.log" 2>/dev/null |
 			tr -cd '[:print:]' | head -c 120)); booting it once more"
 		mv "$logdir/live_lab.log" "$logdir/live_lab-1.log"
-		lab/run.sh --steps livetests --testbin "$MBECSCOPE" --out "$dir" ${MBEC_LIVE_ONLY:+--live "$MBEC_LIVE_ONLY"} \
+		lab/run.sh --steps livetests --testbin "$MBECSCOPE" --out "$dir" --live "$names" \
 			--timeout "${MBEC_LIVE_TIMEOUT:-3000}" >"$logdir/live_lab.log" 2>&1
 		rc=$?
 	fi
 	sed 's/^/# lab: /' "$logdir/live_lab.log" | tail -n 5
-	for t in tests/live/*.t; do
-		name=$(basename "$t" .t)
-		case ",${MBEC_LIVE_ONLY:-$name}," in *",$name,"*) ;; *) continue ;; esac
+	for name in ${names//,/ }; do
+		local shown=live/$name
+		case "$name" in test_*) shown="unit/$name (in the lab)" ;; esac
 		log=$dir/live-$name.log
 		if [ -f "$dir/live-$name.rc" ]; then
-			tally "live/$name" "$log" "$(cat "$dir/live-$name.rc")" \
+			tally "$shown" "$log" "$(cat "$dir/live-$name.rc")" \
 				"$(cat "$dir/live-$name.secs" 2>/dev/null || echo 0)"
 		else
-			echo "not ok - live/$name did not run in the lab (lab/run.sh exit $rc;" \
+			echo "not ok - $shown did not run in the lab (lab/run.sh exit $rc;" \
 				"$logdir/live_lab.log, $dir/console.log)"
-			printf '%-40s %3d passed %3d failed %3d skipped (%ds)\n' "live/$name" 0 1 0 0
+			printf '%-40s %3d passed %3d failed %3d skipped (%ds)\n' "$shown" 0 1 0 0
 			failed=$((failed + 1))
 		fi
 	done
 }
 
-for t in "$BUILD"/asan/tests/*; do
-	[ -x "$t" ] || continue
-	run_one "unit/$(basename "$t")" "$t"
-done
 why=
 [ -c /dev/kvm ] || why="this host has no /dev/kvm"
 case "${MBEC_LIVE:-auto}" in
@@ -101,6 +102,24 @@ lab) ;;
 auto) [ -n "$why" ] && ! command -v qemu-system-x86_64 >/dev/null && why= ;;
 *) echo "tests/run.sh: MBEC_LIVE is auto, host or lab, not '$MBEC_LIVE'" >&2; exit 2 ;;
 esac
+lab_units=
+for t in "$BUILD"/asan/tests/*; do
+	[ -x "$t" ] || continue
+	# A unit test that needs /dev/kvm joins the live tests in the lab.
+	if { [ -n "$why" ] || [ "${MBEC_LIVE:-auto}" = lab ]; } && [ -z "${MBEC_LIVE_ONLY:-}" ]; then
+		log=$logdir/unit_$(basename "$t").log
+		"$t" >"$log" 2>&1 </dev/null
+		rc=$?
+		if grep -qE '# *SKIP.*/dev/kvm' "$log"; then
+			lab_units="$lab_units,$(basename "$t")"
+			echo "# unit/$(basename "$t") needs /dev/kvm: it runs in the lab with the live tests"
+			continue
+		fi
+		tally "unit/$(basename "$t")" "$log" $rc 0
+		continue
+	fi
+	run_one "unit/$(basename "$t")" "$t"
+done
 for dir in cli golden fuzz live kernel lab ops; do
 	if [ $dir = live ] && { [ -n "$why" ] || [ "${MBEC_LIVE:-auto}" = lab ]; }; then
 		live_in_lab
