@@ -123,7 +123,7 @@ void ck_check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 {
 	struct repeat *r = NULL;
-	uint64_t addr, ec;
+	uint64_t addr, ec, mark = e->epoch + e->sum.lost_inferred;
 	struct evbuf b;
 	size_t i;
 
@@ -145,7 +145,13 @@ void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 		memset(r, 0, sizeof(*r));
 		r->tid = t->tid;
 	}
-	if (r->count && r->addr == addr && r->error_code == ec) {
+	/*
+	 * "In a row" needs every fault between: after records were lost the
+	 * same fault seen again may have had others in between (a pass of
+	 * distinct pages whose first fault is all that fits in the buffer),
+	 * so the count starts over.
+	 */
+	if (r->count && r->addr == addr && r->error_code == ec && r->loss_mark == mark) {
 		r->count++;
 	} else {
 		r->addr = addr;
@@ -153,6 +159,7 @@ void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 		r->count = 1;
 		r->reported = false;
 	}
+	r->loss_mark = mark;
 	if (r->count < e->repeat_limit || r->reported)
 		return;
 	r->reported = true;

@@ -249,6 +249,33 @@ static void test_no_progress(void)
 		   "fault-repeats is about an address, not a GFN");
 	}
 	mbec_check_free(e);
+
+	/*
+	 * Records lost between two sightings of the same fault: others may
+	 * have come between, so they are not "in a row".  The count starts
+	 * over after each loss and fires again once 4 follow without one.
+	 */
+	e = engine(MBEC_LAYOUT_CLASSIC, false, false, 4);
+	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, true);
+	for (i = 0; i < 9; i++) {
+		struct mbec_ev_lost l;
+		struct mbec_ev_exit x;
+
+		fault(e, rw_leaf, PFERR_USER, L_PRESENT | PTE_US);
+		/* The next exit closes the fault complete; the loss comes after. */
+		hdr(&x.hdr, MBEC_EV_EXIT, sizeof(x));
+		mbec_check_feed(e, &x, sizeof(x));
+		hdr(&l.hdr, MBEC_EV_LOST, sizeof(l));
+		l.count = 100;
+		mbec_check_feed(e, &l, sizeof(l));
+	}
+	ok(total(e) == 0, "no-progress quiet: the same fault 9 times with records lost between each");
+	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, true);
+	for (i = 0; i < 4; i++)
+		fault(e, rw_leaf, PFERR_USER, L_PRESENT | PTE_US);
+	ok(count(e, MBEC_AN_NO_PROGRESS) == 1,
+	   "... and fires once 4 follow with no loss between (limit 4)");
+	mbec_check_free(e);
 }
 
 static void tdp_spte(struct mbec_check *e, uint64_t spte)
