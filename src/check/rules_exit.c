@@ -130,6 +130,17 @@ void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 	ev_init(&b);
 	if (!(t->have & (MBEC_TXN_PF | MBEC_TXN_REQ)) || (t->have & MBEC_TXN_WALK_ERROR))
 		return;
+	/*
+	 * Only faults KVM set out to fix count.  Where spte_requested is
+	 * traced, a fault without it (and without fast_page_fault) was left
+	 * to the guest to retry or emulated: RET_PF_RETRY while an
+	 * invalidation of guest memory is under way (one vCPU retries for as
+	 * long as another thread's madvise zaps), an MMIO access.  Those
+	 * repeat by design and end with what they wait for; they neither
+	 * count nor break a row.
+	 */
+	if (e->sum.events[MBEC_EV_SPTE_REQUESTED] && !(t->have & (MBEC_TXN_REQ | MBEC_TXN_FAST)))
+		return;
 	addr = (t->have & MBEC_TXN_PF) ? t->pf.address : t->req.addr;
 	ec = (t->have & MBEC_TXN_PF) ? t->pf.error_code : t->req.error_code;
 	for (i = 0; i < e->nrepeats; i++)
