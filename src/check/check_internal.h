@@ -36,6 +36,7 @@ struct repeat {
 	uint64_t addr, error_code;
 	unsigned int count;
 	bool reported;
+	uint64_t loss_mark;	/* losses seen (announced + inferred) at its last fault */
 };
 
 /* A memslot of a VMM process, learned from spte_requested. */

@@ -123,12 +123,23 @@ void ck_check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 {
 	struct repeat *r = NULL;
-	uint64_t addr, ec;
+	uint64_t addr, ec, mark = e->epoch + e->sum.lost_inferred;
 	struct evbuf b;
 	size_t i;
 
 	ev_init(&b);
 	if (!(t->have & (MBEC_TXN_PF | MBEC_TXN_REQ)) || (t->have & MBEC_TXN_WALK_ERROR))
+		return;
+	/*
+	 * Only faults KVM set out to fix count.  Where spte_requested is
+	 * traced, a fault without it (and without fast_page_fault) was left
+	 * to the guest to retry or emulated: RET_PF_RETRY while an
+	 * invalidation of guest memory is under way (one vCPU retries for as
+	 * long as another thread's madvise zaps), an MMIO access.  Those
+	 * repeat by design and end with what they wait for; they neither
+	 * count nor break a row.
+	 */
+	if (e->sum.events[MBEC_EV_SPTE_REQUESTED] && !(t->have & (MBEC_TXN_REQ | MBEC_TXN_FAST)))
 		return;
 	addr = (t->have & MBEC_TXN_PF) ? t->pf.address : t->req.addr;
 	ec = (t->have & MBEC_TXN_PF) ? t->pf.error_code : t->req.error_code;
@@ -145,7 +156,13 @@ void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 		memset(r, 0, sizeof(*r));
 		r->tid = t->tid;
 	}
-	if (r->count && r->addr == addr && r->error_code == ec) {
+	/*
+	 * "In a row" needs every fault between: after records were lost the
+	 * same fault seen again may have had others in between (a pass of
+	 * distinct pages whose first fault is all that fits in the buffer),
+	 * so the count starts over.
+	 */
+	if (r->count && r->addr == addr && r->error_code == ec && r->loss_mark == mark) {
 		r->count++;
 	} else {
 		r->addr = addr;
@@ -153,6 +170,7 @@ void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 		r->count = 1;
 		r->reported = false;
 	}
+	r->loss_mark = mark;
 	if (r->count < e->repeat_limit || r->reported)
 		return;
 	r->reported = true;

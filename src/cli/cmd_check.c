@@ -268,6 +268,13 @@ int cmd_check(int argc, char **argv)
 	mbec_source_finish(src);
 	mbec_check_finish(run.engine);
 	wl_status = mbec_source_workload_status(src, NULL);
+	if (run.cov) {
+		/* Its CPL-0 passes reach U=0 pages too: the coverage reasons depend on it. */
+		const struct workload_report *rep =
+			workload_child_report(mbec_source_workload_child(src));
+
+		workload_coverage_set_cpl0(run.cov, rep && rep->cpl0);
+	}
 
 	if (json)
 		print_json(src, &run, &copts, storm, wl_status);

@@ -19,6 +19,7 @@ struct workload_coverage {
 	const struct workload_layout *layout;
 	struct page_seen *pages;
 	bool tdp;	/* KVM maps guest-physical memory (EPT or NPT): no guest walks traced */
+	bool cpl0;	/* the workload reported CPL-0 passes: every matrix page was reached */
 	uint64_t last_walk_gva;	/* the walk a walker error belongs to */
 };
 
@@ -36,6 +37,11 @@ struct workload_coverage *workload_coverage_new(const struct workload_layout *l,
 		return NULL;
 	}
 	return c;
+}
+
+void workload_coverage_set_cpl0(struct workload_coverage *c, bool ran)
+{
+	c->cpl0 = ran;
 }
 
 void workload_coverage_free(struct workload_coverage *c)
@@ -97,23 +103,32 @@ void workload_coverage_record(struct workload_coverage *run, const void *rec, si
 	}
 }
 
+/*
+ * Why a matrix page has no checked SPTE.  Whether some guest access
+ * reached its guest-physical page decides: a CPL-3 access does for U=1
+ * pages; a CPL-0 pass does for every present page, U=0 included.  Only a
+ * page nothing reached is explained by the guest's own walk faulting.
+ */
 static const char *page_why(const struct workload_coverage *run, const struct workload_page *p,
 			    const struct page_seen *s)
 {
+	bool reached = workload_page_faulted_in(p) || run->cpl0;
+
 	if (s->sptes)
 		return "SPTEs seen but none could be checked";
 	if (run->tdp)
-		return !workload_page_faulted_in(p) ?
-		       "U=0 page under TDP: CPL-3 accesses fault in the guest's own walk (no exit) "
-		       "and no SPTE covers its guest-physical page" :
-		       "no TDP SPTE covering its guest-physical page was installed while attached "
-		       "(mapped before attach?)";
-	if (!workload_page_faulted_in(p) && !workload_page_prefetchable(p))
+		return !reached ?
+		       "U=0 page under TDP, no CPL-0 pass reported: CPL-3 accesses fault in the "
+		       "guest's own walk (no exit), so nothing reaches its guest-physical page" :
+		       "the guest's accesses reached its guest-physical page, yet no traced "
+		       "TDP SPTE covers it (records lost, or mapped by a path that does not "
+		       "trace kvm_mmu_set_spte)";
+	if (!reached && !workload_page_prefetchable(p))
 		return p->level > 1 ? "U=0 2M page: CPL-3 accesses fault in the guest walk and "
 				      "KVM never prefetches large pages" :
 				      "U=0 page with A=0: CPL-3 accesses fault in the guest walk "
 				      "and KVM does not prefetch unaccessed entries";
-	if (!workload_page_faulted_in(p))
+	if (!reached)
 		return "U=0 page: only a prefetch can map it, and none did";
 	if (s->walk_errors)
 		return "every guest walk faulted (guest #PF)";

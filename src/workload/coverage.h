@@ -20,6 +20,12 @@ struct json_writer;
 /* L must outlive it; tdp: KVM maps guest-physical memory (no guest walks traced). */
 struct workload_coverage *workload_coverage_new(const struct workload_layout *l, bool tdp);
 void workload_coverage_free(struct workload_coverage *c);
+/*
+ * The workload ran CPL-0 passes (its report says so): their reads reach
+ * every matrix page, U=0 ones too, so no page's lack of an SPTE is
+ * explained by CPL-3 faults alone.  Not called: none assumed.
+ */
+void workload_coverage_set_cpl0(struct workload_coverage *c, bool ran);
 /* Every record of the run (walks and walker errors count). */
 void workload_coverage_record(struct workload_coverage *c, const void *rec, size_t len);
 /* The engine's verdict on each SPTE (mbec_check_on_spte's callback, ctx the coverage). */

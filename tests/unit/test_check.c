@@ -166,7 +166,7 @@ static void test_no_progress(void)
 {
 	struct mbec_check *e;
 	uint64_t rw_leaf = PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | (0x40ULL << 12);
-	int i;
+	int i, k;
 
 	e = engine(MBEC_LAYOUT_CLASSIC, false, false, 0);
 	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, true);
@@ -249,6 +249,66 @@ static void test_no_progress(void)
 		   "fault-repeats is about an address, not a GFN");
 	}
 	mbec_check_free(e);
+
+	/*
+	 * Records lost between two sightings of the same fault: others may
+	 * have come between, so they are not "in a row".  The count starts
+	 * over after each loss and fires again once 4 follow without one.
+	 */
+	e = engine(MBEC_LAYOUT_CLASSIC, false, false, 4);
+	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, true);
+	for (i = 0; i < 9; i++) {
+		struct mbec_ev_lost l;
+		struct mbec_ev_exit x;
+
+		fault(e, rw_leaf, PFERR_USER, L_PRESENT | PTE_US);
+		/* The next exit closes the fault complete; the loss comes after. */
+		hdr(&x.hdr, MBEC_EV_EXIT, sizeof(x));
+		mbec_check_feed(e, &x, sizeof(x));
+		hdr(&l.hdr, MBEC_EV_LOST, sizeof(l));
+		l.count = 100;
+		mbec_check_feed(e, &l, sizeof(l));
+	}
+	ok(total(e) == 0, "no-progress quiet: the same fault 9 times with records lost between each");
+	get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, true);
+	for (i = 0; i < 4; i++)
+		fault(e, rw_leaf, PFERR_USER, L_PRESENT | PTE_US);
+	ok(count(e, MBEC_AN_NO_PROGRESS) == 1,
+	   "... and fires once 4 follow with no loss between (limit 4)");
+	mbec_check_free(e);
+
+	/*
+	 * The same fault retried by KVM without spte_requested (RET_PF_RETRY
+	 * while another thread's invalidation runs), 9 times between two
+	 * it fixed: no loop of KVM's making.  The retries count where
+	 * spte_requested is never traced (nothing tells them apart).
+	 */
+	for (k = 0; k < 2; k++) {
+		e = engine(MBEC_LAYOUT_CLASSIC, false, false, 4);
+		get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, true);
+		if (k == 0)
+			fault(e, rw_leaf, PFERR_USER, L_PRESENT | PTE_US);
+		for (i = 0; i < 9; i++) {
+			struct mbec_ev_page_fault pf;
+			struct mbec_ev_exit x;
+
+			hdr(&x.hdr, MBEC_EV_EXIT, sizeof(x));
+			mbec_check_feed(e, &x, sizeof(x));
+			hdr(&pf.hdr, MBEC_EV_PAGE_FAULT, sizeof(pf));
+			pf.address = 0x40000;
+			pf.error_code = PFERR_USER;
+			mbec_check_feed(e, &pf, sizeof(pf));
+		}
+		if (k == 0) {
+			fault(e, rw_leaf, PFERR_USER, L_PRESENT | PTE_US);
+			ok(total(e) == 0, "no-progress quiet: 9 retries without spte_requested "
+			   "between two faults KVM fixed");
+		} else {
+			ok(count(e, MBEC_AN_NO_PROGRESS) == 1,
+			   "no-progress fires on 9 bare faults where spte_requested is never traced");
+		}
+		mbec_check_free(e);
+	}
 }
 
 static void tdp_spte(struct mbec_check *e, uint64_t spte)
