@@ -37,6 +37,10 @@ struct repeat {
 	unsigned int count;
 	bool reported;
 	uint64_t loss_mark;	/* losses seen (announced + inferred) at its last fault */
+	/* faults KVM left to be retried (no spte_requested), apart */
+	uint64_t retry_addr, retry_ec, retry_first_ns, retry_mark;
+	unsigned int retries;
+	bool retry_reported;
 };
 
 /* A memslot of a VMM process, learned from spte_requested. */

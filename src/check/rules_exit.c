@@ -120,6 +120,42 @@ void ck_check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
 
 /* ---- no-progress: the same fault again and again ------------------------ */
 
+/*
+ * How long one fault may be left to the guest to retry before it is a
+ * loop: an invalidation that holds a retry lasts micro- to milliseconds
+ * (about 100 ms seen under QEMU's emulation, with two vCPUs zapping on
+ * one emulated CPU); a stuck one lasts for ever.
+ */
+#define RETRY_SPAN_NS	(5ULL * 1000 * 1000 * 1000)
+
+static void check_retry(struct mbec_check *e, struct repeat *r, const struct mbec_txn *t,
+			uint64_t addr, uint64_t ec, uint64_t mark)
+{
+	const struct mbec_event_hdr *h = (t->have & MBEC_TXN_PF) ? &t->pf.hdr : &t->req.hdr;
+	struct evbuf b;
+
+	if (r->retries && r->retry_addr == addr && r->retry_ec == ec && r->retry_mark == mark) {
+		r->retries++;
+	} else {
+		r->retry_addr = addr;
+		r->retry_ec = ec;
+		r->retries = 1;
+		r->retry_first_ns = h->ts_ns;
+		r->retry_reported = false;
+	}
+	r->retry_mark = mark;
+	if (r->retries < e->repeat_limit || r->retry_reported ||
+	    h->ts_ns - r->retry_first_ns < RETRY_SPAN_NS)
+		return;
+	r->retry_reported = true;
+	ev_init(&b);
+	ck_ev_txn(e, &b, t, ck_flavour_of(e, NULL, t));
+	ck_anomaly(e, MBEC_AN_NO_PROGRESS, "fault-retried", h, CK_NO_GFN, b.buf,
+		   "vCPU %u: KVM left the fault on 0x%" PRIx64 " (error code 0x%" PRIx64 ") to be "
+		   "retried %u times over %" PRIu64 " ms, never fixing it", t->vcpu_id, addr, ec,
+		   r->retries, (h->ts_ns - r->retry_first_ns) / 1000000);
+}
+
 void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 {
 	struct repeat *r = NULL;
@@ -129,17 +165,6 @@ void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 
 	ev_init(&b);
 	if (!(t->have & (MBEC_TXN_PF | MBEC_TXN_REQ)) || (t->have & MBEC_TXN_WALK_ERROR))
-		return;
-	/*
-	 * Only faults KVM set out to fix count.  Where spte_requested is
-	 * traced, a fault without it (and without fast_page_fault) was left
-	 * to the guest to retry or emulated: RET_PF_RETRY while an
-	 * invalidation of guest memory is under way (one vCPU retries for as
-	 * long as another thread's madvise zaps), an MMIO access.  Those
-	 * repeat by design and end with what they wait for; they neither
-	 * count nor break a row.
-	 */
-	if (e->sum.events[MBEC_EV_SPTE_REQUESTED] && !(t->have & (MBEC_TXN_REQ | MBEC_TXN_FAST)))
 		return;
 	addr = (t->have & MBEC_TXN_PF) ? t->pf.address : t->req.addr;
 	ec = (t->have & MBEC_TXN_PF) ? t->pf.error_code : t->req.error_code;
@@ -155,6 +180,20 @@ void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 		r = &e->repeats[e->nrepeats++];
 		memset(r, 0, sizeof(*r));
 		r->tid = t->tid;
+	}
+	/*
+	 * Only faults KVM set out to fix count here.  Where spte_requested
+	 * is traced, a fault without it (and without fast_page_fault) was
+	 * left to the guest to retry or emulated: RET_PF_RETRY while an
+	 * invalidation of guest memory is under way (one vCPU retries for as
+	 * long as another thread's madvise zaps), an MMIO access.  Those
+	 * repeat by design and end with what they wait for: they neither
+	 * count nor break a row, but are counted apart, and a retry that
+	 * goes on for RETRY_SPAN_NS is KVM's loop all the same.
+	 */
+	if (e->sum.events[MBEC_EV_SPTE_REQUESTED] && !(t->have & (MBEC_TXN_REQ | MBEC_TXN_FAST))) {
+		check_retry(e, r, t, addr, ec, mark);
+		return;
 	}
 	/*
 	 * "In a row" needs every fault between: after records were lost the

@@ -309,6 +309,44 @@ static void test_no_progress(void)
 		}
 		mbec_check_free(e);
 	}
+
+	/*
+	 * Retries that never end are KVM's loop all the same: 0.75 s apart,
+	 * the 8th is past 5 s and fires (fault-retried); 9 within a moment
+	 * do not.
+	 */
+	for (k = 0; k < 2; k++) {
+		unsigned int nr;
+		const struct mbec_anomaly *a;
+
+		e = engine(MBEC_LAYOUT_CLASSIC, false, false, 4);
+		get_page(e, SPT, 0x101, 1, CLASSIC_ACC_ALL, false, true);
+		fault(e, rw_leaf, PFERR_USER, L_PRESENT | PTE_US);
+		for (i = 0; i < 9; i++) {
+			struct mbec_ev_page_fault pf;
+			struct mbec_ev_exit x;
+
+			if (k == 1)
+				now += 750ULL * 1000 * 1000;	/* 0.75 s apart */
+			hdr(&x.hdr, MBEC_EV_EXIT, sizeof(x));
+			mbec_check_feed(e, &x, sizeof(x));
+			hdr(&pf.hdr, MBEC_EV_PAGE_FAULT, sizeof(pf));
+			pf.address = 0x40000;
+			pf.error_code = PFERR_USER;
+			mbec_check_feed(e, &pf, sizeof(pf));
+		}
+		if (k == 0) {
+			ok(total(e) == 0, "no-progress quiet: 9 retries within a moment");
+		} else {
+			ok(count(e, MBEC_AN_NO_PROGRESS) == 1,
+			   "no-progress fires on retries that go on past 5 s");
+			a = mbec_check_anomalies(e, MBEC_AN_NO_PROGRESS, &nr);
+			ok(nr == 1 && !strcmp(a[0].rule, "fault-retried") &&
+			   strstr(a[0].what, "retried 8 times over 5250 ms"),
+			   "  as fault-retried, with the count and the span: %s", nr ? a[0].what : "");
+		}
+		mbec_check_free(e);
+	}
 }
 
 static void tdp_spte(struct mbec_check *e, uint64_t spte)
