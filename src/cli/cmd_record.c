@@ -142,7 +142,34 @@ static int create_out(const char *out, bool *created)
 	return fd;
 }
 
-static void print_result(const struct mbec_source *src, const char *out, int fd,
+/*
+ * The kernel's counters written into the end chunk, under check's names:
+ * replay of the file must give these, and only a run's own counters can
+ * say so (how many exits the kernel skipped depends on how long it ran).
+ */
+static void json_kernel_counters(struct json_writer *jw, const struct mbec_counter *k)
+{
+	unsigned int i;
+
+	json_key(jw, "events");
+	if (!k) {
+		json_null(jw);
+		return;
+	}
+	json_obj_begin(jw);
+	for (i = 1; i < MBEC_EV_MAX; i++) {
+		if (!k[i].seen)
+			continue;
+		json_key(jw, mbec_event_name(i));
+		json_obj_begin(jw);
+		json_kv_u64(jw, "kernel_seen", k[i].seen);
+		json_kv_u64(jw, "kernel_dropped", k[i].dropped);
+		json_obj_end(jw);
+	}
+	json_obj_end(jw);
+}
+
+static void print_result(struct mbec_source *src, const char *out, int fd,
 			 uint64_t records, bool json, int wl_status)
 {
 	const struct mbec_rec_info *info = mbec_source_info(src);
@@ -162,6 +189,7 @@ static void print_result(const struct mbec_source *src, const char *out, int fd,
 		json_kv_str(&jw, "layout", mbec_layout_name(info->abi));
 		json_kv_bool(&jw, "workload", mbec_source_workload_layout(src) != NULL);
 		json_kv_str(&jw, "attach", attach);
+		json_kernel_counters(&jw, mbec_source_counters(src));
 		if (info->pid)
 			json_kv_u64(&jw, "pid", info->pid);
 		else

@@ -701,6 +701,16 @@ int mbec_live_prog_fd(const struct mbec_live *l, unsigned int tp)
 	return prog ? bpf_program__fd(prog) : -ENOENT;
 }
 
+void mbec_live_detach(struct mbec_live *l)
+{
+	int i;
+
+	for (i = 0; i < MBEC_LIVE_NR_TP; i++) {
+		bpf_link__destroy(l->links[i]);
+		l->links[i] = NULL;
+	}
+}
+
 void mbec_live_close(struct mbec_live *l)
 {
 	int i;

@@ -175,6 +175,13 @@ int mbec_live_unfold(const void *rec, size_t len,
  */
 int mbec_live_prog_fd(const struct mbec_live *l, unsigned int tp);
 
+/*
+ * Stop the programs (detach every tracepoint), keeping the ring buffer and
+ * the counters readable: what is still in the buffer is then all there will
+ * be, and the counters read after draining it describe that stream.
+ */
+void mbec_live_detach(struct mbec_live *l);
+
 /* Detach, unload and free; NULL is fine. */
 void mbec_live_close(struct mbec_live *l);
 

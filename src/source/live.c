@@ -200,7 +200,14 @@ void src_live_finish(struct mbec_source *s)
 {
 	if (!s->live)
 		return;
-	/* What is still in the ring buffer. */
+	/*
+	 * The stream ends here: no event after it may be counted.  With the
+	 * programs still attached, a VMM that runs on (--pid, --duration)
+	 * adds events between the last drain and the counters' read: the
+	 * kernel would count records that are in no stream, neither received
+	 * nor lost.  So detach, drain what is left, then read the counters.
+	 */
+	mbec_live_detach(s->live);
 	while (!s->stopped && mbec_live_poll(s->live, 0) > 0)
 		;
 	memset(s->kernel, 0, sizeof(s->kernel));

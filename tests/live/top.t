@@ -121,11 +121,12 @@ ok $([ -n "$row" ] && [ "${3:-0}" -ge 1 ] && [ "${4:-0}" -gt 0 ] && [ "${5:-0}" 
 
 "$TOP" -b -n 400 -d 0.5 --workload --json >"$tmp/json" 2>"$tmp/err" &
 bg=$!
-# json_rate: a frame after the first shows the workload's SPTE rate.
+# json_rate: a frame after the first shows the workload's SPTE rate, and
+# six frames are out (five intervals, for the typical one below).
 json_rate() {
 	python3 -c '
 import json, sys
-n = 0
+n, rated = 0, False
 for l in open(sys.argv[1]):
     try:
         f = json.loads(l)
@@ -133,8 +134,8 @@ for l in open(sys.argv[1]):
         continue
     n += 1
     if n >= 2 and any(v["name"] == "workload" and v["per_second"]["sptes"] > 0 for v in f["vms"]):
-        sys.exit(0)
-sys.exit(1)' "$tmp/json" 2>/dev/null
+        rated = True
+sys.exit(0 if n >= 6 and rated else 1)' "$tmp/json" 2>/dev/null
 }
 wait_until 60 json_rate
 kill -INT $bg 2>/dev/null
@@ -153,8 +154,12 @@ vm = [v for v in last["vms"] if v["name"] == "workload"][0]
 assert vm["totals"]["sptes"] > 0 and vm["per_second"]["sptes"] > 0, vm
 assert vm["totals"]["faults"] > 0, vm
 assert last["kvm"]["layout"] in ("classic", "mbec"), last["kvm"]
-# -d 0.5: a frame's interval is half a second, late by at most what load adds.
-assert last["totals"]["events"] > 0 and 400 <= last["interval_ms"] <= 1000, last
+# -d 0.5: frames are due every half second.  On a busy machine one comes
+# late (seen: 1031 ms in an emulated L1, the guest's vCPUs on every CPU)
+# and the next one, due on the same schedule, sooner: the typical
+# interval, the median, is the half second asked for.
+iv = sorted(f["interval_ms"] for f in frames[1:])
+assert last["totals"]["events"] > 0 and 400 <= iv[len(iv) // 2] <= 1000, iv
 assert len(vm["vcpus"]) >= 1
 EOF
 ok $([ $rc -eq 0 ] && [ ! -s "$tmp/pyout" ]; echo $?) "batch --json: one document per frame with the workload's counts"
@@ -170,28 +175,57 @@ ok $([ $rc -eq 0 ] && echo "$cost" | grep -qE "BPF [0-9]+ ns per event, [0-9.]+%
 	"--bpf-stats: the header shows the BPF cost ($cost)"
 
 # A ring buffer far too small: events are lost, yet the VM's counts are the
-# kernel's own totals (they do not come from the records).
-timeout 60 "$TOP" -b -n 2 -d 0.5 --workload --json --ringbuf-kb 4 >"$tmp/json" 2>"$tmp/err"
-rc=$?
-python3 - "$tmp/json" <<'EOF' >"$tmp/pyout" 2>&1
+# kernel's own (vm_stats, counted before the record is reserved), not the
+# records'.  Each frame mbectop reads vm_stats, then the global counters,
+# while the guest runs, so the two differ by what lands in between (seen:
+# 2 of 3588 on a fast host, 13 of 332 in an emulated L1).  What holds
+# whatever the timing: every event in the previous frame's global count is
+# in this frame's VM count, and the VM count exceeds this frame's global
+# count by at most one event per vCPU thread (between its two counters).
+# Counts taken from the records would miss most events with this buffer.
+"$TOP" -b -n 400 -d 0.5 --workload --json --ringbuf-kb 4 >"$tmp/json" 2>"$tmp/err" &
+bg=$!
+# lost_pairs [check]: frame pairs (previous, this) with the workload's row;
+# without "check", succeed once one pair has a previous global SPTE count
+# and losses; with it, assert the bounds on every pair.
+lost_pairs() {
+	python3 - "$tmp/json" "${1:-wait}" <<'EOF'
 import json, sys
-last = [json.loads(l) for l in open(sys.argv[1])][-1]
-vm = [v for v in last["vms"] if v["name"] == "workload"][0]
-t = last["totals"]
-assert t["lost"] > 0, "no event lost with a 4 KiB ring buffer: %s" % t
-# The per-vCPU map and the global counters are read one after the other
-# while the guest runs, so a few events may land in between (seen: 2 of
-# 3588).  Counts taken from the records instead would miss far more than
-# 1%: most records are lost with this buffer.
-def close(a, b):
-    return b > 0 and abs(a - b) <= max(2, b // 100)
-assert close(vm["totals"]["sptes"], t["sptes"]), (vm["totals"]["sptes"], t["sptes"])
-assert close(vm["totals"]["faults"], t["faults"]), (vm["totals"]["faults"], t["faults"])
-print("lost %d, SPTEs %d/%d, faults %d/%d" % (t["lost"], vm["totals"]["sptes"], t["sptes"],
-      vm["totals"]["faults"], t["faults"]))
+frames = []
+for l in open(sys.argv[1]):
+    try:
+        frames.append(json.loads(l))
+    except ValueError:
+        pass	# a line still being written
+pairs = []
+for p, f in zip(frames, frames[1:]):
+    vm = [v for v in f["vms"] if v["name"] == "workload"]
+    if p["totals"]["sptes"] > 0 or p["totals"]["faults"] > 0:
+        assert vm, "no workload row after a frame with counts: %s" % f
+    if vm:
+        pairs.append((p["totals"], f["totals"], vm[0]))
+useful = [x for x in pairs if x[0]["sptes"] > 0 and x[1]["lost"] > 0]
+if sys.argv[2] == "wait":
+    sys.exit(0 if useful else 1)
+assert useful, "no frame after one with SPTEs and losses: %d frames" % len(frames)
+for g0, g1, vm in pairs:
+    for k in ("sptes", "faults"):
+        n, lo, hi = vm["totals"][k], g0[k], g1[k] + len(vm["vcpus"])
+        assert lo <= n + g1["untracked"] and n <= hi, (k, lo, n, hi)
+g0, g1, vm = useful[-1]
+print("lost %d; SPTEs %d <= %d <= %d, faults %d <= %d <= %d, %d frame pairs" % (
+      g1["lost"], g0["sptes"], vm["totals"]["sptes"], g1["sptes"],
+      g0["faults"], vm["totals"]["faults"], g1["faults"], len(pairs)))
 EOF
+}
+wait_until 60 lost_pairs
+kill -INT $bg 2>/dev/null
+wait $bg
+rc=$?
+bg=
+lost_pairs check >"$tmp/pyout" 2>&1
 ok $([ $rc -eq 0 ] && grep -q "^lost" "$tmp/pyout"; echo $?) \
-	"events lost: the VM's counts still match the kernel's ($(tail -1 "$tmp/pyout"))"
+	"events lost: the VM's counts are the kernel's ($(tail -1 "$tmp/pyout"))"
 
 # A pid that runs no VM (a process that only waits to be killed): the view
 # says so plainly.
