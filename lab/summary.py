@@ -106,7 +106,8 @@ class Run:
         self.release = first_line(os.path.join(d, "uname.txt")) or (run[4] if len(run) > 4 else "?")
         kvm = read(os.path.join(d, "kvm.txt"))
         self.mmu = "ept" if "kvm_intel/parameters/ept Y" in kvm else \
-            "npt" if "kvm_amd/parameters/npt 1" in kvm or "kvm_amd/parameters/npt Y" in kvm else "?"
+            "npt" if "kvm_amd/parameters/npt 1" in kvm or "kvm_amd/parameters/npt Y" in kvm else \
+            "shadow" if re.search(r"kvm_(amd/parameters/npt|intel/parameters/ept) [N0]", kvm) else "?"
         if "kvm/parameters/tdp_mmu Y" in kvm:
             self.mmu += "+tdp_mmu"
         for feat in ("gmet", "mbec"):

@@ -79,6 +79,8 @@ struct mbec_guest_reader {
 	void *ctx;
 };
 
+#define MBEC_CHECK_ALT_MODES	4
+
 struct mbec_check_opts {
 	enum mbec_layout layout;	/* KVM ABI layout of the source */
 	bool spte_ept;			/* SPTEs are EPT entries (VMX with EPT) */
@@ -97,6 +99,12 @@ struct mbec_check_opts {
 	/* The guest's CPU mode when the caller knows it (the built-in workload). */
 	bool expect_mode_valid;
 	struct mbec_mode expect_mode;
+	/*
+	 * Other modes the guest is known to run in for a while (the
+	 * workload's supervisor passes): a role matching one of them is right.
+	 */
+	struct mbec_mode alt_modes[MBEC_CHECK_ALT_MODES];
+	unsigned int nr_alt_modes;
 };
 
 #define MBEC_EVIDENCE_LEN	1536

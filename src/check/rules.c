@@ -246,20 +246,11 @@ static void check_role_walk(struct mbec_check *e, const struct mbec_txn *t,
 		   "%s (gfn 0x%" PRIx64 ")", rule, sp->ev.gfn);
 }
 
-void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
+/* The first role bit of @sp that @mode's flags disagree with, or NULL. */
+static const char *role_vs_mode(struct mbec_check *e, const struct sp_info *sp,
+				enum mbec_flavour fl, struct mbec_mode mode,
+				struct mbec_role_flags *rf, bool *smep)
 {
-	struct mbec_mode mode = e->opts.expect_mode;
-	struct mbec_role_flags rf;
-	enum mbec_flavour fl;
-	const char *rule = NULL;
-	struct evbuf b;
-	char d[320];
-	bool smep;
-
-	ev_init(&b);
-	if (!e->opts.expect_mode_valid || sp->ev.guest_mode)
-		return;
-	fl = ck_flavour_of(e, sp, NULL);
 	/*
 	 * A TDP page's role says whether KVM itself uses MBEC (EPT) or GMET
 	 * (NPT) in its TDP tables (cr4_smep in the mbec layout): KVM's own
@@ -269,19 +260,41 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 		mode.mbec = fl == MBEC_FL_TDP_EPT && e->opts.mbec;
 		mode.gmet = fl == MBEC_FL_TDP_NPT && e->opts.mbec;
 	}
-	mbec_kvm_role_flags(e->opts.layout, fl, &mode, &rf);
+	mbec_kvm_role_flags(e->opts.layout, fl, &mode, rf);
+	*smep = e->opts.layout == MBEC_LAYOUT_MBEC ? rf->cr4_smep : rf->smep_andnot_wp;
+	if (!!sp->ev.efer_nx != rf->efer_nx)
+		return "efer_nx";
+	if (!(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN) && !!sp->ev.cr0_wp != rf->cr0_wp)
+		return "cr0_wp";
+	if ((sp->ev.flags & (MBEC_SP_HAS_CR4_SMEP | MBEC_SP_HAS_SMEP_ANDNOT_WP)) &&
+	    !!sp->ev.smep != *smep)
+		return e->opts.layout == MBEC_LAYOUT_MBEC ? "cr4_smep" : "smep_andnot_wp";
+	if (!(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN) &&
+	    !!sp->ev.smap_andnot_wp != rf->smap_andnot_wp)
+		return "smap_andnot_wp";
+	return NULL;
+}
+
+void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
+{
+	struct mbec_role_flags rf, alt_rf;
+	enum mbec_flavour fl;
+	const char *rule;
+	struct evbuf b;
+	char d[320];
+	bool smep, alt_smep;
+	unsigned int i;
+
+	ev_init(&b);
+	if (!e->opts.expect_mode_valid || sp->ev.guest_mode)
+		return;
+	fl = ck_flavour_of(e, sp, NULL);
 	e->sum.roles_checked++;
-	smep = e->opts.layout == MBEC_LAYOUT_MBEC ? rf.cr4_smep : rf.smep_andnot_wp;
-	if (!!sp->ev.efer_nx != rf.efer_nx)
-		rule = "efer_nx";
-	else if (!(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN) && !!sp->ev.cr0_wp != rf.cr0_wp)
-		rule = "cr0_wp";
-	else if ((sp->ev.flags & (MBEC_SP_HAS_CR4_SMEP | MBEC_SP_HAS_SMEP_ANDNOT_WP)) &&
-		 !!sp->ev.smep != smep)
-		rule = e->opts.layout == MBEC_LAYOUT_MBEC ? "cr4_smep" : "smep_andnot_wp";
-	else if (!(sp->ev.flags & MBEC_SP_CR0_WP_UNKNOWN) &&
-		 !!sp->ev.smap_andnot_wp != rf.smap_andnot_wp)
-		rule = "smap_andnot_wp";
+	rule = role_vs_mode(e, sp, fl, e->opts.expect_mode, &rf, &smep);
+	/* A mode the guest is known to switch to is as good (the workload's passes). */
+	for (i = 0; rule && i < e->opts.nr_alt_modes && i < MBEC_CHECK_ALT_MODES; i++)
+		if (!role_vs_mode(e, sp, fl, e->opts.alt_modes[i], &alt_rf, &alt_smep))
+			return;
 	if (!rule)
 		return;
 	ev_add(&b, "  get_page: gfn 0x%" PRIx64 " role %s%s\n", sp->ev.gfn,
@@ -291,6 +304,9 @@ void ck_role_expect(struct mbec_check *e, struct sp_info *sp)
 	       e->opts.expect_mode.levels, e->opts.expect_mode.cr0_wp,
 	       e->opts.expect_mode.cr4_smep, e->opts.expect_mode.cr4_smap,
 	       e->opts.expect_mode.efer_nx);
+	if (e->opts.nr_alt_modes)
+		ev_add(&b, "  nor any of the %u modes the guest switches to (CR0.WP, CR4.SMEP/SMAP)\n",
+		       e->opts.nr_alt_modes);
 	ev_add(&b, "  model: efer_nx=%d cr0_wp=%d smep=%d smap_andnot_wp=%d\n", rf.efer_nx,
 	       rf.cr0_wp, smep, rf.smap_andnot_wp);
 	ck_anomaly(e, MBEC_AN_ROLE, "role-vs-mode", &sp->ev.hdr, sp->ev.gfn, b.buf,

@@ -53,6 +53,22 @@ int mbec_feed_guest_ptes(const struct workload_layout *l, uint32_t pid,
 	return 0;
 }
 
+unsigned int mbec_workload_alt_modes(const struct mbec_mode *base, struct mbec_mode *out,
+				     unsigned int max)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < WORKLOAD_SMODES && n < max; i++) {
+		out[n] = *base;
+		out[n].cr0_wp = workload_smodes[i].cr0_wp;
+		out[n].cr4_smep = workload_smodes[i].cr4_smep;
+		out[n].cr4_smap = workload_smodes[i].cr4_smap;
+		out[n].eflags_ac = workload_smodes[i].eflags_ac;
+		n++;
+	}
+	return n;
+}
+
 void mbec_workload_mode(const struct workload_layout *l, struct mbec_mode *m)
 {
 	memset(m, 0, sizeof(*m));

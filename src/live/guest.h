@@ -41,5 +41,12 @@ int mbec_feed_guest_ptes(const struct workload_layout *l, uint32_t pid,
  * do not give stay 0.
  */
 void mbec_workload_mode(const struct workload_layout *l, struct mbec_mode *m);
+/*
+ * The modes the workload's supervisor passes switch its guest to (CR0.WP,
+ * CR4.SMEP/SMAP, EFLAGS.AC changed from @base): shadow pages made while
+ * one of them ran carry its role.  How many were written to @out.
+ */
+unsigned int mbec_workload_alt_modes(const struct mbec_mode *base, struct mbec_mode *out,
+				     unsigned int max);
 
 #endif /* MBEC_LIVE_GUEST_H */

@@ -157,6 +157,10 @@ void src_live_check_opts(struct mbec_source *s, struct mbec_check_opts *copts)
 	if (s->info.has_mode) {
 		copts->expect_mode_valid = true;
 		copts->expect_mode = s->info.mode;
+		/* The built-in guest's supervisor passes change CR0.WP, SMEP and SMAP. */
+		if (s->info.flags & MBEC_REC_F_WORKLOAD)
+			copts->nr_alt_modes = mbec_workload_alt_modes(&s->info.mode, copts->alt_modes,
+								       MBEC_CHECK_ALT_MODES);
 	}
 	/* Guest entries behind prefetched SPTEs, so those SPTEs are checked fully. */
 	copts->guest.read_mem = read_vmm_mem;

@@ -207,6 +207,10 @@ void mbec_source_check_opts(struct mbec_source *s, struct mbec_check_opts *copts
 	if (info->has_mode) {
 		copts->expect_mode_valid = true;
 		copts->expect_mode = info->mode;
+		/* The built-in guest's supervisor passes change CR0.WP, SMEP and SMAP. */
+		if (info->flags & MBEC_REC_F_WORKLOAD)
+			copts->nr_alt_modes = mbec_workload_alt_modes(&info->mode, copts->alt_modes,
+								       MBEC_CHECK_ALT_MODES);
 	}
 	/* What check read from VMM memory while recording, answered from the recording. */
 	copts->guest.read_mem = guest_mem_read;

@@ -595,6 +595,38 @@ static void test_role(void)
 		   "role quiet: smap_andnot_wp unknown with CR0.WP (text)");
 		mbec_check_free(e);
 		o.expect_mode.cr4_smap = false;
+
+		/*
+		 * The workload's supervisor passes run with CR0.WP=0 for a
+		 * while: a page made then has role.cr0_wp=0 while the mode
+		 * the guest starts in says 1.  Found by the lab on shadow
+		 * paging (npt=0), 14 false findings.  A mode it is known to
+		 * switch to is as good; one it never runs in is not.
+		 */
+		o.expect_mode.cr0_wp = true;
+		g.flags = MBEC_SP_CREATED;
+		g.cr0_wp = 0;
+		g.role = 4 | (CLASSIC_ACC_ALL << 8) | (1 << 13);
+		e = mbec_check_new(&o);
+		mbec_check_feed(e, &g, sizeof(g));
+		ok(count(e, MBEC_AN_ROLE) == 1, "role fires: role.cr0_wp=0 vs CR0.WP=1, no other mode");
+		mbec_check_free(e);
+		o.alt_modes[0] = o.expect_mode;
+		o.alt_modes[0].cr0_wp = false;
+		o.nr_alt_modes = 1;
+		e = mbec_check_new(&o);
+		mbec_check_feed(e, &g, sizeof(g));
+		ok(count(e, MBEC_AN_ROLE) == 0 && mbec_check_summary(e)->roles_checked == 1,
+		   "role quiet: role.cr0_wp=0 matches a mode the guest switches to (WP0)");
+		mbec_check_free(e);
+		g.efer_nx = 0;
+		g.role &= ~(1U << 13);
+		e = mbec_check_new(&o);
+		mbec_check_feed(e, &g, sizeof(g));
+		ok(count(e, MBEC_AN_ROLE) == 1,
+		   "role fires: role.efer_nx=0 matches no mode the guest runs in");
+		mbec_check_free(e);
+		o.nr_alt_modes = 0;
 	}
 }
 
