@@ -22,6 +22,32 @@ static uint64_t lost_total(const struct mbec_check *e, const struct mbec_counter
 	       e->sum.lost_inferred;
 }
 
+/*
+ * Seen in the kernel is received + lost + what the BPF programs leave
+ * there by design (exits other than EPT/NPT faults; for watch and mbectop,
+ * TDP changes no rule reads): say those, so that every event seen is
+ * accounted for.
+ */
+static void print_kernel_skipped(FILE *f, const struct mbec_counter *kernel)
+{
+	const char *sep = "";
+	int i;
+
+	if (!kernel)
+		return;
+	for (i = 1; i < MBEC_EV_MAX; i++) {
+		if (!kernel[i].skipped)
+			continue;
+		if (!*sep)
+			fprintf(f, "  seen and left in the kernel by design:");
+		fprintf(f, "%s %" PRIu64 " %s", sep, (uint64_t)kernel[i].skipped,
+			mbec_event_name(i));
+		sep = ",";
+	}
+	if (*sep)
+		fprintf(f, "\n");
+}
+
 static void print_evidence(FILE *f, const char *ev)
 {
 	const char *p = ev, *nl;
@@ -79,6 +105,7 @@ void mbec_check_print(const struct mbec_check *e, const struct mbec_counter *ker
 		else
 			fprintf(f, "  %-22s %10" PRIu64 "\n", mbec_event_name(i), s->events[i]);
 	}
+	print_kernel_skipped(f, kernel);
 	if (s->records)
 		fprintf(f, "  %" PRIu64 " records in %.2f s (%.0f/s)%s\n", s->records, secs,
 			secs > 0 ? s->records / secs : 0.0,
@@ -171,6 +198,7 @@ void mbec_check_json_body(const struct mbec_check *e, const struct mbec_counter 
 		if (kernel) {
 			json_kv_u64(&jw, "kernel_seen", kernel[i].seen);
 			json_kv_u64(&jw, "kernel_dropped", kernel[i].dropped);
+			json_kv_u64(&jw, "kernel_skipped", kernel[i].skipped);
 		}
 		json_obj_end(&jw);
 	}

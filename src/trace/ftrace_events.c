@@ -399,8 +399,22 @@ static int ev_fast_pf(struct ftrace_import *fi, const struct ft_line *l, struct 
 	if (!ft_kv_hex(l->fields, "gva", &gva) || !ft_kv_hex(l->fields, "old", &o) ||
 	    !ft_kv_hex(l->fields, "new", &n) || !p)
 		return ft_bad(fi, "fast_page_fault: want gva, error_code, old and new");
-	/* error_code is printed as flags ("P|W|U"), possibly empty. */
+	/*
+	 * error_code is printed as flags ("P|W|U"), possibly empty; bits
+	 * without a name come last in hex ("P|W|0x100000000": the NPT exit's
+	 * PFERR_GUEST_FINAL, bit 32), or alone ("0x100000000").
+	 */
 	while (*p && *p != ' ') {
+		if (p[0] == '0' && p[1] == 'x') {
+			uint64_t rest;
+			const char *q;
+
+			if (!ft_parse_hex(p, &rest, &q) || (*q != ' ' && *q))
+				return ft_bad(fi, "fast_page_fault: bad error_code bits in \"%.16s\"", p);
+			ec |= rest;
+			p = q;
+			break;
+		}
 		for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 			k = strlen(flags[i].name);
 			if (!strncmp(p, flags[i].name, k) && (p[k] == '|' || p[k] == ' ' || !p[k]))

@@ -42,6 +42,22 @@ form drops.trace 'd["layout_guessed"] and "guessed" in d["layout_source"] and d[
 # buffer's; each buffer's CPU 0 keeps its own losses.
 form instance-report.trace 'd["lost_by_cpu"] == [{"buffer": "", "cpu": 0, "lost": 5, "markers_uncounted": 0}, {"buffer": "kvm", "cpu": 0, "lost": 7, "markers_uncounted": 1}] and d["buffers"] == [{"name": "", "events": 0}, {"name": "kvm", "events": 240}] and d["lines_buffer_prefixed"] == 240 and d["lines_skipped"]["other_event"] == 40 and d["lost_events"] == 12 and d["sptes_checked"]["full"] == 3'
 form fast_page_fault-3.x.trace 'd["events"]["fast_page_fault"]["received"] == 1 and d["events"]["walker_error"]["received"] == 1 and d["events"]["tdp_spte_changed"]["received"] == 1'
+form fast_page_fault-npt.trace 'd["events"]["fast_page_fault"]["received"] == 3'
+# The bits without a name are kept: the error codes as the kernel had them.
+ec=$("$MBECSCOPE" replay "$fx/fast_page_fault-npt.trace" --events 2>/dev/null |
+	grep -o 'fast_page_fault: addr 0x[0-9a-f]* error_code 0x[0-9a-f]*' | awk '{print $5}' | tr '\n' ' ')
+[ "$ec" = "0x100000000 0x100000003 0x200000014 " ] &&
+	ok "fast_page_fault-npt: error codes 0x100000000, P|W|0x100000000, U|F|0x200000000 read whole" ||
+	nok "fast_page_fault-npt error codes" "got: $ec"
+# ... and what is not a flag or a hex remainder is still refused, with the line.
+for bad in 'P|0x1zz' 'P|0x' '0x1|W' 'P|Q'; do
+	sed -n "/gva 2000/s/P|W|0x100000000/$bad/p" "$fx/fast_page_fault-npt.trace" >"$tmp/bad.trace"
+	"$MBECSCOPE" replay "$tmp/bad.trace" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] && grep -q 'line 1: fast_page_fault: .*error_code' "$tmp/err" &&
+		ok "fast_page_fault error_code '$bad': exit 2, the line named" ||
+		nok "fast_page_fault error_code '$bad'" "exit $rc" "$(head -c 300 "$tmp/err")"
+done
 form stacktrace.trace 'd["lines_skipped"]["stack_trace"] == 8 and d["lines_skipped"]["marker"] == 1 and d["sptes_checked"]["full"] == 1'
 
 # The summary says the drops, with the unknown count said as such.

@@ -90,6 +90,14 @@ a(an.get("total", -1) == 0, "anomalies: 0", f"{an.get('total')} ({cls})")
 for f in an.get("first", [])[:3]:
     print(f"# {name}: [{f.get('rule')}] {f.get('what')}")
 a(d.get("lost_events", -1) == 0, "lost events: 0", f"{d.get('lost_events')}")
+# Every event the kernel saw is accounted for: received, dropped or left
+# there by design (kvm_exit's exits other than EPT/NPT faults).
+ev = d.get("events", {})
+gap = {k: v for k, v in ev.items() if v.get("kernel_seen") and v["kernel_seen"] !=
+       v["received"] + v.get("kernel_dropped", 0) + v.get("kernel_skipped", 0)}
+sk = sum(v.get("kernel_skipped", 0) for v in ev.values())
+a(ev and not gap, f"every event seen in the kernel accounted for ({sk} left there by design)",
+  f"seen != received + dropped + skipped: {gap}")
 EOF
 	cat "$tmp/tap"
 	failed=$((failed + $(grep -c '^not ok' "$tmp/tap")))

@@ -99,6 +99,35 @@ run replay $fx/drops.dat
 grep -q "1 drops of an unknown number of events" "$tmp/out" && grep -q "^lost events: 33" "$tmp/out" &&
 	ok "drops: the summary says how many, and which drop had no count" ||
 	nok "drops summary" "$(head -c 600 "$tmp/out")"
+# trace-cmd report of the same file, replayed as text: the same checks and
+# losses, its unknown drop a marker without a count (0) where the trace.dat
+# counts 1 (tests/golden/tracedat_vs_text.py, also used by tests/live/tracedat.t);
+# and the comparison catches a count or a marker the text gets wrong.
+if command -v trace-cmd >/dev/null; then
+	cmp=tests/golden/tracedat_vs_text.py
+	run replay $fx/drops.dat --json; cp "$tmp/out" "$tmp/drops-dat.json"
+	trace-cmd report $fx/drops.dat >"$tmp/drops.txt" 2>"$tmp/err"
+	run replay "$tmp/drops.txt" --json; cp "$tmp/out" "$tmp/drops-text.json"
+	if [ $rc -eq 0 ] && python3 $cmp "$tmp/drops-dat.json" "$tmp/drops-text.json" >"$tmp/diff" &&
+	   pyexpr "$tmp/drops-text.json" 'd["lost_events"] == 32 and d["drop_markers_uncounted"] == 1'; then
+		ok "drops: trace-cmd report text agrees with the trace.dat (32 counted + 1 unknown: 33 / 32 + marker)"
+	else
+		nok "drops: trace.dat vs report text" "exit $rc" "$(cat "$tmp/diff")"
+	fi
+	sed 's/\[7 EVENTS DROPPED\]/[8 EVENTS DROPPED]/' "$tmp/drops.txt" >"$tmp/drops8.txt"
+	grep -v '\[EVENTS DROPPED\]' "$tmp/drops.txt" >"$tmp/drops-nomark.txt"
+	"$MBECSCOPE" replay "$tmp/drops8.txt" --json >"$tmp/d8.json" 2>/dev/null
+	"$MBECSCOPE" replay "$tmp/drops-nomark.txt" --json >"$tmp/dnm.json" 2>/dev/null
+	if ! cmp -s "$tmp/drops.txt" "$tmp/drops8.txt" && ! cmp -s "$tmp/drops.txt" "$tmp/drops-nomark.txt" &&
+	   python3 $cmp "$tmp/drops-dat.json" "$tmp/d8.json" | grep -q '^counted drops.*: 32 / 33' &&
+	   python3 $cmp "$tmp/drops-dat.json" "$tmp/dnm.json" | grep -q '^drops of unknown size.*: 1 / 0'; then
+		ok "negative control: a miscounted drop and a missing unknown-drop marker are caught"
+	else
+		nok "negative control of tracedat_vs_text.py" "$(python3 $cmp "$tmp/drops-dat.json" "$tmp/d8.json")"
+	fi
+else
+	nok "drops: trace.dat vs report text: no trace-cmd (run: tools/deps.sh test)"
+fi
 
 # ---- real trace-cmd extract files: KVM in the lab (L1 Debian 6.12, NPT, TDP MMU) ------
 # lab/init.sh's tracedat step (TRACEDAT.md): the built-in guest's kvm/kvmmmu events,

@@ -48,9 +48,31 @@ PYEOF
 ok $? "paired comparison: check's lead per repetition, its median and the sign test"
 [ -s "$tmp/out" ] && sed 's/^/# /' "$tmp/out" | tail -5
 
+# The tracepoints bench traces (bpftrace, tracefs) are the ones the BPF
+# object attaches to: its tp_btf/ sections, read from the compiled object
+# where there is one, else from the source's SEC("tp_btf/" #tp) macro uses.
+obj=${BUILD:-build}/gen/mbecscope.bpf.o
+if [ -s "$obj" ] && command -v llvm-objdump >/dev/null; then
+	want=$(llvm-objdump -h "$obj" | grep -oE '(^| )tp_btf/[a-z_0-9]+' | cut -d/ -f2 | sort -u | tr '\n' ' ')
+else
+	want=$(grep -oE '^MBECS_PROGS\([a-z_0-9]+, *[a-z_0-9]+' bpf/mbecscope.bpf.c |
+		sed 's/.*, *//' | sort | tr '\n' ' ')
+fi
+got=$($PY - "$PWD/bench/bench.py" <<'PYEOF' 2>&1
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("bench", sys.argv[1])
+b = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(b)
+print(" ".join(sorted(b.tracepoint_names())) + " ")
+PYEOF
+)
+ok $([ -n "${want// }" ] && [ "$got" = "$want" ]; echo $?) \
+	"bench traces the tracepoints the BPF object attaches to ($(echo $want | wc -w))"
+[ "$got" = "$want" ] || printf '# want: %s\n# got:  %s\n' "$want" "$got"
+
 if [ "$(id -u)" != 0 ]; then
-	echo "ok 4 - the rest # SKIP not root: the benchmarks need BPF, tracefs and /dev/kvm"
-	echo "1..4"
+	echo "ok $((n + 1)) - the rest # SKIP not root: the benchmarks need BPF, tracefs and /dev/kvm"
+	echo "1..$((n + 1))"
 	exit $((failed > 0))
 fi
 
@@ -65,8 +87,8 @@ rc=$?
 ok $([ $rc -eq 2 ] && grep -q "run: make" "$tmp/err"; echo $?) "no binary: exit 2, says to run make"
 
 if [ ! -r /dev/kvm ]; then
-	echo "ok 6 - quick run # SKIP no /dev/kvm"
-	echo "1..6"
+	echo "ok $((n + 1)) - quick run # SKIP no /dev/kvm"
+	echo "1..$((n + 1))"
 	exit $((failed > 0))
 fi
 
@@ -85,7 +107,9 @@ ok $? "the check row has a faults/s figure and a ratio"
 grep -qE '^\| mbecscope check \| [0-9]+ \| [0-9]\.[0-9]{3} \| [0-9.]+ \| [0-9.]+ \| -?[0-9.]+% \|$' "$tmp/q/figures.md"
 ok $? "the check row of the vCPU thread's CPU time per fault has a figure and a ratio"
 grep -qE '^\| mbecscope check \| [0-9]+ \| [0-9]+ \| yes \|' "$tmp/q/figures.md"
-ok $? "check's events and losses are in the lost-events table, every loss accounted"
+r=$?
+ok $r "check's events and losses are in the lost-events table, every loss accounted"
+[ $r -eq 0 ] || grep -A6 '^### 2\. Lost events' "$tmp/q/figures.md" 2>&1 | sed 's/^/# /'
 # check's own summary is kept, and every window is in the raw results.
 ok $(grep -q '"lost_events"' "$tmp/q/check-check-0.out" &&
      grep -q '"config": "base"' "$tmp/q/results.json"; echo $?) "the runs' own outputs are kept"

@@ -118,15 +118,9 @@ for kb in 8192 64; do
 	"$M" replay "$tmp/w$kb.txt" --json >"$tmp/t$kb.json" 2>"$tmp/err"; rc=$?
 	if [ $rc -eq 2 ]; then
 		skip "trace-cmd report text not read by the text importer: $(head -c 160 "$tmp/err")"
-	elif python3 -c '
-import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:3])
-for d in (a, b):
-    d["sptes_checked"]["why"] = sorted((w["coverage"], w["count"]) for w in d["sptes_checked"]["why"])
-bad = [k for k in ("transactions", "sptes_checked", "exits_checked", "roles_checked", "anomalies",
-                   "lost_events") if a[k] != b[k]]
-print(" ".join("%s: %s / %s" % (k, a[k], b[k]) for k in bad))
-sys.exit(1 if bad else 0)' "$tmp/w$kb.json" "$tmp/t$kb.json" >"$tmp/diff"; then
+	# The same checks, and the same losses with a drop of unknown size 1 in the
+	# trace.dat and 0 + an uncounted marker in the text (tracedat_vs_text.py).
+	elif python3 tests/golden/tracedat_vs_text.py "$tmp/w$kb.json" "$tmp/t$kb.json" >"$tmp/diff"; then
 		ok "workload, $kb KiB: trace.dat and trace-cmd report text give the same checks"
 	else
 		nok "workload, $kb KiB: trace.dat vs report text" "$(cat "$tmp/diff")"

@@ -111,7 +111,9 @@ assert ls[-1]["type"] == "end" and ls[-1]["alerts"] == 1
 ' "$tmp/out" >"$tmp/pyerr" 2>&1
 ok $? "the alert and summaries are well-formed JSON with rate, threshold, VM, time"
 tail -3 "$tmp/pyerr" | sed 's/^/# /'
-ok $(diff <(grep -v '"type":"end"' "$tmp/out") "$tmp/storm.jsonl" >/dev/null; echo $?) \
+# (a file, not <(...): the lab's L1 has no /dev/fd, which process substitution needs)
+grep -v '"type":"end"' "$tmp/out" >"$tmp/out.noend"
+ok $([ -s "$tmp/out.noend" ] && cmp -s "$tmp/out.noend" "$tmp/storm.jsonl"; echo $?) \
 	"--output got the same JSON lines as stdout"
 $P "$tmp/storm.prom" --expect 'mbecscope_alerts_total{rule="fault-storm",severity="warning"}' == 1 \
 	--expect 'mbecscope_alerts_total{rule="escalation",severity="critical"}' == 0 \
