@@ -228,6 +228,11 @@ case ",$steps," in *,livetests,*)
 	mkdir -p /host /ovl /newroot /dev/pts /dev/shm
 	mount -t devpts devpts /dev/pts
 	mount -t tmpfs tmpfs /dev/shm
+	# What udev would have made: process substitution needs /dev/fd.
+	ln -sf /proc/self/fd /dev/fd
+	ln -sf /proc/self/fd/0 /dev/stdin
+	ln -sf /proc/self/fd/1 /dev/stdout
+	ln -sf /proc/self/fd/2 /dev/stderr
 	if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=524288,cache=loose hostroot /host; then
 		say "livetests: cannot mount the host's root (9p tag hostroot): was QEMU given -virtfs?"
 	elif ! { mount -t tmpfs tmpfs /ovl && mkdir -p /ovl/up /ovl/work &&
