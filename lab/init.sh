@@ -244,7 +244,8 @@ case ",$steps," in *,livetests,*)
 		mount -t proc proc /newroot/proc
 		mount -o rbind /sys /newroot/sys
 		mount -o rbind /dev /newroot/dev
-		mount -t tmpfs tmpfs /newroot/tmp
+		# (no tmpfs on /newroot/tmp: the checkout itself may be under /tmp;
+		# the overlay makes it writable already)
 		mkdir -p /newroot/run/lab-results
 		mount -o bind "$out" /newroot/run/lab-results
 		cat /proc/mounts > "$out/livetests-mounts.txt"
