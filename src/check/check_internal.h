@@ -31,16 +31,19 @@ struct sp_info {
 };
 
 /* Per vCPU thread: the last fault, for the repeat rule. */
-struct repeat {
-	uint32_t tid;
+/* The same fault of one vCPU, in a row. */
+struct fault_row {
 	uint64_t addr, error_code;
+	uint64_t first_ns;	/* time of its first fault */
+	uint64_t loss_mark;	/* losses seen (announced + inferred) at its last fault */
 	unsigned int count;
 	bool reported;
-	uint64_t loss_mark;	/* losses seen (announced + inferred) at its last fault */
-	/* faults KVM left to be retried (no spte_requested), apart */
-	uint64_t retry_addr, retry_ec, retry_first_ns, retry_mark;
-	unsigned int retries;
-	bool retry_reported;
+};
+
+struct repeat {
+	uint32_t tid;
+	struct fault_row fixed;		/* faults KVM set out to fix */
+	struct fault_row retried;	/* faults it left to be retried (no spte_requested) */
 };
 
 /* A memslot of a VMM process, learned from spte_requested. */

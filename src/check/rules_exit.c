@@ -128,36 +128,35 @@ void ck_check_exit_qual(struct mbec_check *e, const struct mbec_txn *t)
  */
 #define RETRY_SPAN_NS	(5ULL * 1000 * 1000 * 1000)
 
-static void check_retry(struct mbec_check *e, struct repeat *r, const struct mbec_txn *t,
-			uint64_t addr, uint64_t ec, uint64_t mark)
+/*
+ * One more fault in @row; true when it is past the limit and not yet
+ * reported.  "In a row" needs every fault between: after records were
+ * lost the same fault seen again may have had others in between (a pass
+ * of distinct pages whose first fault is all that fits in the buffer), so
+ * the count starts over.
+ */
+static bool row_step(struct mbec_check *e, struct fault_row *row, uint64_t addr, uint64_t ec,
+		     uint64_t mark, uint64_t ts, uint64_t span_ns)
 {
-	const struct mbec_event_hdr *h = (t->have & MBEC_TXN_PF) ? &t->pf.hdr : &t->req.hdr;
-	struct evbuf b;
-
-	if (r->retries && r->retry_addr == addr && r->retry_ec == ec && r->retry_mark == mark) {
-		r->retries++;
+	if (row->count && row->addr == addr && row->error_code == ec && row->loss_mark == mark) {
+		row->count++;
 	} else {
-		r->retry_addr = addr;
-		r->retry_ec = ec;
-		r->retries = 1;
-		r->retry_first_ns = h->ts_ns;
-		r->retry_reported = false;
+		row->addr = addr;
+		row->error_code = ec;
+		row->count = 1;
+		row->first_ns = ts;
+		row->reported = false;
 	}
-	r->retry_mark = mark;
-	if (r->retries < e->repeat_limit || r->retry_reported ||
-	    h->ts_ns - r->retry_first_ns < RETRY_SPAN_NS)
-		return;
-	r->retry_reported = true;
-	ev_init(&b);
-	ck_ev_txn(e, &b, t, ck_flavour_of(e, NULL, t));
-	ck_anomaly(e, MBEC_AN_NO_PROGRESS, "fault-retried", h, CK_NO_GFN, b.buf,
-		   "vCPU %u: KVM left the fault on 0x%" PRIx64 " (error code 0x%" PRIx64 ") to be "
-		   "retried %u times over %" PRIu64 " ms, never fixing it", t->vcpu_id, addr, ec,
-		   r->retries, (h->ts_ns - r->retry_first_ns) / 1000000);
+	row->loss_mark = mark;
+	if (row->count < e->repeat_limit || row->reported || ts - row->first_ns < span_ns)
+		return false;
+	row->reported = true;
+	return true;
 }
 
 void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 {
+	const struct mbec_event_hdr *h;
 	struct repeat *r = NULL;
 	uint64_t addr, ec, mark = e->epoch + e->sum.lost_inferred;
 	struct evbuf b;
@@ -191,33 +190,23 @@ void ck_check_repeat(struct mbec_check *e, const struct mbec_txn *t)
 	 * count nor break a row, but are counted apart, and a retry that
 	 * goes on for RETRY_SPAN_NS is KVM's loop all the same.
 	 */
+	h = (t->have & MBEC_TXN_PF) ? &t->pf.hdr : &t->req.hdr;
 	if (e->sum.events[MBEC_EV_SPTE_REQUESTED] && !(t->have & (MBEC_TXN_REQ | MBEC_TXN_FAST))) {
-		check_retry(e, r, t, addr, ec, mark);
+		if (!row_step(e, &r->retried, addr, ec, mark, h->ts_ns, RETRY_SPAN_NS))
+			return;
+		ck_ev_txn(e, &b, t, ck_flavour_of(e, NULL, t));
+		ck_anomaly(e, MBEC_AN_NO_PROGRESS, "fault-retried", h, CK_NO_GFN, b.buf,
+			   "vCPU %u: KVM left the fault on 0x%" PRIx64 " (error code 0x%" PRIx64 ") "
+			   "to be retried %u times over %" PRIu64 " ms, never fixing it", t->vcpu_id,
+			   addr, ec, r->retried.count, (h->ts_ns - r->retried.first_ns) / 1000000);
 		return;
 	}
-	/*
-	 * "In a row" needs every fault between: after records were lost the
-	 * same fault seen again may have had others in between (a pass of
-	 * distinct pages whose first fault is all that fits in the buffer),
-	 * so the count starts over.
-	 */
-	if (r->count && r->addr == addr && r->error_code == ec && r->loss_mark == mark) {
-		r->count++;
-	} else {
-		r->addr = addr;
-		r->error_code = ec;
-		r->count = 1;
-		r->reported = false;
-	}
-	r->loss_mark = mark;
-	if (r->count < e->repeat_limit || r->reported)
+	if (!row_step(e, &r->fixed, addr, ec, mark, h->ts_ns, 0))
 		return;
-	r->reported = true;
 	ck_ev_txn(e, &b, t, ck_flavour_of(e, NULL, t));
-	ck_anomaly(e, MBEC_AN_NO_PROGRESS, "fault-repeats",
-		   (t->have & MBEC_TXN_PF) ? &t->pf.hdr : &t->req.hdr, CK_NO_GFN, b.buf,
+	ck_anomaly(e, MBEC_AN_NO_PROGRESS, "fault-repeats", h, CK_NO_GFN, b.buf,
 		   "vCPU %u faulted on 0x%" PRIx64 " with error code 0x%" PRIx64
-		   " %u times in a row", t->vcpu_id, addr, ec, r->count);
+		   " %u times in a row", t->vcpu_id, addr, ec, r->fixed.count);
 }
 
 /* ---- nested injection ------------------------------------------------- */
